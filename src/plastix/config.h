@@ -1,0 +1,88 @@
+/* plastix/config.h -- loading libconfig files and validating them.
+ *
+ * A plx_config owns one parsed file (plus --set overrides) and every
+ * plx_params node bound from it.  Binding a section validates it against a
+ * plx_param_spec table: unknown keys ("did you mean ...?"), wrong types,
+ * out-of-range values and missing required keys are one-line errors of the
+ * form "file:line: section.key: what was expected, got what". */
+#ifndef PLASTIX_CONFIG_H
+#define PLASTIX_CONFIG_H
+
+#include "plastix/rule.h"
+#include <libconfig.h>
+
+typedef struct plx_config plx_config;
+
+/* Parse `path`, then apply overrides of the form "a.b.c=value" (value in
+ * libconfig syntax: 0.3, "text", true, [1.0, 2.0]).  *out is owned by the
+ * caller (plx_config_free). */
+int plx_config_load(plx_config **out, const char *path,
+                    const char *const *overrides, size_t n_overrides,
+                    plx_error *err);
+/* Same from a string (tests); `name` stands in for the file name. */
+int plx_config_load_string(plx_config **out, const char *text,
+                           const char *name, plx_error *err);
+void plx_config_free(plx_config *cfg);
+
+const char *plx_config_path(const plx_config *cfg);
+config_t *plx_config_raw(plx_config *cfg);
+/* The file exactly as read (NULL for string configs). */
+const char *plx_config_text(const plx_config *cfg);
+/* Write the resolved configuration (after overrides) in libconfig syntax. */
+int plx_config_write(plx_config *cfg, const char *path, plx_error *err);
+
+/* Validate the section at `path` ("" or NULL for the root) against the
+ * concatenation of spec tables `head` and `body` (either may be NULL) and
+ * return its params tree (owned by cfg).  A missing section binds as all
+ * defaults unless it has required keys. */
+int plx_config_bind(plx_config *cfg, const char *path,
+                    const plx_param_spec *head, const plx_param_spec *body,
+                    const plx_params **out, plx_error *err);
+
+/* Validate an already-bound ANY/GROUP child `key` of `parent` against
+ * (head, body); used for sections whose schema depends on another key
+ * (model.type, rule.name). */
+int plx_params_bind_child(const plx_params *parent, const char *key,
+                          const plx_param_spec *head,
+                          const plx_param_spec *body, const plx_params **out,
+                          plx_error *err);
+
+/* "file:line" of a key (or the section), for messages. */
+void plx_params_where(const plx_params *p, const char *key, char *buf,
+                      size_t n);
+/* Dotted path of the section ("model.init"). */
+const char *plx_params_path(const plx_params *p);
+/* Raw setting for a key (NULL when absent). */
+config_setting_t *plx_params_setting(const plx_params *p, const char *key);
+/* The config this node belongs to. */
+plx_config *plx_params_config(const plx_params *p);
+
+/* Print a spec table as a reference list (for `plastix list keys`). */
+void plx_params_describe(const plx_param_spec *spec, const char *prefix,
+                         void (*emit)(const char *line, void *ctx),
+                         void *ctx);
+
+/* Shorthand initialisers for spec tables. */
+#define PLX_P_FLOAT(name, def, help) \
+  { name, PLX_PARAM_FLOAT, 0, def, NULL, 0, 0, NULL, NULL, help }
+#define PLX_P_FLOAT_RANGE(name, def, lo, hi, fl, help)                       \
+  { name, PLX_PARAM_FLOAT, PLX_PARAM_HAS_MIN | PLX_PARAM_HAS_MAX | (fl), def, \
+    NULL, lo, hi, NULL, NULL, help }
+#define PLX_P_FLOAT_MIN(name, def, lo, fl, help) \
+  { name, PLX_PARAM_FLOAT, PLX_PARAM_HAS_MIN | (fl), def, NULL, lo, 0, NULL, NULL, help }
+#define PLX_P_INT_RANGE(name, def, lo, hi, help)                               \
+  { name, PLX_PARAM_INT, PLX_PARAM_HAS_MIN | PLX_PARAM_HAS_MAX, def, NULL, lo, \
+    hi, NULL, NULL, help }
+#define PLX_P_INT_MIN(name, def, lo, help) \
+  { name, PLX_PARAM_INT, PLX_PARAM_HAS_MIN, def, NULL, lo, 0, NULL, NULL, help }
+#define PLX_P_BOOL(name, def, help) \
+  { name, PLX_PARAM_BOOL, 0, def, NULL, 0, 0, NULL, NULL, help }
+#define PLX_P_STRING(name, def, choices, help) \
+  { name, PLX_PARAM_STRING, 0, 0, def, 0, 0, choices, NULL, help }
+#define PLX_P_GROUP(name, children, help) \
+  { name, PLX_PARAM_GROUP, 0, 0, NULL, 0, 0, NULL, children, help }
+#define PLX_P_MAP(name, children, help) \
+  { name, PLX_PARAM_MAP, 0, 0, NULL, 0, 0, NULL, children, help }
+#define PLX_P_END { NULL, 0, 0, 0, NULL, 0, 0, NULL, NULL, NULL }
+
+#endif

@@ -1,0 +1,4 @@
+/* placeholder */
+#ifndef PLX_h5io_H
+#define PLX_h5io_H
+#endif

@@ -1,0 +1,4 @@
+/* placeholder */
+#ifndef PLX_table_H
+#define PLX_table_H
+#endif

@@ -1,0 +1,161 @@
+/* test_config.c -- config loading and validation: every error path gives a
+ * one-line message with file:line and the key's dotted path. */
+#include "config.h"
+#include "plastix/config.h"
+#include "plastix/error.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+static const plx_param_spec proj_spec[] = {
+    PLX_P_FLOAT_MIN("eta", 0.0, 0.0, 0, "learning rate"),
+    PLX_P_FLOAT_MIN("decay", 0.0, 0.0, 0, "weight decay"),
+    PLX_P_END};
+static const plx_param_spec inner_spec[] = {
+    PLX_P_FLOAT_RANGE("sigma", 0.2, 0.0, 10.0, 0, "noise"),
+    PLX_P_FLOAT_MIN("dt", 0.01, 0.0, PLX_PARAM_MIN_EXCL, "step"),
+    PLX_P_INT_MIN("n", 40, 1, "units"),
+    PLX_P_STRING("kind", "softplus", "softplus|relu|tanh", "nonlinearity"),
+    PLX_P_BOOL("flag", 1, "a flag"),
+    {"clip", PLX_PARAM_FLOAT_ARRAY, 0, 0, NULL, 0, 0, NULL, NULL, "bounds"},
+    PLX_P_MAP("projections", proj_spec, "per-projection rates"),
+    PLX_P_END};
+static const plx_param_spec root_spec[] = {
+    PLX_P_GROUP("model", inner_spec, "the model"),
+    {"name", PLX_PARAM_STRING, PLX_PARAM_REQUIRED, 0, NULL, 0, 0, NULL, NULL,
+     "experiment name"},
+    PLX_P_END};
+
+static int bind_text(const char *text, const plx_params **root,
+                     plx_config **cfg, plx_error *err)
+{
+  int rc = plx_config_load_string(cfg, text, "t.cfg", err);
+  if (rc)
+    return rc;
+  return plx_config_bind(*cfg, NULL, root_spec, NULL, root, err);
+}
+
+START_TEST(test_defaults_and_values)
+{
+  plx_config *cfg;
+  const plx_params *root, *m, *pr;
+  plx_error err;
+  double clip[4];
+  ck_assert_int_eq(bind_text("name = \"x\";\nmodel = { sigma = 1; n = 3;\n"
+                             " clip = [0.001, 100.0];\n"
+                             " projections = { W = { eta = 5e-6; }; }; };",
+                             &root, &cfg, &err),
+                   PLX_OK);
+  m = plx_params_group(root, "model");
+  ck_assert_ptr_nonnull(m);
+  ck_assert_double_eq(plx_params_float(m, "sigma"), 1.0); /* int promoted */
+  ck_assert_double_eq(plx_params_float(m, "dt"), 0.01);   /* default */
+  ck_assert_int_eq(plx_params_int(m, "n"), 3);
+  ck_assert_str_eq(plx_params_string(m, "kind"), "softplus");
+  ck_assert_int_eq(plx_params_bool(m, "flag"), 1);
+  ck_assert_uint_eq(plx_params_float_array(m, "clip", clip, 4), 2);
+  ck_assert_double_eq(clip[1], 100.0);
+  pr = plx_params_group(m, "projections");
+  ck_assert_uint_eq(plx_params_count(pr), 1);
+  ck_assert_str_eq(plx_params_key(pr, 0), "W");
+  ck_assert_double_eq(plx_params_float(plx_params_at(pr, 0), "eta"), 5e-6);
+  ck_assert_double_eq(plx_params_float(plx_params_at(pr, 0), "decay"), 0.0);
+  plx_config_free(cfg);
+}
+END_TEST
+
+/* each bad input -> (expected code, substring that must be in the message) */
+static const struct {
+  const char *text, *needle;
+} bad[] = {
+    {"name = \"x\";\nmodel = { sigmma = 0.1; };", "t.cfg:2: model.sigmma: unknown key (did you mean 'sigma'?"},
+    {"name = \"x\";\nmodel = {\n sigma = \"big\"; };", "t.cfg:3: model.sigma: expected a number, got a string"},
+    {"name = \"x\";\nmodel = { sigma = -0.2; };", "model.sigma: expected a number >= 0 and <= 10, got -0.2"},
+    {"name = \"x\";\nmodel = { dt = 0.0; };", "model.dt: expected a number > 0, got 0"},
+    {"name = \"x\";\nmodel = { n = 2.5; };", "model.n: expected an integer, got a number"},
+    {"name = \"x\";\nmodel = { kind = \"sigmoid\"; };", "model.kind: expected one of: softplus, relu, tanh; got \"sigmoid\""},
+    {"name = \"x\";\nmodel = { flag = 1; };", "model.flag: expected true or false, got an integer"},
+    {"name = \"x\";\nmodel = { clip = [\"a\"]; };", "model.clip[0]: expected a number"},
+    {"name = \"x\";\nmodel = { projections = { W = 1.0; }; };", "model.projections.W: expected a group"},
+    {"name = \"x\";\nmodel = { projections = { W = { rate = 1.0; }; }; };", "model.projections.W.rate: unknown key"},
+    {"model = { };", "t.cfg: name: missing required key"},
+    {"name = \"x\";\nmodel = 3;", "t.cfg:2: model: expected a group"},
+    {"name = \"x\";\nmodel = { sigma = ; };", "t.cfg:2: syntax error"},
+};
+
+START_TEST(test_bad_inputs)
+{
+  plx_config *cfg = NULL;
+  const plx_params *root;
+  plx_error err;
+  int rc = bind_text(bad[_i].text, &root, &cfg, &err);
+  ck_assert_int_eq(rc, PLX_EINVAL);
+  ck_assert_msg(strstr(err.msg, bad[_i].needle) != NULL,
+                "case %d: message '%s' lacks '%s'", _i, err.msg,
+                bad[_i].needle);
+  ck_assert_ptr_null(strchr(err.msg, '\n')); /* one line */
+  ck_assert_int_eq(plx_exit_status(rc), PLX_EXIT_BADINPUT);
+  plx_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+  plx_config *cfg;
+  plx_error err;
+  ck_assert_int_eq(plx_config_load(&cfg, "/nonexistent/x.cfg", NULL, 0, &err),
+                   PLX_EINVAL);
+  ck_assert_ptr_nonnull(strstr(err.msg, "/nonexistent/x.cfg: cannot open"));
+}
+END_TEST
+
+START_TEST(test_overrides)
+{
+  const char *path = "test_config_ov.cfg";
+  FILE *f = fopen(path, "w");
+  plx_config *cfg;
+  const plx_params *root;
+  plx_error err;
+  const char *ov[] = {"model.sigma=0.33", "model.kind=\"tanh\"",
+                      "model.projections.C.eta=1e-3"};
+  const char *badov[] = {"model.sigma=0.33.3"};
+  const char *badrange[] = {"model.sigma=-1.0"};
+  ck_assert_ptr_nonnull(f);
+  fputs("name = \"x\";\nmodel = { sigma = 0.2; };\n", f);
+  fclose(f);
+  ck_assert_int_eq(plx_config_load(&cfg, path, ov, 3, &err), PLX_OK);
+  ck_assert_int_eq(plx_config_bind(cfg, NULL, root_spec, NULL, &root, &err), PLX_OK);
+  ck_assert_double_eq(plx_params_float(plx_params_group(root, "model"), "sigma"), 0.33);
+  ck_assert_str_eq(plx_params_string(plx_params_group(root, "model"), "kind"), "tanh");
+  ck_assert_double_eq(
+      plx_params_float(plx_params_group(plx_params_group(plx_params_group(root, "model"), "projections"), "C"), "eta"),
+      1e-3);
+  plx_config_free(cfg);
+  ck_assert_int_eq(plx_config_load(&cfg, path, badov, 1, &err), PLX_EINVAL);
+  ck_assert_ptr_nonnull(strstr(err.msg, "--set model.sigma"));
+  ck_assert_int_eq(plx_config_load(&cfg, path, badrange, 1, &err), PLX_OK);
+  ck_assert_int_eq(plx_config_bind(cfg, NULL, root_spec, NULL, &root, &err), PLX_EINVAL);
+  ck_assert_ptr_nonnull(strstr(err.msg, "--set: model.sigma: expected a number >= 0"));
+  plx_config_free(cfg);
+  remove(path);
+}
+END_TEST
+
+int main(void)
+{
+  Suite *s = suite_create("config");
+  TCase *tc = tcase_create("core");
+  SRunner *sr;
+  int nf;
+  tcase_add_test(tc, test_defaults_and_values);
+  tcase_add_loop_test(tc, test_bad_inputs, 0, (int)(sizeof bad / sizeof bad[0]));
+  tcase_add_test(tc, test_missing_file);
+  tcase_add_test(tc, test_overrides);
+  suite_add_tcase(s, tc);
+  sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  nf = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return nf == 0 ? 0 : 1;
+}
