@@ -803,6 +803,12 @@ size_t plx_params_count(const plx_params *p) { return p ? p->n : 0; }
 const char *plx_params_key(const plx_params *p, size_t i) { return p->names[i]; }
 const plx_params *plx_params_at(const plx_params *p, size_t i) { return p->kids[i]; }
 
+void plx_config_where(const plx_config *cfg, const config_setting_t *s,
+                      char *buf, size_t n)
+{
+  where_setting(cfg, s, buf, n);
+}
+
 void plx_params_where(const plx_params *p, const char *key, char *buf,
                       size_t n)
 {

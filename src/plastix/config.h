@@ -47,6 +47,9 @@ int plx_params_bind_child(const plx_params *parent, const char *key,
                           const plx_param_spec *body, const plx_params **out,
                           plx_error *err);
 
+/* "file:line" of a raw setting, for messages. */
+void plx_config_where(const plx_config *cfg, const config_setting_t *s,
+                      char *buf, size_t n);
 /* "file:line" of a key (or the section), for messages. */
 void plx_params_where(const plx_params *p, const char *key, char *buf,
                       size_t n);
@@ -62,27 +65,6 @@ void plx_params_describe(const plx_param_spec *spec, const char *prefix,
                          void (*emit)(const char *line, void *ctx),
                          void *ctx);
 
-/* Shorthand initialisers for spec tables. */
-#define PLX_P_FLOAT(name, def, help) \
-  { name, PLX_PARAM_FLOAT, 0, def, NULL, 0, 0, NULL, NULL, help }
-#define PLX_P_FLOAT_RANGE(name, def, lo, hi, fl, help)                       \
-  { name, PLX_PARAM_FLOAT, PLX_PARAM_HAS_MIN | PLX_PARAM_HAS_MAX | (fl), def, \
-    NULL, lo, hi, NULL, NULL, help }
-#define PLX_P_FLOAT_MIN(name, def, lo, fl, help) \
-  { name, PLX_PARAM_FLOAT, PLX_PARAM_HAS_MIN | (fl), def, NULL, lo, 0, NULL, NULL, help }
-#define PLX_P_INT_RANGE(name, def, lo, hi, help)                               \
-  { name, PLX_PARAM_INT, PLX_PARAM_HAS_MIN | PLX_PARAM_HAS_MAX, def, NULL, lo, \
-    hi, NULL, NULL, help }
-#define PLX_P_INT_MIN(name, def, lo, help) \
-  { name, PLX_PARAM_INT, PLX_PARAM_HAS_MIN, def, NULL, lo, 0, NULL, NULL, help }
-#define PLX_P_BOOL(name, def, help) \
-  { name, PLX_PARAM_BOOL, 0, def, NULL, 0, 0, NULL, NULL, help }
-#define PLX_P_STRING(name, def, choices, help) \
-  { name, PLX_PARAM_STRING, 0, 0, def, 0, 0, choices, NULL, help }
-#define PLX_P_GROUP(name, children, help) \
-  { name, PLX_PARAM_GROUP, 0, 0, NULL, 0, 0, NULL, children, help }
-#define PLX_P_MAP(name, children, help) \
-  { name, PLX_PARAM_MAP, 0, 0, NULL, 0, 0, NULL, children, help }
-#define PLX_P_END { NULL, 0, 0, 0, NULL, 0, 0, NULL, NULL, NULL }
+/* Spec shorthands (PLX_P_FLOAT, ...) are in plastix/rule.h. */
 
 #endif

@@ -149,6 +149,7 @@ typedef struct plx_signal {
   const double *reward;  /* [batch] third factor (task reward), or NULL   */
   const double *dl_dout; /* n_out × batch dLoss/d(output), or NULL        */
   int learn;             /* 0 during warm-up: update traces, not weights  */
+  double lr_scale;       /* learning-rate schedule factor (1 = as set)    */
   double dt;             /* integration step of the model                 */
   unsigned long step;    /* step index within the trial                   */
 } plx_signal;
@@ -186,6 +187,32 @@ typedef struct plx_rule_type {
 
 /* The symbol a rule module exports (lt_dlsym looks it up by this name). */
 #define PLX_RULE_ENTRY_SYMBOL "plx_rule_entry"
+
+/* End a rule module's source with PLX_RULE_EXPORT(my_rule_type); */
+#define PLX_RULE_EXPORT(type) const plx_rule_type *plx_rule_entry = &(type)
+
+/* Shorthand initialisers for parameter tables. */
+#define PLX_P_FLOAT(name, def, help) \
+  { name, PLX_PARAM_FLOAT, 0, def, NULL, 0, 0, NULL, NULL, help }
+#define PLX_P_FLOAT_RANGE(name, def, lo, hi, fl, help)                       \
+  { name, PLX_PARAM_FLOAT, PLX_PARAM_HAS_MIN | PLX_PARAM_HAS_MAX | (fl), def, \
+    NULL, lo, hi, NULL, NULL, help }
+#define PLX_P_FLOAT_MIN(name, def, lo, fl, help) \
+  { name, PLX_PARAM_FLOAT, PLX_PARAM_HAS_MIN | (fl), def, NULL, lo, 0, NULL, NULL, help }
+#define PLX_P_INT_RANGE(name, def, lo, hi, help)                               \
+  { name, PLX_PARAM_INT, PLX_PARAM_HAS_MIN | PLX_PARAM_HAS_MAX, def, NULL, lo, \
+    hi, NULL, NULL, help }
+#define PLX_P_INT_MIN(name, def, lo, help) \
+  { name, PLX_PARAM_INT, PLX_PARAM_HAS_MIN, def, NULL, lo, 0, NULL, NULL, help }
+#define PLX_P_BOOL(name, def, help) \
+  { name, PLX_PARAM_BOOL, 0, def, NULL, 0, 0, NULL, NULL, help }
+#define PLX_P_STRING(name, def, choices, help) \
+  { name, PLX_PARAM_STRING, 0, 0, def, 0, 0, choices, NULL, help }
+#define PLX_P_GROUP(name, children, help) \
+  { name, PLX_PARAM_GROUP, 0, 0, NULL, 0, 0, NULL, children, help }
+#define PLX_P_MAP(name, children, help) \
+  { name, PLX_PARAM_MAP, 0, 0, NULL, 0, 0, NULL, children, help }
+#define PLX_P_END { NULL, (plx_param_kind)0, 0, 0, NULL, 0, 0, NULL, NULL, NULL }
 
 #ifdef __cplusplus
 }

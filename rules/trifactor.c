@@ -1,0 +1,235 @@
+/* trifactor.c -- reward-modulated Hebbian (tri-factor) rule of Bredenberg,
+ * Simoncelli & Savin (2020), as their code runs it:
+ *
+ *   A   <- (1 - theta) A + theta post pre^T          (every step, warm-up too)
+ *   w   <- w + eta [alpha (post pre^T - A) - k w]    (after warm-up)
+ *
+ * for every plastic projection (pre = 1 for a bias), alpha the task reward
+ * (no baseline unless reward_baseline > 0), and for the readout the delta
+ * rule  D <- D + eta [-dL/dz pre^T - k D].  With a batch of B independent
+ * trials each column keeps its own running average and the update is the
+ * batch mean.  Built into libplastix and also as a loadable module. */
+#include "plastix/rule.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct tf_proj {
+  int on, readout;
+  double eta, decay;
+  double *avg;     /* n_post × n_pre × max_batch */
+  size_t avg_size; /* elements of avg            */
+} tf_proj;
+
+typedef struct tf_state {
+  size_t n, max_batch;
+  double theta, baseline_rate;
+  double *baseline; /* [max_batch] running reward per column */
+  int baseline_ready;
+  tf_proj *p;
+} tf_state;
+
+static const plx_param_spec proj_spec[] = {
+    PLX_P_FLOAT_MIN("eta", 0.0, 0.0, 0, "learning rate per Euler step"),
+    PLX_P_FLOAT_MIN("decay", 0.0, 0.0, 0, "weight decay k"),
+    PLX_P_END};
+
+static const plx_param_spec tf_spec[] = {
+    PLX_P_FLOAT_RANGE("average_rate", 0.0015, 0.0, 1.0, PLX_PARAM_MIN_EXCL,
+                      "rate theta of the running averages <post pre^T>"),
+    PLX_P_FLOAT_RANGE("reward_baseline", 0.0, 0.0, 1.0, 0,
+                      "rate of a running reward baseline subtracted from "
+                      "alpha (0: none, as in the paper)"),
+    PLX_P_MAP("projections", proj_spec,
+              "plastic projections by name: { eta; decay; } (others frozen)"),
+    PLX_P_END};
+
+static void tf_free(void *vs)
+{
+  tf_state *s = vs;
+  size_t i;
+  if (!s)
+    return;
+  if (s->p)
+    for (i = 0; i < s->n; i++)
+      free(s->p[i].avg);
+  free(s->p);
+  free(s->baseline);
+  free(s);
+}
+
+static int tf_init(void **out, plx_projection *proj, size_t n,
+                   size_t max_batch, const plx_params *p, plx_error *err)
+{
+  const plx_params *map = plx_params_group(p, "projections");
+  tf_state *s = calloc(1, sizeof *s);
+  size_t i, k;
+  *out = NULL;
+  if (!s || !(s->p = calloc(n, sizeof *s->p)) ||
+      !(s->baseline = calloc(max_batch, sizeof *s->baseline))) {
+    tf_free(s);
+    return plx_error_set(err, PLX_ENOMEM, "out of memory");
+  }
+  s->n = n;
+  s->max_batch = max_batch;
+  s->theta = plx_params_float(p, "average_rate");
+  s->baseline_rate = plx_params_float(p, "reward_baseline");
+  for (k = 0; k < plx_params_count(map); k++) {
+    const char *name = plx_params_key(map, k);
+    const plx_params *pp = plx_params_at(map, k);
+    for (i = 0; i < n; i++)
+      if (strcmp(proj[i].name, name) == 0)
+        break;
+    if (i == n) {
+      char names[256];
+      size_t j, len = 0;
+      names[0] = '\0';
+      for (j = 0; j < n && len < sizeof names; j++)
+        len += (size_t)snprintf(names + len, sizeof names - len, "%s%s",
+                                j ? ", " : "", proj[j].name);
+      tf_free(s);
+      return plx_params_error(map, name, err,
+                              "the model has no projection '%s' (it has: %s)",
+                              name, names);
+    }
+    s->p[i].on = 1;
+    s->p[i].readout = !!(proj[i].flags & PLX_PROJ_READOUT);
+    s->p[i].eta = plx_params_float(pp, "eta");
+    s->p[i].decay = plx_params_float(pp, "decay");
+    proj[i].flags |= PLX_PROJ_PLASTIC;
+    if (!s->p[i].readout) {
+      s->p[i].avg_size = proj[i].n_post * proj[i].n_pre * max_batch;
+      s->p[i].avg = calloc(s->p[i].avg_size, sizeof(double));
+      if (!s->p[i].avg) {
+        tf_free(s);
+        return plx_error_set(err, PLX_ENOMEM, "out of memory");
+      }
+    }
+  }
+  *out = s;
+  return 0;
+}
+
+/* Running average and Hebbian update of one projection, column b. */
+static void hebbian(const plx_projection *pr, tf_proj *tp, size_t b,
+                    double theta, double alpha, double eta_b, double ek,
+                    int learn)
+{
+  const size_t np = pr->n_post, nq = pr->n_pre, ld = pr->ld;
+  const double *post = pr->post + b * np;
+  const double *pre = pr->pre ? pr->pre + b * nq : NULL;
+  double *avg = tp->avg + b * np * nq;
+  const double keep = 1.0 - theta;
+  size_t i, j;
+  for (j = 0; j < nq; j++) {
+    const double pj = pre ? pre[j] : 1.0;
+    double *a = avg + j * np;
+    double *w = pr->w + j * ld;
+    if (learn) {
+      const double ea = eta_b * alpha;
+      for (i = 0; i < np; i++) {
+        const double c = post[i] * pj;
+        const double ai = keep * a[i] + theta * c;
+        a[i] = ai;
+        w[i] += ea * (c - ai) - ek * w[i];
+      }
+    } else {
+      for (i = 0; i < np; i++)
+        a[i] = keep * a[i] + theta * post[i] * pj;
+    }
+  }
+}
+
+/* w -= ek w, written as the reference does (w + eta(... - k w)). */
+static void decay(plx_projection *pr, double ek)
+{
+  size_t i, j;
+  for (j = 0; j < pr->n_pre; j++) {
+    double *w = pr->w + j * pr->ld;
+    for (i = 0; i < pr->n_post; i++)
+      w[i] -= ek * w[i];
+  }
+}
+
+static int tf_apply(void *vs, plx_projection *proj, size_t n,
+                    const plx_signal *sig)
+{
+  tf_state *s = vs;
+  const size_t B = sig->batch;
+  const double inv_b = 1.0 / (double)B;
+  size_t i, b;
+  double alpha[256];
+  double *al = B <= 256 ? alpha : NULL;
+  if (!al || !sig->reward)
+    return PLX_EINVAL;
+  for (b = 0; b < B; b++) {
+    al[b] = sig->reward[b];
+    if (s->baseline_rate > 0) {
+      if (!s->baseline_ready)
+        s->baseline[b] = al[b];
+      al[b] -= s->baseline[b];
+      s->baseline[b] += s->baseline_rate * (sig->reward[b] - s->baseline[b]);
+    }
+  }
+  s->baseline_ready = 1;
+  for (i = 0; i < n; i++) {
+    plx_projection *pr = &proj[i];
+    tf_proj *tp = &s->p[i];
+    const double eta = tp->eta * sig->lr_scale;
+    if (!tp->on)
+      continue;
+    if (tp->readout) {
+      /* delta rule: D += eta [-(1/B) sum_b g_b pre_b^T - k D] */
+      const size_t np = pr->n_post, nq = pr->n_pre;
+      size_t j, o;
+      if (!sig->learn)
+        continue;
+      if (!sig->dl_dout)
+        return PLX_EINVAL;
+      if (tp->decay > 0)
+        decay(pr, eta * tp->decay);
+      for (b = 0; b < B; b++) {
+        const double *g = sig->dl_dout + b * np, *pre = pr->pre + b * nq;
+        for (j = 0; j < nq; j++)
+          for (o = 0; o < np; o++)
+            pr->w[o + j * pr->ld] -= eta * inv_b * g[o] * pre[j];
+      }
+      continue;
+    }
+    /* decay k w once per step, fused into the first column's pass */
+    for (b = 0; b < B; b++)
+      hebbian(pr, tp, b, s->theta, al[b], eta * inv_b,
+              b == 0 ? eta * tp->decay : 0.0, sig->learn);
+  }
+  return 0;
+}
+
+/* New trial: running averages and the reward baseline start from zero. */
+static void tf_reset(void *vs)
+{
+  tf_state *s = vs;
+  size_t i;
+  for (i = 0; i < s->n; i++)
+    if (s->p[i].avg)
+      memset(s->p[i].avg, 0, s->p[i].avg_size * sizeof(double));
+  s->baseline_ready = 0;
+}
+
+#ifdef PLX_RULE_MODULE
+static
+#endif
+const plx_rule_type plx_rule_trifactor = {
+    PLX_RULE_ABI_VERSION,
+    "trifactor",
+    "reward-modulated Hebbian rule: eta[alpha(post pre^T - <post pre^T>) - k w]",
+    PLX_NEEDS_REWARD | PLX_NEEDS_OUTPUT_GRAD,
+    tf_spec,
+    tf_init,
+    tf_apply,
+    tf_reset,
+    tf_free};
+
+#ifdef PLX_RULE_MODULE
+PLX_RULE_EXPORT(plx_rule_trifactor);
+#endif

@@ -1,0 +1,44 @@
+/* cli.h -- shared pieces of the plastix command: options, progress line,
+ * subcommand entry points.  Only the command prints; the library reports
+ * through plx_error. */
+#ifndef PLASTIX_CLI_H
+#define PLASTIX_CLI_H
+
+#include <stddef.h>
+
+typedef struct cli_progress {
+  int quiet, tty, last_decile;
+  char stage[32];
+  double t0, last_draw;
+} cli_progress;
+
+void cli_progress_init(cli_progress *p, int quiet);
+void cli_progress_cb(void *ctx, const char *stage, double frac);
+
+#define CLI_MAX_SET 64
+
+typedef struct cli_opts {
+  const char *config;
+  const char *out;
+  const char *weights;
+  const char *weights_set;
+  const char *sets[CLI_MAX_SET];
+  size_t n_sets;
+  int threads;
+  int quiet;
+} cli_opts;
+
+/* Parse the options common to run/analyze/check; returns 0, or an exit
+ * status (after printing) on bad usage.  `usage` is printed for --help. */
+int cli_parse(int argc, char **argv, cli_opts *o, const char *usage,
+              int want_weights);
+
+int cmd_run(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+
+/* Print "plastix: <msg>" and return the exit status for code. */
+int cli_fail(int code, const char *msg);
+
+#endif

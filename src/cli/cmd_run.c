@@ -1,0 +1,354 @@
+/* cmd_run.c -- `plastix run`, `plastix analyze` and `plastix check`: load
+ * and validate a circuit experiment, train it (run), test and probe it,
+ * and write the run directory. */
+#include "config.h"
+#include "cli.h"
+#include "plastix/error.h"
+#include "plastix/experiment.h"
+#include "plastix/probe.h"
+#include "plastix/protocol.h"
+#include "plastix/rundir.h"
+#include "plastix/trainer.h"
+#include "plastix/weights.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int cli_parse(int argc, char **argv, cli_opts *o, const char *usage,
+              int want_weights)
+{
+  int i;
+  memset(o, 0, sizeof *o);
+  o->threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+  if (o->threads < 1)
+    o->threads = 1;
+  for (i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *val = NULL;
+#define NEXT_ARG()                                                           \
+  do {                                                                       \
+    if (i + 1 >= argc) {                                                     \
+      fprintf(stderr, "plastix %s: option %s needs a value\n", argv[0], a);  \
+      return PLX_EXIT_BADINPUT;                                              \
+    }                                                                        \
+    val = argv[++i];                                                         \
+  } while (0)
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      fputs(usage, stdout);
+      return -1;
+    } else if (strcmp(a, "-o") == 0 || strcmp(a, "--out") == 0) {
+      NEXT_ARG();
+      o->out = val;
+    } else if (strcmp(a, "--set") == 0 || strcmp(a, "-s") == 0) {
+      NEXT_ARG();
+      if (o->n_sets == CLI_MAX_SET) {
+        fprintf(stderr, "plastix: too many --set options (max %d)\n", CLI_MAX_SET);
+        return PLX_EXIT_BADINPUT;
+      }
+      o->sets[o->n_sets++] = val;
+    } else if (strcmp(a, "--threads") == 0 || strcmp(a, "-j") == 0) {
+      char *end;
+      long t;
+      NEXT_ARG();
+      t = strtol(val, &end, 10);
+      if (*end || t < 1 || t > 4096) {
+        fprintf(stderr, "plastix: --threads expects a positive integer, got '%s'\n", val);
+        return PLX_EXIT_BADINPUT;
+      }
+      o->threads = (int)t;
+    } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+      o->quiet = 1;
+    } else if (want_weights && strcmp(a, "--weights") == 0) {
+      NEXT_ARG();
+      o->weights = val;
+    } else if (want_weights && strcmp(a, "--weights-set") == 0) {
+      NEXT_ARG();
+      if (strcmp(val, "final") && strcmp(val, "initial")) {
+        fprintf(stderr, "plastix: --weights-set expects final or initial, got '%s'\n", val);
+        return PLX_EXIT_BADINPUT;
+      }
+      o->weights_set = val;
+    } else if (a[0] == '-' && a[1]) {
+      fprintf(stderr, "plastix %s: unknown option '%s' (see plastix %s --help)\n",
+              argv[0], a, argv[0]);
+      return PLX_EXIT_BADINPUT;
+    } else if (!o->config) {
+      o->config = a;
+    } else {
+      fprintf(stderr, "plastix %s: unexpected argument '%s'\n", argv[0], a);
+      return PLX_EXIT_BADINPUT;
+    }
+#undef NEXT_ARG
+  }
+  if (!o->config) {
+    fprintf(stderr, "plastix %s: missing CONFIG (see plastix %s --help)\n",
+            argv[0], argv[0]);
+    return PLX_EXIT_BADINPUT;
+  }
+  return 0;
+}
+
+typedef struct manifest_ctx {
+  const char *command;
+  const cli_opts *o;
+  plx_experiment *e;
+  double t_train, t_test, t_total;
+  const plx_learning_curve *lc;
+  const plx_prior_stats *ps;
+} manifest_ctx;
+
+static void manifest_body(plx_jw *w, void *vctx)
+{
+  manifest_ctx *c = vctx;
+  plx_experiment *e = c->e;
+  size_t i;
+  plx_jw_string(w, "command", c->command);
+  plx_jw_string(w, "config", c->o->config);
+  plx_jw_array_begin(w, "overrides");
+  for (i = 0; i < c->o->n_sets; i++)
+    plx_jw_string(w, NULL, c->o->sets[i]);
+  plx_jw_array_end(w);
+  plx_jw_string(w, "experiment", e->name);
+  plx_jw_int(w, "seed", (long long)e->seed);
+  plx_jw_int(w, "threads", c->o->threads);
+  plx_jw_object_begin(w, "stimulus");
+  plx_jw_string(w, "prior", plx_prior_describe(e->prior));
+  plx_jw_number(w, "prior_kappa", plx_prior_kappa(e->prior));
+  plx_jw_string(w, "process", plx_process_name(e->process.kind));
+  plx_jw_number(w, "stationary_kappa", plx_process_stationary_kappa(&e->process));
+  plx_jw_int(w, "input_units", (long long)e->encoder.n);
+  plx_jw_object_end(w);
+  plx_jw_object_begin(w, "model");
+  plx_jw_string(w, "type", e->model->type->name);
+  plx_jw_int(w, "hidden_units", (long long)e->model->n_hidden);
+  plx_jw_number(w, "dt", e->model->dt);
+  if (e->weights_file[0]) {
+    plx_jw_string(w, "weights_from", e->weights_file);
+    plx_jw_string(w, "weights_set", e->weights_set);
+  }
+  plx_jw_object_end(w);
+  plx_jw_string(w, "task", plx_task_name(&e->task));
+  plx_jw_string(w, "rule", e->rule ? e->rule->name : "none");
+  if (c->ps && c->ps->count > 0)
+    plx_jw_number(w, "test_error", c->ps->err / c->ps->count);
+  plx_jw_object_begin(w, "timings_seconds");
+  plx_jw_number(w, "train", c->t_train);
+  plx_jw_number(w, "test", c->t_test);
+  plx_jw_number(w, "total", c->t_total);
+  plx_jw_object_end(w);
+  plx_manifest_environment(w);
+}
+
+static double wall(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Shared by run and analyze: train (if asked), test, probe, write. */
+static int run_experiment(const char *command, cli_opts *o, int train)
+{
+  plx_experiment *e = NULL;
+  plx_rundir *rd = NULL;
+  plx_learning_curve lc;
+  plx_grid_stats gs;
+  plx_prior_stats ps;
+  plx_probe_ctx pc;
+  plx_progress prog;
+  cli_progress cp;
+  manifest_ctx mc;
+  plx_error err;
+  char outdir[1200], buf[4400];
+  double t0 = wall(), t1;
+  int rc, have_lc = 0, have_gs = 0, have_ps = 0;
+
+  memset(&lc, 0, sizeof lc);
+  memset(&gs, 0, sizeof gs);
+  memset(&ps, 0, sizeof ps);
+  plx_error_clear(&err);
+  cli_progress_init(&cp, o->quiet);
+  prog.fn = cli_progress_cb;
+  prog.ctx = &cp;
+
+  if ((rc = plx_experiment_load(&e, o->config, o->sets, o->n_sets, &err)))
+    return cli_fail(rc, err.msg);
+  if (o->weights) {
+    snprintf(e->weights_file, sizeof e->weights_file, "%s", o->weights);
+    snprintf(e->weights_set, sizeof e->weights_set, "%s",
+             o->weights_set ? o->weights_set : "final");
+  } else if (!train && !e->weights_file[0]) {
+    plx_experiment_free(e);
+    return cli_fail(PLX_EINVAL, "analyze needs weights: --weights FILE or model.weights in the config");
+  }
+  if ((rc = plx_experiment_init_weights(e, &err)))
+    goto fail;
+  if (o->out)
+    snprintf(outdir, sizeof outdir, "%s", o->out);
+  else
+    snprintf(outdir, sizeof outdir, "runs/%s%s", e->name, train ? "" : "-analysis");
+  if ((rc = plx_rundir_open(&rd, outdir, e->figure_formats, &err)))
+    goto fail;
+  if ((rc = plx_rundir_copy(rd, o->config, "config.cfg", &err)) ||
+      (rc = plx_config_write(e->cfg, plx_rundir_file(rd, "config.resolved.cfg", buf, sizeof buf), &err)) ||
+      (rc = plx_weights_save(e->model, plx_rundir_h5(rd), "initial", &err)))
+    goto fail;
+
+  if (train && e->rule && e->train.trials > 0) {
+    if (!o->quiet)
+      fprintf(stderr, "plastix: training %s with %s: %ld trials of %g time units\n",
+              e->model->type->name, e->rule->name, e->train.trials, e->train.duration);
+    rc = plx_train(e, &lc, o->threads, &prog, &err);
+    have_lc = 1;
+    if (rc)
+      goto fail;
+  }
+  t1 = wall();
+  mc.t_train = t1 - t0;
+  if ((rc = plx_weights_save(e->model, plx_rundir_h5(rd), "final", &err)))
+    goto fail;
+
+  if (e->test.trials > 0) {
+    rc = plx_protocol_grid(e, &gs, o->threads, &prog, &err);
+    have_gs = 1;
+    if (rc)
+      goto fail;
+  }
+  if (e->test.prior_trials > 0) {
+    rc = plx_protocol_prior(e, e->test.prior_trials, e->test.prior_duration,
+                            e->test.prior_transient, e->test.record_every, -1,
+                            12, &ps, o->threads, &err);
+    have_ps = 1;
+    if (rc)
+      goto fail;
+  }
+  pc.e = e;
+  pc.grid = e->test.trials > 0 ? &gs : NULL;
+  pc.prior = e->test.prior_trials > 0 ? &ps : NULL;
+  pc.lc = have_lc ? &lc : NULL;
+  pc.rd = rd;
+  if ((rc = plx_probes_run_all(&pc, &err)))
+    goto fail;
+  mc.command = command;
+  mc.o = o;
+  mc.e = e;
+  mc.t_test = wall() - t1;
+  mc.t_total = wall() - t0;
+  mc.lc = have_lc ? &lc : NULL;
+  mc.ps = have_ps ? &ps : NULL;
+  rc = plx_rundir_commit(rd, manifest_body, &mc, &err);
+  rd = NULL;
+  if (rc)
+    goto fail;
+  if (!o->quiet) {
+    if (have_ps && ps.count > 0)
+      fprintf(stderr, "plastix: test error %.4g (%s, %ld prior-distributed trials)\n",
+              ps.err / ps.count, plx_task_name(&e->task), e->test.prior_trials);
+    fprintf(stderr, "plastix: wrote %s (%.1f s)\n", outdir, mc.t_total);
+  }
+  plx_learning_curve_release(&lc);
+  plx_grid_stats_release(&gs);
+  plx_prior_stats_release(&ps);
+  plx_experiment_free(e);
+  return 0;
+fail:
+  if (rd)
+    plx_rundir_abort(rd);
+  if (have_lc)
+    plx_learning_curve_release(&lc);
+  if (have_gs)
+    plx_grid_stats_release(&gs);
+  if (have_ps)
+    plx_prior_stats_release(&ps);
+  plx_experiment_free(e);
+  if (!o->quiet && cp.tty && cp.stage[0])
+    fputc('\n', stderr);
+  return cli_fail(rc, err.msg);
+}
+
+static const char run_usage[] =
+    "usage: plastix run CONFIG [-o DIR] [--set key.path=value ...]\n"
+    "                          [--threads N] [--quiet]\n"
+    "\n"
+    "Train the circuit of CONFIG with its rule, freeze it, run the test\n"
+    "protocol and every probe, and write DIR (default runs/<experiment.name>):\n"
+    "manifest.json, config.cfg, results.h5, tables/*.csv, figures/*.png.\n"
+    "The directory appears only when the run completed.\n"
+    "\n"
+    "  -o, --out DIR        run directory (an older run there is replaced)\n"
+    "  -s, --set K=V        override a config key, e.g. --set model.sigma=0.33\n"
+    "  -j, --threads N      threads for test trials (results do not depend on N)\n"
+    "  -q, --quiet          no progress line\n"
+    "  -h, --help           this help\n"
+    "\n"
+    "Exit status: 0 ok, 1 run failed, 2 bad input (config, files, divergence).\n";
+
+static const char analyze_usage[] =
+    "usage: plastix analyze CONFIG --weights FILE [--weights-set final|initial]\n"
+    "                       [-o DIR] [--set key.path=value ...] [--threads N]\n"
+    "\n"
+    "Load weights into the model of CONFIG (a plastix results.h5, or the\n"
+    "authors' JSON network of Bredenberg et al. 2020), run the test protocol\n"
+    "and every probe without plasticity, and write DIR (default\n"
+    "runs/<experiment.name>-analysis).\n";
+
+static const char check_usage[] =
+    "usage: plastix check CONFIG [--set key.path=value ...]\n"
+    "\n"
+    "Validate CONFIG: every key, type and range, the model, the rule and\n"
+    "the rule's projections.  Prints one line per error with file:line and\n"
+    "exits 2, or prints a summary and exits 0.\n";
+
+int cmd_run(int argc, char **argv)
+{
+  cli_opts o;
+  int rc = cli_parse(argc, argv, &o, run_usage, 0);
+  if (rc)
+    return rc < 0 ? 0 : rc;
+  return run_experiment("run", &o, 1);
+}
+
+int cmd_analyze(int argc, char **argv)
+{
+  cli_opts o;
+  int rc = cli_parse(argc, argv, &o, analyze_usage, 1);
+  if (rc)
+    return rc < 0 ? 0 : rc;
+  return run_experiment("analyze", &o, 0);
+}
+
+int cmd_check(int argc, char **argv)
+{
+  cli_opts o;
+  plx_experiment *e;
+  plx_error err;
+  void *rs = NULL;
+  int rc = cli_parse(argc, argv, &o, check_usage, 0);
+  if (rc)
+    return rc < 0 ? 0 : rc;
+  if ((rc = plx_experiment_load(&e, o.config, o.sets, o.n_sets, &err)))
+    return cli_fail(rc, err.msg);
+  if (e->rule) {
+    if ((rc = e->rule->init(&rs, e->model->proj, e->model->n_proj, 1,
+                            e->rule_params, &err))) {
+      plx_experiment_free(e);
+      return cli_fail(rc, err.msg);
+    }
+    e->rule->free(rs);
+  }
+  if (e->weights_file[0] && (rc = plx_experiment_init_weights(e, &err))) {
+    plx_experiment_free(e);
+    return cli_fail(rc, err.msg);
+  }
+  printf("%s: ok: %s on %s (N = %zu), prior %s via %s, task %s, rule %s, "
+         "%ld training trials\n",
+         o.config, e->model->type->name, e->name, e->model->n_hidden,
+         plx_prior_describe(e->prior), plx_process_name(e->process.kind),
+         plx_task_name(&e->task), e->rule ? e->rule->name : "none",
+         e->train.trials);
+  plx_experiment_free(e);
+  return 0;
+}

@@ -1,0 +1,64 @@
+/* plastix/protocol.h -- frozen-network test protocols.  They run trials
+ * with plasticity off and reduce every recorded sample into sufficient
+ * statistics (sums of r, r r^T, readouts, energies, errors) from which the
+ * probes compute tuning curves, covariances, d', ...  Trials run in
+ * parallel; each trial's sums are merged in trial order, so the result is
+ * bitwise identical for any number of threads. */
+#ifndef PLASTIX_PROTOCOL_H
+#define PLASTIX_PROTOCOL_H
+
+#include "plastix/experiment.h"
+
+typedef struct plx_progress {
+  /* called from the main thread only; frac in [0, 1] */
+  void (*fn)(void *ctx, const char *stage, double frac);
+  void *ctx;
+} plx_progress;
+
+/* Grid protocol: each trial holds k angles drawn uniformly from the
+ * encoder's grid (theta_j = -pi + 2 pi j / n), each for duration/k. */
+typedef struct plx_grid_stats {
+  size_t G, N, n_out, n_in;
+  double *theta;        /* [G] grid angles                                 */
+  double *count;        /* [G] samples                                     */
+  double *sum_r;        /* N × G                                           */
+  double *sum_rr;       /* N × N × G (full symmetric)                      */
+  double *sum_o;        /* n_out × G   readout as recorded                 */
+  double *sum_oo;       /* n_out × n_out × G                               */
+  double *sum_err;      /* [G] task error (|y - z|^2 or 0/1)               */
+  double *sum_err2;     /* [G]                                             */
+  double *sum_energy;   /* [G] reference energy (r^2/2 for the integral)   */
+  double *sum_energy2;  /* [G]                                             */
+  double *sum_energy_exact, *sum_energy_exact2; /* [G] exact integral of f^-1 */
+  double *sum_abs_rec;  /* [G] sum over samples of mean_i |(W r)_i|        */
+  double *sum_abs_in;   /* [G] sum over samples of mean_i |(C s)_i|        */
+  /* first trial's recorded trace, for an example figure */
+  size_t ex_n;
+  double *ex_t, *ex_theta, *ex_out; /* ex_out: n_out × ex_n */
+  int has_energy;
+} plx_grid_stats;
+
+int plx_protocol_grid(plx_experiment *e, plx_grid_stats *st, int threads,
+                      const plx_progress *prog, plx_error *err);
+void plx_grid_stats_release(plx_grid_stats *st);
+
+/* Prior protocol: theta follows the stimulus process (as in training). */
+typedef struct plx_prior_stats {
+  size_t n_out, n_bins;
+  double n[2], sum_z[2], sum_zz[2]; /* first readout, by class theta<b / >=b */
+  double *bin_center;               /* [n_bins] over [-pi, pi)              */
+  double *bin_count, *bin_err, *bin_err2;
+  double count, err, err2;          /* all samples                          */
+  long trials;
+  double *trial_err;                /* [trials] mean error of each trial    */
+} plx_prior_stats;
+
+/* population: PLX_POP_TEST_* for the final test, PLX_POP_SUB(EVAL, k) for
+ * the k-th evaluation during training (streams differ per evaluation). */
+int plx_protocol_prior(plx_experiment *e, long trials, double duration,
+                       double transient, long record_every, int eval_index,
+                       size_t n_bins, plx_prior_stats *st, int threads,
+                       plx_error *err);
+void plx_prior_stats_release(plx_prior_stats *st);
+
+#endif

@@ -1,0 +1,54 @@
+/* plastix/rundir.h -- the run directory every command writes:
+ *
+ *   DIR/manifest.json   config as run, seeds, versions, host, timings,
+ *                       "complete": true (written last)
+ *   DIR/config.cfg      the config file exactly as given
+ *   DIR/config.resolved.cfg   after --set overrides
+ *   DIR/results.h5      arrays (weights, probes, training curves)
+ *   DIR/tables/NAME.csv tidy tables
+ *   DIR/figures/NAME.png and .svg
+ *
+ * Everything is written into DIR.partial-<pid>; only a complete run is
+ * renamed to DIR, so a failed run never leaves output that looks like a
+ * result.  An existing DIR is replaced only if it is a plastix run
+ * directory (it has a manifest.json). */
+#ifndef PLASTIX_RUNDIR_H
+#define PLASTIX_RUNDIR_H
+
+#include "plastix/h5io.h"
+#include "plastix/json.h"
+#include "plastix/plot.h"
+#include "plastix/table.h"
+
+typedef struct plx_rundir plx_rundir;
+
+int plx_rundir_open(plx_rundir **out, const char *path, unsigned fig_formats,
+                    plx_error *err);
+/* Full path of a file inside the (temporary) directory. */
+const char *plx_rundir_file(plx_rundir *rd, const char *rel, char *buf,
+                            size_t n);
+plx_h5 *plx_rundir_h5(plx_rundir *rd);
+unsigned plx_rundir_formats(const plx_rundir *rd);
+/* tables/<name>.csv */
+int plx_rundir_table(plx_rundir *rd, const char *name, const plx_table *t,
+                     plx_error *err);
+/* figures/<name>.<png|svg>; a no-op when no formats were asked for */
+int plx_rundir_figure(plx_rundir *rd, const char *name, plx_figure *fig,
+                      plx_error *err);
+/* Copy a file (the config) into the directory under `rel`. */
+int plx_rundir_copy(plx_rundir *rd, const char *src, const char *rel,
+                    plx_error *err);
+/* Write manifest.json: the callback writes the body's fields inside the
+ * top-level object; "complete": true is appended; then the directory is
+ * renamed into place.  The handle is freed either way. */
+int plx_rundir_commit(plx_rundir *rd, void (*body)(plx_jw *w, void *ctx),
+                      void *ctx, plx_error *err);
+/* Remove the temporary directory (failed run); frees the handle. */
+void plx_rundir_abort(plx_rundir *rd);
+/* The final path. */
+const char *plx_rundir_path(const plx_rundir *rd);
+
+/* Facts for manifests: versions of plastix and every library, host, CPU. */
+void plx_manifest_environment(plx_jw *w);
+
+#endif
