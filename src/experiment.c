@@ -134,6 +134,17 @@ static int load_rule(plx_experiment *e, plx_error *err)
     return rc;
   e->sec_rule = sec;
   e->rule_params = sec;
+  /* the rule checks its projection names against the model now, so a
+   * typo stops the run before anything is written */
+  {
+    void *st = NULL;
+    size_t i;
+    if ((rc = e->rule->init(&st, e->model->proj, e->model->n_proj, 1, sec, err)))
+      return rc;
+    e->rule->free(st);
+    for (i = 0; i < e->model->n_proj; i++)
+      e->model->proj[i].flags &= ~(unsigned)PLX_PROJ_PLASTIC;
+  }
   return PLX_OK;
 }
 
@@ -173,8 +184,16 @@ int plx_experiment_from_config(plx_experiment **out, plx_config *cfg,
                              1, err)))
     goto fail;
   e->sec_model = e->model->params;
-  snprintf(e->weights_file, sizeof e->weights_file, "%s",
-           plx_params_string(e->sec_model, "weights"));
+  {
+    /* a relative weights path is relative to the config file's directory */
+    const char *wf = plx_params_string(e->sec_model, "weights");
+    const char *cp = plx_config_path(cfg), *slash = strrchr(cp, '/');
+    if (wf[0] && wf[0] != '/' && slash)
+      snprintf(e->weights_file, sizeof e->weights_file, "%.*s/%s",
+               (int)(slash - cp), cp, wf);
+    else
+      snprintf(e->weights_file, sizeof e->weights_file, "%s", wf);
+  }
   snprintf(e->weights_set, sizeof e->weights_set, "%s",
            plx_params_string(e->sec_model, "weights_set"));
 

@@ -57,9 +57,19 @@ int plx_model_create(plx_model **out, const plx_params *parent, size_t n_in,
     return plx_params_error(parent, "model", err,
                             "missing required section model { type = ...; }");
   if (!ts || config_setting_type(ts) != CONFIG_TYPE_STRING) {
-    /* let the validator phrase it */
-    rc = plx_params_bind_child(parent, "model", type_key, NULL, &sec, err);
-    return rc ? rc : plx_params_error(parent, "model", err, "missing type");
+    const plx_params *sec0;
+    char names[256];
+    size_t i, k = 0;
+    for (i = 0; plx_model_types[i]; i++)
+      k += (size_t)snprintf(names + k, sizeof names - k, "%s%s", i ? ", " : "",
+                            plx_model_types[i]->name);
+    if (ts) { /* present but not a string: let the validator phrase it */
+      rc = plx_params_bind_child(parent, "model", type_key, NULL, &sec0, err);
+      if (rc)
+        return rc;
+    }
+    return plx_params_error(parent, "model", err,
+                            "missing required key model.type (one of: %s)", names);
   }
   type = plx_model_lookup(config_setting_get_string(ts), err);
   if (!type) {

@@ -680,8 +680,8 @@ static void lin_ticks(double lo, double hi, int density, ticks *T)
   k0 = ceil(mn / step - 1e-9);
   k1 = floor(mx / step + 1e-9);
   big = fmax(fabs(mn), fabs(mx));
-  prec = (int)floor(log10(big)) - (int)floor(log10(step)) + 1;
-  if (!(big > 0) || prec < 6)
+  prec = big > 0 ? (int)floor(log10(big)) - (int)floor(log10(step)) + 1 : 6;
+  if (prec < 6)
     prec = 6;
   if (prec > 15)
     prec = 15;

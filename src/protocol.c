@@ -37,7 +37,47 @@ void plx_grid_stats_release(plx_grid_stats *st)
   free(st->ex_t);
   free(st->ex_theta);
   free(st->ex_out);
+  free(st->seg_g);
+  free(st->seg_o);
+  free(st->seg_rate);
+  free(st->seg_err);
+  free(st->seg_energy);
   memset(st, 0, sizeof *st);
+}
+
+static int seg_reserve(plx_grid_stats *st, size_t cap)
+{
+  long *g;
+  double *a;
+  if (cap <= st->cap_seg)
+    return PLX_OK;
+  if (!(g = realloc(st->seg_g, cap * sizeof *g))) return PLX_ENOMEM;
+  st->seg_g = g;
+  if (!(a = realloc(st->seg_o, cap * st->n_out * sizeof *a))) return PLX_ENOMEM;
+  st->seg_o = a;
+  if (!(a = realloc(st->seg_rate, cap * sizeof *a))) return PLX_ENOMEM;
+  st->seg_rate = a;
+  if (!(a = realloc(st->seg_err, cap * sizeof *a))) return PLX_ENOMEM;
+  st->seg_err = a;
+  if (!(a = realloc(st->seg_energy, cap * sizeof *a))) return PLX_ENOMEM;
+  st->seg_energy = a;
+  st->cap_seg = cap;
+  return PLX_OK;
+}
+
+/* Append segment rows of src to dst (in order). */
+static int seg_append(plx_grid_stats *dst, const plx_grid_stats *src)
+{
+  size_t n = dst->n_seg, k = src->n_seg, no = dst->n_out;
+  if (seg_reserve(dst, n + k < 2 * dst->cap_seg ? 2 * dst->cap_seg + 16 : n + k + 16))
+    return PLX_ENOMEM;
+  memcpy(dst->seg_g + n, src->seg_g, k * sizeof *src->seg_g);
+  memcpy(dst->seg_o + n * no, src->seg_o, k * no * sizeof(double));
+  memcpy(dst->seg_rate + n, src->seg_rate, k * sizeof(double));
+  memcpy(dst->seg_err + n, src->seg_err, k * sizeof(double));
+  memcpy(dst->seg_energy + n, src->seg_energy, k * sizeof(double));
+  dst->n_seg = n + k;
+  return PLX_OK;
 }
 
 static int grid_alloc(plx_grid_stats *st, size_t G, size_t N, size_t no,
@@ -93,6 +133,7 @@ static void grid_zero(plx_grid_stats *st)
   memset(st->sum_abs_rec, 0, G * sizeof(double));
   memset(st->sum_abs_in, 0, G * sizeof(double));
   st->ex_n = 0;
+  st->n_seg = 0;
 }
 
 static void add_into(double *dst, const double *src, size_t n)
@@ -131,6 +172,7 @@ typedef struct worker {
   long *gidx;            /* B × k grid indices            */
   double *terr;          /* [B] per-trial error sums      */
   double *tcnt;          /* [B] per-trial sample counts   */
+  double *sacc;          /* B × (n_out + 4) segment sums: o, rate, err, energy, count */
   plx_grid_stats gs;
   plx_prior_stats ps;
 } worker;
@@ -155,6 +197,7 @@ static void worker_free(worker *w, size_t B)
   free(w->gidx);
   free(w->terr);
   free(w->tcnt);
+  free(w->sacc);
   plx_grid_stats_release(&w->gs);
   plx_prior_stats_release(&w->ps);
 }
@@ -178,7 +221,8 @@ static int worker_init(worker *w, plx_experiment *e, size_t B, size_t k,
   w->gidx = calloc(B * (k ? k : 1), sizeof *w->gidx);
   w->terr = zalloc(B);
   w->tcnt = zalloc(B);
-  if (!w->stim || !w->net || !w->x || !w->y || !w->wr || !w->cs ||
+  w->sacc = zalloc(B * (e->task.n_out + 4));
+  if (!w->sacc || !w->stim || !w->net || !w->x || !w->y || !w->wr || !w->cs ||
       !w->theta || !w->gidx || !w->terr || !w->tcnt)
     return plx_error_set(err, PLX_ENOMEM, "out of memory");
   for (b = 0; b < B; b++) {
@@ -226,8 +270,19 @@ static void grid_sample(plx_experiment *e, worker *w, size_t b, double theta,
   er = plx_task_error(&e->task, o, w->y);
   st->sum_err[g] += er;
   st->sum_err2[g] += er * er;
+  {
+    double *sa = w->sacc + b * (no + 4), rate = 0;
+    for (i = 0; i < no; i++)
+      sa[i] += o[i];
+    for (i = 0; i < N; i++)
+      rate += r[i];
+    sa[no] += rate / (double)N;
+    sa[no + 1] += er;
+    sa[no + 3] += 1;
+  }
   if (m->type->energy) {
     double en = m->type->energy(m, r, x, 0);
+    w->sacc[b * (no + 4) + no + 2] += en;
     st->sum_energy[g] += en;
     st->sum_energy2[g] += en * en;
     if (e->test.energy_exact) {
@@ -259,6 +314,28 @@ static void grid_sample(plx_experiment *e, worker *w, size_t b, double theta,
   }
 }
 
+/* Close column b's current segment (angle g) into the segment table. */
+static int seg_flush(worker *w, size_t b, long g)
+{
+  plx_grid_stats *st = &w->gs;
+  const size_t no = st->n_out;
+  double *sa = w->sacc + b * (no + 4), c = sa[no + 3];
+  size_t i, n = st->n_seg;
+  if (c > 0) {
+    if (n == st->cap_seg && seg_reserve(st, 2 * st->cap_seg + 16))
+      return PLX_ENOMEM;
+    st->seg_g[n] = g;
+    for (i = 0; i < no; i++)
+      st->seg_o[i + n * no] = sa[i] / c;
+    st->seg_rate[n] = sa[no] / c;
+    st->seg_err[n] = sa[no + 1] / c;
+    st->seg_energy[n] = sa[no + 2] / c;
+    st->n_seg = n + 1;
+  }
+  memset(sa, 0, (no + 4) * sizeof *sa);
+  return PLX_OK;
+}
+
 static int grid_chunk(plx_experiment *e, worker *w, long t0, size_t B,
                       unsigned long K, size_t spt, plx_error *err)
 {
@@ -280,10 +357,19 @@ static int grid_chunk(plx_experiment *e, worker *w, long t0, size_t B,
   }
   if ((rc = w->m->type->reset(w->m, w->x, B)))
     return plx_error_set(err, rc, "model reset failed");
+  memset(w->sacc, 0, B * (e->task.n_out + 4) * sizeof *w->sacc);
+  /* samples of column b are kept in column order within the chunk: flush
+   * segments of all columns at each boundary, column by column */
   for (k = 1; k < K; k++) {
-    size_t seg = (size_t)(k / L);
+    size_t seg = (size_t)(k / L), prev = (size_t)((k - 1) / L);
     if (seg >= spt)
       seg = spt - 1;
+    if (prev >= spt)
+      prev = spt - 1;
+    if (seg != prev)
+      for (b = 0; b < B; b++)
+        if (seg_flush(w, b, w->gidx[b * spt + prev]))
+          return plx_error_set(err, PLX_ENOMEM, "out of memory");
     for (b = 0; b < B; b++) {
       double th = enc->pref[w->gidx[b * spt + seg]];
       if (th != w->theta[b]) {
@@ -298,6 +384,9 @@ static int grid_chunk(plx_experiment *e, worker *w, long t0, size_t B,
         grid_sample(e, w, b, w->theta[b], w->gidx[b * spt + seg], k,
                     t0 == 0 && b == 0);
   }
+  for (b = 0; b < B; b++)
+    if (seg_flush(w, b, w->gidx[b * spt + spt - 1]))
+      return plx_error_set(err, PLX_ENOMEM, "out of memory");
   return PLX_OK;
 }
 
@@ -353,6 +442,9 @@ int plx_protocol_grid(plx_experiment *e, plx_grid_stats *st, int threads,
         if (rc && !fail) {
           fail = rc;
           first = lerr;
+        } else if (!fail && seg_append(st, &w->gs)) {
+          fail = PLX_ENOMEM;
+          plx_error_set(&first, PLX_ENOMEM, "out of memory");
         } else if (!fail) {
           grid_merge(st, &w->gs);
           if (c == 0) {

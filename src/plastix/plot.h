@@ -54,8 +54,9 @@ void plx_axes_title(plx_axes *ax, const char *s);
 void plx_axes_xlabel(plx_axes *ax, const char *s);
 void plx_axes_ylabel(plx_axes *ax, const char *s);
 /* Fixed limits; otherwise autoscaled from the data with a 5% margin
- * (exact extent for panels holding only heatmaps).  lo == hi or non-finite
- * values restore autoscaling; lo > hi gives a reversed axis. */
+ * (exact extent for panels holding only heatmaps).  lo == hi, non-finite
+ * values (or non-positive ones on a log axis) mean autoscaling; lo > hi
+ * gives a reversed axis. */
 void plx_axes_xlim(plx_axes *ax, double lo, double hi);
 void plx_axes_ylim(plx_axes *ax, double lo, double hi);
 /* log10 axes; non-positive values are skipped (bars, bands and error bars

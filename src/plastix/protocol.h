@@ -32,6 +32,14 @@ typedef struct plx_grid_stats {
   double *sum_energy_exact, *sum_energy_exact2; /* [G] exact integral of f^-1 */
   double *sum_abs_rec;  /* [G] sum over samples of mean_i |(W r)_i|        */
   double *sum_abs_in;   /* [G] sum over samples of mean_i |(C s)_i|        */
+  /* one row per held stimulus (trial segment): independent replicates for
+   * standard errors that respect the autocorrelation within a segment */
+  size_t n_seg, cap_seg;
+  long *seg_g;          /* [n_seg] grid index                              */
+  double *seg_o;        /* n_out × n_seg mean readout                      */
+  double *seg_rate;     /* [n_seg] mean over samples and units of r        */
+  double *seg_err;      /* [n_seg] mean task error                         */
+  double *seg_energy;   /* [n_seg] mean reference energy                   */
   /* first trial's recorded trace, for an example figure */
   size_t ex_n;
   double *ex_t, *ex_theta, *ex_out; /* ex_out: n_out × ex_n */
