@@ -244,3 +244,35 @@ void plx_mean_sem(const double *sum, const double *sum2, const double *count,
     sem[i] = c > 1 && v > 0 ? sqrt(v / c) : (c > 1 ? 0 : NAN);
   }
 }
+
+void plx_segments_summary(const plx_grid_stats *st, const plx_task *task,
+                          plx_seg_quantity q, double lo, double hi,
+                          int abs_theta, double *mean, double *se, size_t *n)
+{
+  const size_t no = st->n_out;
+  double s1 = 0, s2 = 0, y[8];
+  size_t k, c = 0, d;
+  for (k = 0; k < st->n_seg; k++) {
+    double th = st->theta[st->seg_g[k]], v = 0;
+    double key = abs_theta ? fabs(th) : th;
+    if (key < lo - 1e-12 || key > hi + 1e-12)
+      continue;
+    switch (q) {
+    case PLX_SEG_RATE: v = st->seg_rate[k]; break;
+    case PLX_SEG_ENERGY: v = st->seg_energy[k]; break;
+    case PLX_SEG_ERROR: v = st->seg_err[k]; break;
+    case PLX_SEG_Z: v = st->seg_o[k * no]; break;
+    case PLX_SEG_BIAS2:
+      plx_task_target(task, th, y);
+      for (d = 0; d < no && d < 8; d++)
+        v += (y[d] - st->seg_o[d + k * no]) * (y[d] - st->seg_o[d + k * no]);
+      break;
+    }
+    s1 += v;
+    s2 += v * v;
+    c++;
+  }
+  *n = c;
+  *mean = c ? s1 / (double)c : NAN;
+  *se = c > 1 ? sqrt((s2 - s1 * s1 / (double)c) / ((double)c - 1) / (double)c) : NAN;
+}

@@ -37,4 +37,21 @@ size_t plx_grid_nearest(const plx_grid_stats *st, double theta);
 void plx_mean_sem(const double *sum, const double *sum2, const double *count,
                   size_t n, double *mean, double *sem);
 
+/* Per-segment quantities of the grid protocol (one value per held
+ * stimulus; segments are independent replicates). */
+typedef enum {
+  PLX_SEG_RATE,   /* mean rate over units and samples                  */
+  PLX_SEG_ENERGY, /* mean reference energy                             */
+  PLX_SEG_ERROR,  /* mean task error of the samples                    */
+  PLX_SEG_BIAS2,  /* |y(theta) - mean readout of the segment|^2        */
+  PLX_SEG_Z       /* mean of the first readout                         */
+} plx_seg_quantity;
+
+/* Mean, standard error and count of quantity q over the segments whose
+ * grid angle theta satisfies lo <= theta <= hi (use -4, 4 for all; angles
+ * are compared after wrapping to [-pi, pi)); abs_theta compares |theta|. */
+void plx_segments_summary(const plx_grid_stats *st, const plx_task *task,
+                          plx_seg_quantity q, double lo, double hi,
+                          int abs_theta, double *mean, double *se, size_t *n);
+
 #endif
