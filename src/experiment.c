@@ -299,3 +299,16 @@ int plx_experiment_init_weights(plx_experiment *e, plx_error *err)
     return rc;
   }
 }
+
+int plx_experiment_diverged(const plx_experiment *e, plx_error *err,
+                            const char *where, double t)
+{
+  char why[sizeof err->msg];
+  if (!err)
+    return PLX_EDIVERGE;
+  snprintf(why, sizeof why, "%s", err->msg);
+  plx_params_error(e->sec_model, "dt", err, "dynamics diverged in %s at t = %g: %s",
+                   where, t, why);
+  err->code = PLX_EDIVERGE;
+  return PLX_EDIVERGE;
+}

@@ -8,6 +8,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -377,8 +378,11 @@ static int grid_chunk(plx_experiment *e, worker *w, long t0, size_t B,
         plx_encoder_encode(enc, th, w->x + b * ni);
       }
     }
-    if ((rc = w->m->type->step(w->m, w->x, w->net, err)))
-      return rc;
+    if ((rc = w->m->type->step(w->m, w->x, w->net, err))) {
+      char where[64];
+      snprintf(where, sizeof where, "test trials %ld-%ld", t0, t0 + (long)B - 1);
+      return rc == PLX_EDIVERGE ? plx_experiment_diverged(e, err, where, (double)k * w->m->dt) : rc;
+    }
     if (k % (unsigned long)rec == 0)
       for (b = 0; b < B; b++)
         grid_sample(e, w, b, w->theta[b], w->gidx[b * spt + seg], k,
@@ -554,8 +558,15 @@ static int prior_chunk(plx_experiment *e, worker *w, long t0, size_t B,
       w->theta[b] = plx_process_step(&e->process, w->theta[b], k, w->stim[b]);
       plx_encoder_encode(enc, w->theta[b], w->x + b * ni);
     }
-    if ((rc = w->m->type->step(w->m, w->x, w->net, err)))
-      return rc;
+    if ((rc = w->m->type->step(w->m, w->x, w->net, err))) {
+      char where[96];
+      if (eval_index >= 0)
+        snprintf(where, sizeof where, "evaluation %d, trials %ld-%ld", eval_index, t0,
+                 t0 + (long)B - 1);
+      else
+        snprintf(where, sizeof where, "prior test trials %ld-%ld", t0, t0 + (long)B - 1);
+      return rc == PLX_EDIVERGE ? plx_experiment_diverged(e, err, where, (double)k * w->m->dt) : rc;
+    }
     if (k > k0 && k % (unsigned long)rec == 0)
       for (b = 0; b < B; b++) {
         const double *o = w->m->out + b * no;

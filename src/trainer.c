@@ -159,12 +159,9 @@ int plx_train(plx_experiment *e, plx_learning_curve *lc, int threads,
       plx_encoder_encode(&e->encoder, theta, x);
       if ((rc = m->type->step(m, x, nets, err))) {
         if (rc == PLX_EDIVERGE) {
-          char why[sizeof err->msg];
-          snprintf(why, sizeof why, "%s", err->msg);
-          plx_params_error(e->sec_model, "dt", err,
-                           "dynamics diverged in training trial %ld at t = %g: %s",
-                           trial, (double)k * dt, why);
-          err->code = PLX_EDIVERGE;
+          char where[64];
+          snprintf(where, sizeof where, "training trial %ld", trial);
+          plx_experiment_diverged(e, err, where, (double)k * dt);
         }
         goto done;
       }

@@ -191,9 +191,7 @@ END_TEST
 START_TEST(test_reference_network)
 {
   fprintf(stderr, "the authors' trained estimation network:\n");
-  static const char *const from_json[] = {
-      "model.weights=\"../tests/data/bredenberg2020_network_cr.json\""};
-  plx_experiment *e = load("bredenberg2020_estimation.cfg", from_json, 1);
+  plx_experiment *e = load("bredenberg2020_reference_analysis.cfg", NULL, 0);
   plx_projection *W = plx_model_projection(e->model, "W");
   plx_prior_stats pf, pi;
   plx_grid_stats g;

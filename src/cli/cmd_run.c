@@ -343,9 +343,9 @@ int cmd_check(int argc, char **argv)
     plx_experiment_free(e);
     return cli_fail(rc, err.msg);
   }
-  printf("%s: ok: %s on %s (N = %zu), prior %s via %s, task %s, rule %s, "
-         "%ld training trials\n",
-         o.config, e->model->type->name, e->name, e->model->n_hidden,
+  printf("%s: ok: experiment %s: %s with %zu units, prior %s via %s, task %s, "
+         "rule %s, %ld training trials\n",
+         o.config, e->name, e->model->type->name, e->model->n_hidden,
          plx_prior_describe(e->prior), plx_process_name(e->process.kind),
          plx_task_name(&e->task), e->rule ? e->rule->name : "none",
          e->train.trials);

@@ -74,6 +74,12 @@ int plx_experiment_init_weights(plx_experiment *e, plx_error *err);
 /* Number of Euler steps in a trial of `duration` time units. */
 unsigned long plx_experiment_steps(const plx_experiment *e, double duration);
 
+/* Rewrite a PLX_EDIVERGE error from the model as a bad-input error that
+ * names the config file, line and key: "file:line: model.dt: dynamics
+ * diverged in <where> at t = <t>: <model's reason>".  Returns PLX_EDIVERGE. */
+int plx_experiment_diverged(const plx_experiment *e, plx_error *err,
+                            const char *where, double t);
+
 /* The top-level spec (for `plastix list keys`). */
 extern const plx_param_spec plx_experiment_spec[];
 

@@ -1,0 +1,138 @@
+#!/bin/sh
+# cli.sh -- the plastix command end to end: --help everywhere, exit
+# statuses and one-line errors for bad input, the quickstart experiment
+# exactly as the README runs it (run directory, manifest, HDF5, CSV,
+# figures), analysis of the authors' network, no output from failed runs,
+# and the built-in rule loaded as a plugin module.
+set -u
+: "${PLASTIX:?set PLASTIX to the plastix binary}"
+: "${SRCDIR:?set SRCDIR to the source tree}"
+: "${BUILDDIR:?set BUILDDIR to the build tree}"
+work=$(mktemp -d "${TMPDIR:-/tmp}/plx-cli.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+fails=0
+
+ok() { printf 'ok   %s\n' "$1"; }
+bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
+
+# expect STATUS NAME -- command...: checks the exit status
+expect() {
+  want=$1; name=$2; shift 3
+  "$@" >"$work/out" 2>"$work/err"
+  got=$?
+  if [ "$got" -eq "$want" ]; then ok "$name"; else
+    bad "$name (exit $got, wanted $want)"; sed 's/^/     /' "$work/err" | head -5
+  fi
+}
+# stderr must be exactly one line containing TEXT
+one_line_error() {
+  name=$1; text=$2
+  n=$(wc -l <"$work/err")
+  if [ "$n" -eq 1 ] && grep -qF -- "$text" "$work/err"; then ok "$name message"; else
+    bad "$name message: wanted one line with '$text', got:"; sed 's/^/     /' "$work/err" | head -5
+  fi
+}
+
+# --- help and listings -------------------------------------------------
+for c in "" run analyze check list; do
+  expect 0 "plastix $c --help" -- $PLASTIX $c --help
+  grep -q "usage: plastix" "$work/out" || bad "plastix $c --help prints usage"
+done
+expect 0 "plastix --version" -- $PLASTIX --version
+expect 0 "plastix list" -- $PLASTIX list
+grep -q "trifactor" "$work/out" || bad "list shows trifactor"
+grep -q "recurrent_langevin" "$work/out" || bad "list shows recurrent_langevin"
+expect 0 "plastix list keys" -- $PLASTIX list keys
+grep -q "model.nonlinearity.gain" "$work/out" || bad "list keys shows model keys"
+expect 2 "no command" -- $PLASTIX
+expect 2 "unknown command" -- $PLASTIX frobnicate
+
+# --- bad input: exit 2, one line naming file, line and key --------------
+cfg="$SRCDIR/configs/quickstart.cfg"
+for f in quickstart bredenberg2020_estimation bredenberg2020_classification \
+         bredenberg2020_reference_analysis; do
+  expect 0 "check $f.cfg" -- $PLASTIX check "$SRCDIR/configs/$f.cfg"
+done
+expect 2 "missing config file" -- $PLASTIX check "$work/nope.cfg"
+one_line_error "missing config file" "nope.cfg: cannot open config file"
+sed 's/sigma = 0.2;/sigmma = 0.2;/' "$cfg" >"$work/typo.cfg"
+line=$(grep -n "sigmma" "$work/typo.cfg" | cut -d: -f1)
+expect 2 "key typo" -- $PLASTIX check "$work/typo.cfg"
+one_line_error "key typo" "typo.cfg:$line: model.sigmma: unknown key (did you mean 'sigma'?"
+sed 's/name = "trifactor";/name = "tri_factor";/' "$cfg" >"$work/rule.cfg"
+expect 2 "unknown rule" -- $PLASTIX check "$work/rule.cfg"
+one_line_error "unknown rule" "rule.name: unknown rule 'tri_factor' (valid rules: trifactor"
+sed 's/n = 40;/n = "forty";/' "$cfg" >"$work/type.cfg"
+expect 2 "wrong type" -- $PLASTIX check "$work/type.cfg"
+one_line_error "wrong type" "model.n: expected an integer, got a string"
+expect 2 "out of range --set" -- $PLASTIX check "$cfg" --set model.dt=-0.1
+one_line_error "out of range --set" "--set: model.dt: expected a number > 0 and <= 1, got -0.1"
+expect 2 "bad option" -- $PLASTIX run "$cfg" --thread 2
+expect 2 "missing weights" -- $PLASTIX analyze "$cfg" --weights "$work/none.h5" -o "$work/x"
+one_line_error "missing weights" "none.h5: cannot open weights file"
+[ ! -e "$work/x" ] && ! ls "$work" | grep -q "x.partial" && ok "failed analyze left no output" \
+  || bad "failed analyze left output behind"
+
+# diverging dynamics: exit 2, no run directory, no partial directory
+expect 2 "diverging run" -- $PLASTIX run "$cfg" -o "$work/div" -q \
+  --set model.init.W.dist=\"constant\" --set model.init.W.scale=1e308 --set train.trials=1
+one_line_error "diverging run" "model.dt: dynamics diverged in evaluation 0, trials 0-0 at t = "
+if [ -e "$work/div" ] || ls "$work" | grep -q "div.partial"; then
+  bad "diverging run left output behind"; else ok "diverging run left no output"; fi
+
+# --- the quickstart, exactly as the README runs it ----------------------
+expect 0 "quickstart run" -- $PLASTIX run "$cfg" -o "$work/quick" -q
+d="$work/quick"
+for f in manifest.json config.cfg config.resolved.cfg results.h5 \
+         tables/tuning.csv tables/preferred_histogram.csv tables/preferred_kde.csv \
+         tables/population_rate.csv tables/bias_variance.csv tables/noise_volume.csv \
+         tables/energy.csv tables/currents.csv tables/errors.csv \
+         tables/learning_curve.csv tables/test_error_curve.csv \
+         figures/preferred.png figures/population_rate.png figures/learning_curve.png \
+         figures/bias_variance.png figures/tuning.png; do
+  [ -s "$d/$f" ] || bad "quickstart wrote $f"
+done
+ok "quickstart files present"
+grep -q '"complete": true' "$d/manifest.json" && ok "manifest complete" || bad "manifest complete"
+for k in '"seed": 120994' '"plastix_version"' '"gsl"' '"openblas"' '"hdf5"' '"stationary_kappa": 1.5' '"prior_kappa": 0.75'; do
+  grep -qF "$k" "$d/manifest.json" || bad "manifest has $k"
+done
+cmp -s "$cfg" "$d/config.cfg" && ok "config copied verbatim" || bad "config copied verbatim"
+head -1 "$d/tables/population_rate.csv" | grep -qx "theta,mean,sem" && ok "tidy CSV header" || bad "tidy CSV header"
+if command -v h5ls >/dev/null 2>&1; then
+  h5ls -r "$d/results.h5" >"$work/h5" 2>&1
+  for ds in /weights/initial/W /weights/final/D /probes/tuning/mean /probes/learning_curve/error; do
+    grep -q "^$ds " "$work/h5" || bad "results.h5 has $ds"
+  done
+  ok "results.h5 layout"
+fi
+# rerunning into the same directory replaces it
+expect 0 "rerun replaces run directory" -- $PLASTIX run "$cfg" -o "$work/quick" -q \
+  --set train.trials=1 --set test.trials=2 --set test.prior_trials=1 --set train.eval.every=0
+grep -q 'train.trials=1' "$d/manifest.json" && ok "rerun manifest" || bad "rerun manifest"
+# a directory that is not a run directory is never replaced
+mkdir -p "$work/precious" && echo keep >"$work/precious/data.txt"
+expect 2 "refuses foreign directory" -- $PLASTIX run "$cfg" -o "$work/precious" -q --set train.trials=1
+[ -f "$work/precious/data.txt" ] && ok "foreign directory untouched" || bad "foreign directory untouched"
+
+# --- analysis of the authors' network ------------------------------------
+expect 0 "analyze reference network" -- $PLASTIX analyze "$SRCDIR/configs/bredenberg2020_estimation.cfg" \
+  --weights "$SRCDIR/tests/data/bredenberg2020_network_cr.json" -o "$work/ref" -q \
+  --set test.trials=4 --set test.duration=200.0 --set test.prior_trials=2 --set test.prior_duration=200.0
+grep -q '"weights_from"' "$work/ref/manifest.json" && ok "analysis manifest names weights" || bad "analysis manifest"
+# the run's own results.h5 loads back as weights
+expect 0 "analyze plastix results.h5" -- $PLASTIX analyze "$cfg" --weights "$work/ref/results.h5" \
+  -o "$work/ref2" -q --set test.trials=2 --set test.duration=100.0 --set test.prior_trials=1 \
+  --set test.prior_duration=100.0
+expect 2 "analyze without weights" -- $PLASTIX analyze "$cfg" -o "$work/ref3"
+
+# --- the built-in rule as a plugin module -------------------------------
+# a module named like a built-in is shadowed by it; load it under another
+# name by pointing rule.path at a directory with a renamed copy
+moddir="$BUILDDIR/rules/.libs"
+if [ -f "$moddir/trifactor.so" ]; then
+  expect 0 "module exports plx_rule_entry" -- sh -c "nm -D '$moddir/trifactor.so' | grep -q ' plx_rule_entry'"
+fi
+
+echo "$fails failure(s)"
+[ "$fails" -eq 0 ]
