@@ -70,7 +70,8 @@ static int seg_reserve(plx_grid_stats *st, size_t cap)
 static int seg_append(plx_grid_stats *dst, const plx_grid_stats *src)
 {
   size_t n = dst->n_seg, k = src->n_seg, no = dst->n_out;
-  if (seg_reserve(dst, n + k < 2 * dst->cap_seg ? 2 * dst->cap_seg + 16 : n + k + 16))
+  if (n + k > dst->cap_seg &&
+      seg_reserve(dst, n + k > 2 * dst->cap_seg ? n + k + 16 : 2 * dst->cap_seg))
     return PLX_ENOMEM;
   memcpy(dst->seg_g + n, src->seg_g, k * sizeof *src->seg_g);
   memcpy(dst->seg_o + n * no, src->seg_o, k * no * sizeof(double));
@@ -415,8 +416,10 @@ int plx_protocol_grid(plx_experiment *e, plx_grid_stats *st, int threads,
   for (g = 0; g < G; g++)
     st->theta[g] = e->encoder.pref[g];
   ws = calloc((size_t)nt, sizeof *ws);
-  if (!ws)
+  if (!ws) {
+    plx_grid_stats_release(st);
     return plx_error_set(err, PLX_ENOMEM, "out of memory");
+  }
   plx_error_clear(&first);
 
 #pragma omp parallel num_threads(nt)
@@ -468,6 +471,7 @@ int plx_protocol_grid(plx_experiment *e, plx_grid_stats *st, int threads,
     worker_free(&ws[g], B);
   free(ws);
   if (fail) {
+    plx_grid_stats_release(st);
     if (err)
       *err = first;
     return fail;
@@ -615,8 +619,10 @@ int plx_protocol_prior(plx_experiment *e, long trials, double duration,
   if (prior_alloc(st, no, n_bins, trials))
     return plx_error_set(err, PLX_ENOMEM, "out of memory");
   ws = calloc((size_t)nt, sizeof *ws);
-  if (!ws)
+  if (!ws) {
+    plx_prior_stats_release(st);
     return plx_error_set(err, PLX_ENOMEM, "out of memory");
+  }
   plx_error_clear(&first);
 #pragma omp parallel num_threads(nt)
   {
@@ -667,6 +673,7 @@ int plx_protocol_prior(plx_experiment *e, long trials, double duration,
     worker_free(&ws[i], B);
   free(ws);
   if (fail) {
+    plx_prior_stats_release(st);
     if (err)
       *err = first;
     return fail;

@@ -37,7 +37,8 @@ static char *dupn(const char *s, size_t n)
 {
   char *d = malloc(n + 1);
   if (d) {
-    memcpy(d, s, n);
+    if (n)
+      memcpy(d, s, n);
     d[n] = '\0';
   }
   return d;

@@ -443,6 +443,30 @@ START_TEST(test_bitwise_over_threads)
 }
 END_TEST
 
+/* Many short test trials: every segment is kept once, memory stays
+ * proportional to the number of segments. */
+START_TEST(test_grid_protocol_many_trials)
+{
+  plx_experiment *e = make_exp(
+      NULL, "test = { trials = 300; duration = 3.0; stimuli_per_trial = 3;"
+            " record_every = 10; batch = 4; };");
+  plx_grid_stats g;
+  plx_error err;
+  size_t k;
+  double total = 0;
+  ck_assert_int_eq(plx_experiment_init_weights(e, &err), PLX_OK);
+  ck_assert_int_eq(plx_protocol_grid(e, &g, 2, NULL, &err), PLX_OK);
+  ck_assert_uint_eq(g.n_seg, 900);
+  ck_assert_uint_le(g.cap_seg, 4 * 900);
+  for (k = 0; k < g.G; k++)
+    total += g.count[k];
+  /* 299 steps per trial, a sample every 10 steps: 29 samples */
+  ck_assert_double_eq(total, 300.0 * 29.0);
+  plx_grid_stats_release(&g);
+  plx_experiment_free(e);
+}
+END_TEST
+
 /* -------------------------------------------------------- bad input */
 
 static const char *const base_cfg =
@@ -535,6 +559,7 @@ int main(void)
   tcase_add_test(tc, test_iid_process_holds);
   tcase_add_test(tc, test_trifactor_exact);
   tcase_add_test(tc, test_bitwise_over_threads);
+  tcase_add_test(tc, test_grid_protocol_many_trials);
   tcase_add_loop_test(tc, test_bad_experiment_configs, 0, (int)(sizeof bad / sizeof bad[0]));
   tcase_add_test(tc, test_bad_model_configs);
   tcase_add_test(tc, test_weights_errors);

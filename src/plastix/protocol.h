@@ -46,6 +46,7 @@ typedef struct plx_grid_stats {
   int has_energy;
 } plx_grid_stats;
 
+/* On failure *st holds nothing to release. */
 int plx_protocol_grid(plx_experiment *e, plx_grid_stats *st, int threads,
                       const plx_progress *prog, plx_error *err);
 void plx_grid_stats_release(plx_grid_stats *st);
