@@ -16,19 +16,19 @@
 #include "config.h"
 #include "plastix/error.h"
 #include "plastix/model.h"
+#include "plastix/units.h"
 
 #include <cblas.h>
-#include <gsl/gsl_sf_dilog.h>
+#include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { NL_SOFTPLUS, NL_RELU, NL_TANH };
-
 typedef struct rl_state {
   size_t N, n_in, n_out, B;
   double sigma, dt, r0, clip_lo, clip_hi, gain;
-  int nl, delay;
+  plx_unit_kind nl;
+  int delay;
   double *W, *C, *b, *D;   /* weights (column-major)                 */
   double *r;               /* N × B state (clipped)                  */
   double *h;               /* N × B drive workspace                  */
@@ -39,6 +39,16 @@ typedef struct rl_state {
   plx_projection proj[4];
   const plx_params *init;
   double *block;           /* single allocation for all of the above */
+  /* gradients (allocated with the weights) */
+  double *gW, *gC, *gb, *gD;
+  /* recording for backpropagation through time */
+  size_t win, n_rec, cap;
+  double *hist_r;          /* (cap + 1) × N × B states, hist_r[0] = start */
+  double *hist_x;          /* cap × n_in × B inputs the dynamics used     */
+  unsigned char *hist_m;   /* cap × N × B: 1 where the unit was not clipped */
+  /* workspaces of the backward passes */
+  double *lam, *lam_next, *acc, *J, *rs, *ytmp;
+  int *ipiv;
 } rl_state;
 
 static const plx_param_spec nl_spec[] = {
@@ -79,6 +89,10 @@ static void rl_free(plx_model *m)
   rl_state *s = m->state;
   if (s) {
     free(s->block);
+    free(s->hist_r);
+    free(s->hist_x);
+    free(s->hist_m);
+    free(s->ipiv);
     free(s);
   }
   m->state = NULL;
@@ -105,11 +119,9 @@ static int rl_alloc(plx_model *m, const plx_params *p, plx_error *err)
   s->r0 = plx_params_float(p, "r0");
   s->delay = (int)plx_params_int(p, "input_delay");
   s->gain = plx_params_float(nl, "gain");
-  s->nl = strcmp(nlt, "softplus") == 0 ? NL_SOFTPLUS
-          : strcmp(nlt, "relu") == 0   ? NL_RELU
-                                       : NL_TANH;
+  s->nl = plx_unit_parse(nlt);
   s->init = plx_params_group(p, "init");
-  if (s->nl == NL_TANH) {
+  if (s->nl == PLX_UNIT_TANH) {
     s->clip_lo = -0.999;
     s->clip_hi = 0.999;
   } else {
@@ -126,13 +138,13 @@ static int rl_alloc(plx_model *m, const plx_params *p, plx_error *err)
     s->clip_lo = clip[0];
     s->clip_hi = clip[1];
   }
-  if (s->nl != NL_TANH && !(s->clip_lo > 0)) {
+  if (s->nl != PLX_UNIT_TANH && !(s->clip_lo > 0)) {
     rl_free(m);
     return plx_params_error(p, "clip", err,
                             "f^-1 of a %s unit needs rates > 0: lo must be > 0",
                             nlt);
   }
-  if (s->nl == NL_TANH && !(s->clip_lo > -1 && s->clip_hi < 1)) {
+  if (s->nl == PLX_UNIT_TANH && !(s->clip_lo > -1 && s->clip_hi < 1)) {
     rl_free(m);
     return plx_params_error(p, "clip", err,
                             "tanh rates must stay inside (-1, 1)");
@@ -143,10 +155,11 @@ static int rl_alloc(plx_model *m, const plx_params *p, plx_error *err)
                             s->clip_lo, s->clip_hi);
   }
 
-  total = N * N + N * ni + N + no * N   /* weights          */
+  total = 2 * (N * N + N * ni + N + no * N) /* weights, gradients   */
           + 3 * N * B                   /* r, h, xi         */
           + 2 * ni * B                  /* x_held, x_cur    */
-          + 2 * no * B;                 /* out, out_learn   */
+          + 2 * no * B                  /* out, out_learn   */
+          + 3 * N * B + N * N + 2 * N;  /* backward workspaces */
   s->block = calloc(total, sizeof(double));
   if (!s->block) {
     rl_free(m);
@@ -163,16 +176,32 @@ static int rl_alloc(plx_model *m, const plx_params *p, plx_error *err)
   s->x_held = q; q += ni * B;
   s->x_cur = q; q += ni * B;
   s->out = q; q += no * B;
-  s->out_learn = q;
+  s->out_learn = q; q += no * B;
+  s->gW = q; q += N * N;
+  s->gC = q; q += N * ni;
+  s->gb = q; q += N;
+  s->gD = q; q += no * N;
+  s->lam = q; q += N * B;
+  s->lam_next = q; q += N * B;
+  s->acc = q; q += N * B;
+  s->J = q; q += N * N;
+  s->rs = q; q += N;
+  s->ytmp = q;
+  s->ipiv = malloc(N * sizeof *s->ipiv);
+  if (!s->ipiv) {
+    rl_free(m);
+    return plx_error_set(err, PLX_ENOMEM, "out of memory (N = %zu)", N);
+  }
 
-  s->proj[0] = (plx_projection){"W", s->W, N, N, N, s->r, s->r, s->xi, NULL,
-                                PLX_PROJ_RECURRENT};
+  /* the noise the dynamics inject is sigma sqrt(dt) xi: variance rate sigma^2 */
+  s->proj[0] = (plx_projection){"W", s->W, N, N, N, s->r, s->r, s->xi, s->gW,
+                                PLX_PROJ_RECURRENT, s->sigma * s->sigma};
   s->proj[1] = (plx_projection){"C", s->C, N, ni, N, s->x_cur, s->r, s->xi,
-                                NULL, 0};
-  s->proj[2] = (plx_projection){"b", s->b, N, 1, N, NULL, s->r, s->xi, NULL,
-                                PLX_PROJ_BIAS};
+                                s->gC, 0, s->sigma * s->sigma};
+  s->proj[2] = (plx_projection){"b", s->b, N, 1, N, NULL, s->r, s->xi, s->gb,
+                                PLX_PROJ_BIAS, s->sigma * s->sigma};
   s->proj[3] = (plx_projection){"D", s->D, no, N, no, s->r, s->out_learn,
-                                NULL, NULL, PLX_PROJ_READOUT};
+                                NULL, s->gD, PLX_PROJ_READOUT, 0.0};
   m->proj = s->proj;
   m->n_proj = 4;
   m->n_hidden = N;
@@ -213,28 +242,11 @@ static int rl_reset(plx_model *m, const double *x0, size_t batch)
               (int)batch, (int)s->N, 1.0, s->D, (int)s->n_out, s->r, (int)s->N,
               0.0, s->out, (int)s->n_out);
   memcpy(s->out_learn, s->out, s->n_out * batch * sizeof *s->out);
+  if (s->win) {
+    s->n_rec = 0;
+    memcpy(s->hist_r, s->r, s->N * batch * sizeof *s->r);
+  }
   return PLX_OK;
-}
-
-/* f^-1(r) */
-static inline double finv(int nl, double g, double r)
-{
-  switch (nl) {
-  case NL_SOFTPLUS: return r + log1p(-exp(-g * r)) / g;
-  case NL_RELU: return r / g;
-  default: return atanh(r) / g;
-  }
-}
-
-/* integral_0^r f^-1(x) dx */
-static double finv_integral(int nl, double g, double r)
-{
-  switch (nl) {
-  case NL_SOFTPLUS:
-    return 0.5 * r * r + (gsl_sf_dilog(exp(-g * r)) - M_PI * M_PI / 6.0) / (g * g);
-  case NL_RELU: return 0.5 * r * r / g;
-  default: return (r * atanh(r) + 0.5 * log1p(-r * r)) / g;
-  }
 }
 
 static int rl_step(plx_model *m, const double *x, plx_rng *const *rngs,
@@ -271,7 +283,7 @@ static int rl_step(plx_model *m, const double *x, plx_rng *const *rngs,
   /* Euler--Maruyama */
   for (i = 0; i < N * B; i++) {
     double ri = s->r[i];
-    s->r[i] = ri + dt * (-finv(s->nl, s->gain, ri) + s->h[i]) + s->xi[i];
+    s->r[i] = ri + dt * (-plx_unit_finv(s->nl, s->gain, ri) + s->h[i]) + s->xi[i];
   }
   /* recorded readout from the unclipped state */
   if (B == 1 && no <= 4) {
@@ -287,10 +299,23 @@ static int rl_step(plx_model *m, const double *x, plx_rng *const *rngs,
                 (int)N, 1.0, s->D, (int)no, s->r, (int)N, 0.0, s->out, (int)no);
   }
   /* clip, then the readout the learning signal uses */
-  for (i = 0; i < N * B; i++) {
-    double ri = s->r[i];
-    check += ri; /* NaN propagates; clipping below keeps NaN as NaN */
-    s->r[i] = ri < s->clip_lo ? s->clip_lo : (ri > s->clip_hi ? s->clip_hi : ri);
+  if (s->win && s->n_rec < s->win) {
+    unsigned char *mk = s->hist_m + s->n_rec * N * B;
+    for (i = 0; i < N * B; i++) {
+      double ri = s->r[i];
+      check += ri;
+      mk[i] = ri > s->clip_lo && ri < s->clip_hi;
+      s->r[i] = ri < s->clip_lo ? s->clip_lo : (ri > s->clip_hi ? s->clip_hi : ri);
+    }
+    memcpy(s->hist_x + s->n_rec * ni * B, xs, ni * B * sizeof *xs);
+    memcpy(s->hist_r + (s->n_rec + 1) * N * B, s->r, N * B * sizeof *s->r);
+    s->n_rec++;
+  } else {
+    for (i = 0; i < N * B; i++) {
+      double ri = s->r[i];
+      check += ri; /* NaN propagates; clipping below keeps NaN as NaN */
+      s->r[i] = ri < s->clip_lo ? s->clip_lo : (ri > s->clip_hi ? s->clip_hi : ri);
+    }
   }
   if (!isfinite(check))
     return plx_error_set(err, PLX_EDIVERGE,
@@ -333,10 +358,226 @@ static double rl_energy(const plx_model *m, const double *r, const double *x,
     double cs = 0;
     for (j = 0; j < ni; j++)
       cs += s->C[i + j * N] * x[j];
-    e += (exact ? finv_integral(s->nl, s->gain, r[i]) : 0.5 * r[i] * r[i]) -
+    e += (exact ? plx_unit_finv_integral(s->nl, s->gain, r[i]) : 0.5 * r[i] * r[i]) -
          s->b[i] * r[i] - r[i] * cs;
   }
   return e;
+}
+
+/* ------------------------------------------------------------ gradients */
+
+static int rl_record(plx_model *m, size_t window)
+{
+  rl_state *s = m->state;
+  const size_t N = s->N, B = s->B, ni = s->n_in;
+  if (window > s->cap) {
+    double *hr = realloc(s->hist_r, (window + 1) * N * B * sizeof *hr);
+    double *hx;
+    unsigned char *hm;
+    if (!hr)
+      return PLX_ENOMEM;
+    s->hist_r = hr;
+    hx = realloc(s->hist_x, window * ni * B * sizeof *hx);
+    if (!hx)
+      return PLX_ENOMEM;
+    s->hist_x = hx;
+    hm = realloc(s->hist_m, window * N * B);
+    if (!hm)
+      return PLX_ENOMEM;
+    s->hist_m = hm;
+    s->cap = window;
+  }
+  s->win = window;
+  s->n_rec = 0;
+  if (window)
+    memcpy(s->hist_r, s->r, N * m->batch * sizeof *s->r);
+  return PLX_OK;
+}
+
+static void zero_grads(rl_state *s)
+{
+  memset(s->gW, 0, s->N * s->N * sizeof(double));
+  memset(s->gC, 0, s->N * s->n_in * sizeof(double));
+  memset(s->gb, 0, s->N * sizeof(double));
+  memset(s->gD, 0, s->n_out * s->N * sizeof(double));
+}
+
+/* Truncated backpropagation through the recorded Euler--Maruyama steps:
+ *   rho_k = r_{k-1} + dt(-g(r_{k-1}) + W r_{k-1} + C x_k + b) + xi_k,
+ *   r_k = clip(rho_k),  z_k = D r_k,
+ *   lambda_k = dL/drho_k = m_k .* (D^T e_k + [I - dt g'(r_k) + dt W]^T lambda_{k+1}). */
+static int rl_backward(plx_model *m, const double *dl_dz, size_t steps,
+                       plx_error *err)
+{
+  rl_state *s = m->state;
+  const size_t N = s->N, B = m->batch, ni = s->n_in, no = s->n_out;
+  const double dt = s->dt;
+  size_t k, i, b;
+  if (!s->win || steps > s->n_rec)
+    return plx_error_set(err, PLX_EINVAL,
+                         "recurrent_langevin: backward over %zu steps, %zu recorded",
+                         steps, s->n_rec);
+  zero_grads(s);
+  memset(s->lam_next, 0, N * B * sizeof(double));
+  for (k = steps; k-- > 0;) {
+    const double *rk = s->hist_r + (k + 1) * N * B, *rp = s->hist_r + k * N * B;
+    const double *xk = s->hist_x + k * ni * B, *ek = dl_dz + k * no * B;
+    const unsigned char *mk = s->hist_m + k * N * B;
+    /* acc = D^T e_k */
+    cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)N, (int)B, (int)no,
+                1.0, s->D, (int)no, ek, (int)no, 0.0, s->acc, (int)N);
+    /* gD += e_k r_k^T */
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, (int)no, (int)N, (int)B,
+                1.0, ek, (int)no, rk, (int)N, 1.0, s->gD, (int)no);
+    if (k + 1 < steps) {
+      /* acc += lambda_{k+1} - dt g'(r_k) lambda_{k+1} + dt W^T lambda_{k+1} */
+      cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)N, (int)B, (int)N,
+                  dt, s->W, (int)N, s->lam_next, (int)N, 1.0, s->acc, (int)N);
+      for (i = 0; i < N * B; i++)
+        s->acc[i] += s->lam_next[i] *
+                     (1.0 - dt * plx_unit_dfinv(s->nl, s->gain, rk[i]));
+    }
+    for (i = 0; i < N * B; i++)
+      s->lam[i] = mk[i] ? s->acc[i] : 0.0;
+    /* gW += dt lambda_k r_{k-1}^T; gC += dt lambda_k x_k^T; gb += dt sum lambda_k */
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, (int)N, (int)N, (int)B,
+                dt, s->lam, (int)N, rp, (int)N, 1.0, s->gW, (int)N);
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, (int)N, (int)ni, (int)B,
+                dt, s->lam, (int)N, xk, (int)ni, 1.0, s->gC, (int)N);
+    for (b = 0; b < B; b++)
+      for (i = 0; i < N; i++)
+        s->gb[i] += dt * s->lam[i + b * N];
+    memcpy(s->lam_next, s->lam, N * B * sizeof(double));
+  }
+  /* restart recording from the current state */
+  s->n_rec = 0;
+  memcpy(s->hist_r, s->r, N * B * sizeof *s->r);
+  return PLX_OK;
+}
+
+/* Noise-free fixed point of g(r) = W r + h0 inside the clip box: relax by
+ * Euler steps, then Newton with J = diag(g'(r)) - W on the free units.
+ * r holds the start and receives r*; active[i] = 0 for units at a bound. */
+static int fixed_point(rl_state *s, const double *h0, double *r,
+                       unsigned char *active)
+{
+  const size_t N = s->N;
+  double *F = s->rs, *J = s->J;
+  size_t i, j, it;
+  for (it = 0; it < 2000; it++) { /* relaxation: 20 time units at dt */
+    double dmax = 0;
+    for (i = 0; i < N; i++) {
+      double u = h0[i], d, rn;
+      for (j = 0; j < N; j++)
+        u += s->W[i + j * N] * r[j];
+      d = s->dt * (u - plx_unit_finv(s->nl, s->gain, r[i]));
+      rn = r[i] + d;
+      rn = rn < s->clip_lo ? s->clip_lo : (rn > s->clip_hi ? s->clip_hi : rn);
+      if (fabs(rn - r[i]) > dmax)
+        dmax = fabs(rn - r[i]);
+      s->ytmp[i] = rn;
+    }
+    memcpy(r, s->ytmp, N * sizeof *r);
+    if (dmax < 1e-9)
+      break;
+  }
+  for (it = 0; it < 100; it++) { /* Newton polish */
+    double fmax = 0;
+    for (i = 0; i < N; i++) {
+      double u = h0[i];
+      for (j = 0; j < N; j++)
+        u += s->W[i + j * N] * r[j];
+      F[i] = plx_unit_finv(s->nl, s->gain, r[i]) - u;
+      /* a unit pinned at a bound by a force pushing outward stays there */
+      active[i] = !((r[i] <= s->clip_lo && F[i] > 0) || (r[i] >= s->clip_hi && F[i] < 0));
+      if (!active[i])
+        F[i] = 0;
+      if (fabs(F[i]) > fmax)
+        fmax = fabs(F[i]);
+    }
+    if (fmax < 1e-12)
+      return PLX_OK;
+    for (j = 0; j < N; j++)
+      for (i = 0; i < N; i++)
+        J[i + j * N] = (active[i] && active[j]) ? -s->W[i + j * N] : 0.0;
+    for (i = 0; i < N; i++)
+      J[i + i * N] = active[i] ? J[i + i * N] + plx_unit_dfinv(s->nl, s->gain, r[i]) : 1.0;
+    if (LAPACKE_dgesv(LAPACK_COL_MAJOR, (lapack_int)N, 1, J, (lapack_int)N,
+                      s->ipiv, F, (lapack_int)N) != 0)
+      return PLX_EDIVERGE;
+    for (i = 0; i < N; i++) {
+      double rn = r[i] - (active[i] ? F[i] : 0.0);
+      /* stay inside the box (and off the rectifier's singularity) */
+      if (rn <= s->clip_lo) rn = s->clip_lo;
+      if (rn >= s->clip_hi) rn = s->clip_hi;
+      r[i] = rn;
+    }
+  }
+  return PLX_EDIVERGE;
+}
+
+static int rl_steady_grad(plx_model *m, const double *x,
+                          void (*dl)(void *ctx, size_t col, const double *z, double *g),
+                          void *ctx, plx_error *err)
+{
+  rl_state *s = m->state;
+  const size_t N = s->N, ni = s->n_in, no = s->n_out, B = m->batch;
+  double *r = s->lam, *h0 = s->lam_next, *y = s->acc, z[8], e[8];
+  unsigned char active[4096];
+  size_t b, i, j;
+  if (N > sizeof active || no > 8)
+    return plx_error_set(err, PLX_EUNSUPPORTED,
+                         "recurrent_langevin: steady-state gradients need n <= 4096");
+  zero_grads(s);
+  for (b = 0; b < B; b++) {
+    const double *xb = x + b * ni;
+    for (i = 0; i < N; i++) {
+      double u = s->b[i];
+      for (j = 0; j < ni; j++)
+        u += s->C[i + j * N] * xb[j];
+      h0[i] = u;
+      r[i] = s->r[i + b * N];
+    }
+    if (fixed_point(s, h0, r, active) != PLX_OK)
+      return plx_error_set(err, PLX_EDIVERGE,
+                           "recurrent_langevin: no noise-free fixed point found "
+                           "for the steady-state gradient");
+    for (i = 0; i < no; i++) {
+      double a = 0;
+      for (j = 0; j < N; j++)
+        a += s->D[i + j * no] * r[j];
+      z[i] = a;
+    }
+    dl(ctx, b, z, e);
+    /* y = J^-T D^T e on the free units */
+    for (i = 0; i < N; i++) {
+      double a = 0;
+      for (j = 0; j < no; j++)
+        a += s->D[j + i * no] * e[j];
+      y[i] = active[i] ? a : 0.0;
+    }
+    for (j = 0; j < N; j++)
+      for (i = 0; i < N; i++) /* J^T */
+        s->J[i + j * N] = (active[i] && active[j]) ? -s->W[j + i * N] : 0.0;
+    for (i = 0; i < N; i++)
+      s->J[i + i * N] = active[i] ? s->J[i + i * N] + plx_unit_dfinv(s->nl, s->gain, r[i]) : 1.0;
+    if (LAPACKE_dgesv(LAPACK_COL_MAJOR, (lapack_int)N, 1, s->J, (lapack_int)N,
+                      s->ipiv, y, (lapack_int)N) != 0)
+      return plx_error_set(err, PLX_EDIVERGE,
+                           "recurrent_langevin: singular Jacobian at the fixed point");
+    for (j = 0; j < N; j++)
+      for (i = 0; i < N; i++)
+        s->gW[i + j * N] += y[i] * r[j];
+    for (j = 0; j < ni; j++)
+      for (i = 0; i < N; i++)
+        s->gC[i + j * N] += y[i] * xb[j];
+    for (i = 0; i < N; i++)
+      s->gb[i] += y[i];
+    for (j = 0; j < N; j++)
+      for (i = 0; i < no; i++)
+        s->gD[i + j * no] += e[i] * r[j];
+  }
+  return PLX_OK;
 }
 
 const plx_model_type plx_model_recurrent_langevin = {
@@ -349,4 +590,7 @@ const plx_model_type plx_model_recurrent_langevin = {
     rl_reset,
     rl_step,
     rl_energy,
-    rl_free};
+    rl_free,
+    rl_record,
+    rl_backward,
+    rl_steady_grad};

@@ -228,7 +228,8 @@ const plx_rule_type plx_rule_trifactor = {
     tf_init,
     tf_apply,
     tf_reset,
-    tf_free};
+    tf_free,
+    NULL};
 
 #ifdef PLX_RULE_MODULE
 PLX_RULE_EXPORT(plx_rule_trifactor);

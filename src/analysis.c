@@ -25,7 +25,7 @@ void plx_tuning(const plx_grid_stats *st, double *mean, double *sd)
       double v = c > 1 ? (ss - c * m * m) / (c - 1) : NAN;
       mean[i + g * N] = m;
       if (sd)
-        sd[i + g * N] = v > 0 ? sqrt(v) : 0.0;
+        sd[i + g * N] = c > 1 ? (v > 0 ? sqrt(v) : 0.0) : NAN;
     }
   }
 }
@@ -34,11 +34,13 @@ void plx_preferred(const plx_grid_stats *st, const double *mean, long *pref)
 {
   size_t i, g;
   for (i = 0; i < st->N; i++) {
-    long best = 0;
-    for (g = 1; g < st->G; g++)
-      if (mean[i + g * st->N] > mean[i + (size_t)best * st->N])
+    long best = -1;
+    /* angles never shown (NaN means) cannot be preferred */
+    for (g = 0; g < st->G; g++)
+      if (!isnan(mean[i + g * st->N]) &&
+          (best < 0 || mean[i + g * st->N] > mean[i + (size_t)best * st->N]))
         best = (long)g;
-    pref[i] = best;
+    pref[i] = best < 0 ? 0 : best;
   }
 }
 
@@ -275,4 +277,17 @@ void plx_segments_summary(const plx_grid_stats *st, const plx_task *task,
   *n = c;
   *mean = c ? s1 / (double)c : NAN;
   *se = c > 1 ? sqrt((s2 - s1 * s1 / (double)c) / ((double)c - 1) / (double)c) : NAN;
+}
+
+void plx_segments_by_angle(const plx_grid_stats *st, const plx_task *task,
+                           plx_seg_quantity q, double *mean, double *se,
+                           double *n)
+{
+  size_t g, c;
+  for (g = 0; g < st->G; g++) {
+    plx_segments_summary(st, task, q, st->theta[g], st->theta[g], 0, &mean[g],
+                         &se[g], &c);
+    if (n)
+      n[g] = (double)c;
+  }
 }

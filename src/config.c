@@ -65,7 +65,7 @@ static char *read_whole_file(const char *path)
   return buf;
 }
 
-static size_t edit_distance(const char *a, const char *b)
+size_t plx_edit_distance(const char *a, const char *b)
 {
   size_t la = strlen(a), lb = strlen(b), i, j;
   size_t row[64];
@@ -177,7 +177,7 @@ static const char *kind_name(plx_param_kind k)
   case PLX_PARAM_STRING_ARRAY: return "an array of strings [\"a\", ...]";
   case PLX_PARAM_GROUP:
   case PLX_PARAM_MAP: return "a group { ... }";
-  default: return "a value";
+  default: return "a group { ... }";
   }
 }
 
@@ -314,7 +314,7 @@ static void suggest(const plx_param_spec *head, const plx_param_spec *body,
   list[0] = '\0';
   for (i = 0; i < 2; i++)
     for (t = tabs[i]; t && t->name; t++) {
-      size_t d = edit_distance(bad, t->name);
+      size_t d = plx_edit_distance(bad, t->name);
       if (d < bestd) {
         bestd = d;
         best = t->name;
@@ -345,6 +345,9 @@ static int validate_value(plx_config *cfg, plx_params *node,
                      type_name(t));
     return check_range(cfg, m, path, sp, number_of(m), err);
   case PLX_PARAM_INT:
+    if (t == CONFIG_TYPE_FLOAT)
+      return fail_at(cfg, m, path, err, "expected an integer, got %g",
+                     config_setting_get_float(m));
     if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
       return fail_at(cfg, m, path, err, "expected an integer, got %s",
                      type_name(t));
@@ -605,9 +608,10 @@ int plx_config_load(plx_config **out, const char *path,
   cfg->text = read_whole_file(path);
   if (config_read_file(&cfg->cf, path) != CONFIG_TRUE) {
     const char *ef = config_error_file(&cfg->cf);
-    rc = plx_error_set(err, PLX_EINVAL, "%s:%d: syntax error: %s",
-                       ef ? ef : path, config_error_line(&cfg->cf),
-                       config_error_text(&cfg->cf));
+    const char *et = config_error_text(&cfg->cf);
+    rc = plx_error_set(err, PLX_EINVAL, "%s:%d: %s%s", ef ? ef : path,
+                       config_error_line(&cfg->cf),
+                       strstr(et, "syntax") ? "" : "syntax error: ", et);
     plx_config_free(cfg);
     return rc;
   }
@@ -629,9 +633,10 @@ int plx_config_load_string(plx_config **out, const char *text,
   if (!cfg)
     return plx_error_set(err, PLX_ENOMEM, "out of memory");
   if (config_read_string(&cfg->cf, text) != CONFIG_TRUE) {
-    rc = plx_error_set(err, PLX_EINVAL, "%s:%d: syntax error: %s", cfg->path,
+    const char *et = config_error_text(&cfg->cf);
+    rc = plx_error_set(err, PLX_EINVAL, "%s:%d: %s%s", cfg->path,
                        config_error_line(&cfg->cf),
-                       config_error_text(&cfg->cf));
+                       strstr(et, "syntax") ? "" : "syntax error: ", et);
     plx_config_free(cfg);
     return rc;
   }
@@ -852,6 +857,8 @@ void plx_params_describe(const plx_param_spec *spec, const char *prefix,
       snprintf(extra, sizeof extra, "default %s", sp->def ? "true" : "false");
       break;
     case PLX_PARAM_STRING:
+      if ((sp->flags & PLX_PARAM_REQUIRED) && !sp->def_str && !sp->choices)
+        break;
       if (sp->choices) {
         char ct[200];
         choices_text(sp->choices, ct, sizeof ct);

@@ -45,7 +45,7 @@ static const plx_param_spec test_sec[] = {
     PLX_P_INT_MIN("trials", 100, 0, "grid-protocol test trials (plasticity off)"),
     PLX_P_FLOAT_MIN("duration", 1000.0, 0.0, PLX_PARAM_MIN_EXCL, "time units per test trial"),
     PLX_P_INT_MIN("stimuli_per_trial", 5, 1, "grid angles per trial, each held duration/k"),
-    PLX_P_INT_MIN("record_every", 20, 1, "Euler steps between recorded samples"),
+    PLX_P_FLOAT_MIN("record_every", 0.2, 0.0, PLX_PARAM_MIN_EXCL, "time units between recorded samples (reference: 0.2 = 20 steps)"),
     PLX_P_INT_MIN("prior_trials", 20, 0, "frozen trials with prior-distributed theta (d', errors)"),
     PLX_P_FLOAT_MIN("prior_duration", 1000.0, 0.0, PLX_PARAM_MIN_EXCL, "time units per prior trial"),
     PLX_P_FLOAT_MIN("prior_transient", 40.0, 0.0, 0, "time units ignored at a prior trial's start"),
@@ -56,7 +56,6 @@ static const plx_param_spec test_sec[] = {
 static const plx_param_spec output_sec[] = {
     {"figures", PLX_PARAM_STRING_ARRAY, 0, 0, NULL, 0, 0, "png|svg", NULL,
      "figure formats (default [\"png\"]; [] for none)"},
-    PLX_P_BOOL("save_samples", 0, "store every recorded test sample in results.h5"),
     PLX_P_END};
 
 const plx_param_spec plx_experiment_spec[] = {
@@ -73,7 +72,7 @@ const plx_param_spec plx_experiment_spec[] = {
     PLX_P_GROUP("output", output_sec, "what the run directory holds"),
     PLX_P_END};
 
-static const plx_param_spec rule_head[] = {
+const plx_param_spec plx_rule_head_spec[] = {
     PLX_P_STRING("name", "none", NULL, "rule name, or \"none\" (no plasticity)"),
     PLX_P_STRING("path", "", NULL, "extra directories (colon-separated) searched for rule modules"),
     PLX_P_END};
@@ -105,15 +104,20 @@ static int load_rule(plx_experiment *e, plx_error *err)
     e->rule = NULL;
     return PLX_OK;
   }
-  if (!ns || config_setting_type(ns) != CONFIG_TYPE_STRING) {
-    rc = plx_params_bind_child(e->root, "rule", rule_head, NULL, &sec, err);
-    if (rc)
-      return rc;
+  if (!ns) {
+    char names[256];
+    size_t i, k = 0;
+    for (i = 0; plx_builtin_rules[i]; i++)
+      k += (size_t)snprintf(names + k, sizeof names - k, "%s%s", i ? ", " : "",
+                            plx_builtin_rules[i]->name);
     return plx_params_error(e->root, "rule", err,
-                            "missing rule name (rule = { name = \"trifactor\"; ... })");
+                            "missing required key rule.name (one of: %s, or a "
+                            "module's name, or \"none\")", names);
   }
+  if (config_setting_type(ns) != CONFIG_TYPE_STRING)
+    return plx_params_bind_child(e->root, "rule", plx_rule_head_spec, NULL, &sec, err);
   if (strcmp(config_setting_get_string(ns), "none") == 0) {
-    rc = plx_params_bind_child(e->root, "rule", rule_head, NULL, &sec, err);
+    rc = plx_params_bind_child(e->root, "rule", plx_rule_head_spec, NULL, &sec, err);
     e->rule = NULL;
     e->sec_rule = sec;
     return rc;
@@ -129,7 +133,7 @@ static int load_rule(plx_experiment *e, plx_error *err)
     plx_error_prefix(err, "%s: rule.name", where);
     return code == PLX_EPLUGIN ? PLX_EPLUGIN : PLX_EINVAL;
   }
-  if ((rc = plx_params_bind_child(e->root, "rule", rule_head, e->rule->params,
+  if ((rc = plx_params_bind_child(e->root, "rule", plx_rule_head_spec, e->rule->params,
                                   &sec, err)))
     return rc;
   e->sec_rule = sec;
@@ -141,6 +145,25 @@ static int load_rule(plx_experiment *e, plx_error *err)
     size_t i;
     if ((rc = e->rule->init(&st, e->model->proj, e->model->n_proj, 1, sec, err)))
       return rc;
+    if (e->rule->needs & PLX_NEEDS_BACKWARD) {
+      plx_grad_request req;
+      const plx_model_type *mt = e->model->type;
+      if (!e->rule->grad_request || e->rule->grad_request(st, &req)) {
+        e->rule->free(st);
+        return plx_params_error(sec, "name", err, "rule '%s' needs gradients but "
+                                "does not say how to compute them", e->rule->name);
+      }
+      if ((req.mode == PLX_GRAD_BPTT && (!mt->record || !mt->backward)) ||
+          (req.mode == PLX_GRAD_STEADY && !mt->steady_grad)) {
+        e->rule->free(st);
+        return plx_params_error(sec, "name", err,
+                                "rule '%s' needs %s gradients, which model '%s' "
+                                "cannot compute", e->rule->name,
+                                req.mode == PLX_GRAD_BPTT ? "backpropagation-through-time"
+                                                          : "steady-state",
+                                mt->name);
+      }
+    }
     e->rule->free(st);
     for (i = 0; i < e->model->n_proj; i++)
       e->model->proj[i].flags &= ~(unsigned)PLX_PROJ_PLASTIC;
@@ -185,14 +208,24 @@ int plx_experiment_from_config(plx_experiment **out, plx_config *cfg,
     goto fail;
   e->sec_model = e->model->params;
   {
-    /* a relative weights path is relative to the config file's directory */
+    /* a relative weights path is relative to the config file's directory
+     * (or to the working directory when it came from --set); the resolved
+     * config records the absolute path, so a run directory's
+     * config.resolved.cfg reruns from anywhere */
     const char *wf = plx_params_string(e->sec_model, "weights");
+    config_setting_t *ws = plx_params_setting(e->sec_model, "weights");
     const char *cp = plx_config_path(cfg), *slash = strrchr(cp, '/');
-    if (wf[0] && wf[0] != '/' && slash)
-      snprintf(e->weights_file, sizeof e->weights_file, "%.*s/%s",
-               (int)(slash - cp), cp, wf);
+    char joined[1100], *abs;
+    if (wf[0] && wf[0] != '/' && slash && config_setting_source_line(ws) > 0)
+      snprintf(joined, sizeof joined, "%.*s/%s", (int)(slash - cp), cp, wf);
     else
-      snprintf(e->weights_file, sizeof e->weights_file, "%s", wf);
+      snprintf(joined, sizeof joined, "%s", wf);
+    abs = wf[0] ? realpath(joined, NULL) : NULL;
+    snprintf(e->weights_file, sizeof e->weights_file, "%s", abs ? abs : joined);
+    if (abs) {
+      config_setting_set_string(ws, abs);
+      free(abs);
+    }
   }
   snprintf(e->weights_set, sizeof e->weights_set, "%s",
            plx_params_string(e->sec_model, "weights_set"));
@@ -233,7 +266,12 @@ int plx_experiment_from_config(plx_experiment **out, plx_config *cfg,
   e->test.trials = plx_params_int(te, "trials");
   e->test.duration = plx_params_float(te, "duration");
   e->test.stimuli_per_trial = plx_params_int(te, "stimuli_per_trial");
-  e->test.record_every = plx_params_int(te, "record_every");
+  e->test.record_every = (long)llround(plx_params_float(te, "record_every") / e->model->dt);
+  if (e->test.record_every < 1) {
+    rc = plx_params_error(te, "record_every", err, "must be at least one time step (%g)",
+                          e->model->dt);
+    goto fail;
+  }
   e->test.prior_trials = plx_params_int(te, "prior_trials");
   e->test.prior_duration = plx_params_float(te, "prior_duration");
   e->test.prior_transient = plx_params_float(te, "prior_transient");
@@ -265,7 +303,6 @@ int plx_experiment_from_config(plx_experiment **out, plx_config *cfg,
       e->figure_formats |= strcmp(figs[i], "svg") == 0 ? PLX_FIG_SVG : PLX_FIG_PNG;
     }
   }
-  e->save_samples = plx_params_bool(e->sec_output, "save_samples");
   *out = e;
   return PLX_OK;
 fail:

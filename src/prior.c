@@ -168,9 +168,15 @@ int plx_prior_from_params(plx_prior **out, const plx_params *pp,
     p->c[0].mu = plx_params_float(pp, "mu");
     p->c[0].kappa = plx_params_float(pp, "kappa");
   }
-  if (plx_params_has(pp, "mu") && strcmp(type, "von_mises") != 0) {
-    free(p);
-    return plx_params_error(pp, "mu", err, "only used by type = \"von_mises\"");
+  if (strcmp(type, "von_mises") != 0) {
+    static const char *const vm_only[] = {"mu", "kappa"};
+    for (i = 0; i < 2; i++)
+      if (plx_params_has(pp, vm_only[i])) {
+        free(p);
+        return plx_params_error(pp, vm_only[i], err,
+                                "only used by type = \"von_mises\" (a mixture "
+                                "sets them per component)");
+      }
   }
   if (plx_params_has(pp, "components") && strcmp(type, "mixture") != 0) {
     free(p);

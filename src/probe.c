@@ -374,10 +374,14 @@ static int probe_dprime(const plx_probe_ctx *c, plx_error *err)
   const plx_prior_stats *ps = c->prior;
   static const char *const names[] = {"measure", "theta_a", "theta_b",
                                       "dprime", "mean_diff", "pooled_sd"};
-  static const double pairs[2][2] = {{-M_PI / 6, M_PI / 6},
-                                     {-5 * M_PI / 6, 5 * M_PI / 6}};
-  static const char *const labels[2] = {"grid_high_prior", "grid_low_prior"};
-  double vals[3][3];
+  /* pairs pi/6 on either side of the decision boundary, and of the point
+   * opposite it on the circle (the paper: boundary at the prior mode, so
+   * these are the high- and low-prior pairs) */
+  const double bnd = c->e->task.boundary;
+  const double pairs[2][2] = {{bnd - M_PI / 6, bnd + M_PI / 6},
+                              {bnd + M_PI - M_PI / 6, bnd + M_PI + M_PI / 6}};
+  static const char *const labels[2] = {"grid_at_boundary", "grid_opposite_boundary"};
+  double vals[3][3] = {{NAN, NAN, NAN}, {NAN, NAN, NAN}, {NAN, NAN, NAN}};
   plx_table *t;
   size_t k, no;
   int rc;
@@ -417,15 +421,17 @@ static int probe_dprime(const plx_probe_ctx *c, plx_error *err)
     double dv[2] = {vals[0][0], vals[1][0]};
     rc = h5vec(c, "dprime", "grid_pairs", dv, 2, err);
   }
+  if (!rc && ps && ps->count > 0)
+    rc = h5vec(c, "dprime", "prior_trials", &vals[2][0], 1, err);
   if (!rc) {
     plx_figure *fig = plx_figure_new(1, 1, 520, 400);
     plx_axes *ax = fig ? plx_figure_axes(fig, 0, 0) : NULL;
     if (ax) {
       double x[2] = {0, 1}, h[2] = {vals[0][0], vals[1][0]};
-      plx_figure_title(fig, "d' of the readout: +-pi/6 (left) vs +-5pi/6 (right)");
+      plx_figure_title(fig, "d' of the readout for stimulus pairs 2 pi/6 apart");
       plx_axes_bars(ax, x, h, 2, 0.6, PLX_C_BLUE, NULL);
       plx_axes_xlim(ax, -0.6, 1.6);
-      plx_axes_xlabel(ax, "stimulus pair (0: high prior, 1: low prior)");
+      plx_axes_xlabel(ax, "pair (0: around the boundary, 1: opposite it)");
       plx_axes_ylabel(ax, "d'");
     }
     rc = put_figure(c, "dprime", fig, err);
@@ -439,7 +445,8 @@ static int probe_energy(const plx_probe_ctx *c, plx_error *err)
 {
   const plx_grid_stats *st = c->grid;
   static const char *const names[] = {"theta", "energy", "energy_sem",
-                                      "energy_exact", "energy_exact_sem"};
+                                      "energy_exact", "energy_exact_sem",
+                                      "energy_sem_segments"};
   size_t G, g;
   double *m;
   plx_table *t;
@@ -447,18 +454,23 @@ static int probe_energy(const plx_probe_ctx *c, plx_error *err)
   if (!st || st->G == 0 || !st->has_energy)
     return PLX_EUNSUPPORTED;
   G = st->G;
-  m = malloc(4 * G * sizeof *m);
+  m = malloc(6 * G * sizeof *m);
   if (!m)
     return plx_error_set(err, PLX_ENOMEM, "out of memory");
+  plx_segments_by_angle(st, &c->e->task, PLX_SEG_ENERGY, m + 4 * G, m + 5 * G, NULL);
   plx_mean_sem(st->sum_energy, st->sum_energy2, st->count, G, m, m + G);
   plx_mean_sem(st->sum_energy_exact, st->sum_energy_exact2, st->count, G,
                m + 2 * G, m + 3 * G);
   if (!c->e->test.energy_exact)
     for (g = 0; g < G; g++)
       m[2 * G + g] = m[3 * G + g] = NAN;
-  t = table_f(5, names, "fffff");
+  t = table_f(6, names, "ffffff");
+  if (t)
+    plx_table_comment(t, "*_sem: over samples (autocorrelated, optimistic); "
+                         "energy_sem_segments: over held stimuli");
   for (g = 0; t && g < G; g++) {
-    double v[5] = {st->theta[g], m[g], m[G + g], m[2 * G + g], m[3 * G + g]};
+    double v[6] = {st->theta[g], m[g], m[G + g], m[2 * G + g], m[3 * G + g],
+                   m[5 * G + g]};
     plx_table_append(t, NULL, v);
   }
   rc = put_table(c, "energy", t, err);
@@ -564,7 +576,9 @@ static int probe_errors(const plx_probe_ctx *c, plx_error *err)
   t = table_f(5, names, "sffff");
   if (st) {
     const char *p[1] = {"grid"};
+    /* mean over samples, s.e.m. over held stimuli (independent) */
     plx_mean_sem(st->sum_err, st->sum_err2, st->count, G, m, s);
+    plx_segments_by_angle(st, &c->e->task, PLX_SEG_ERROR, lo, s, NULL);
     for (i = 0; t && i < G; i++) {
       double v[4] = {st->theta[i], m[i], s[i], st->count[i]};
       plx_table_append(t, p, v);
@@ -576,6 +590,8 @@ static int probe_errors(const plx_probe_ctx *c, plx_error *err)
       return rc;
     }
   }
+  if (t)
+    plx_table_comment(t, "grid: s.e.m. over held stimuli; prior: s.e.m. over samples");
   if (ps && ps->count > 0) {
     const char *p[1] = {"prior"};
     double tm = ps->err / ps->count;
@@ -608,6 +624,7 @@ static int probe_errors(const plx_probe_ctx *c, plx_error *err)
       plx_figure_title(fig, "Test error by stimulus angle");
       if (st) {
         plx_mean_sem(st->sum_err, st->sum_err2, st->count, G, m, s);
+        plx_segments_by_angle(st, &c->e->task, PLX_SEG_ERROR, lo, s, NULL);
         plx_axes_errorbars(ax, st->theta, m, s, G, PLX_C_BLUE, "grid protocol");
         plx_axes_line(ax, st->theta, m, G, PLX_C_BLUE, PLX_SOLID, NULL);
       }
@@ -715,6 +732,46 @@ static int probe_learning_curve(const plx_probe_ctx *c, plx_error *err)
   return rc;
 }
 
+/* ----------------------------------------------------------- segments */
+
+static int probe_segments(const plx_probe_ctx *c, plx_error *err)
+{
+  const plx_grid_stats *st = c->grid;
+  static const char *const names[] = {"segment", "theta", "rate", "error",
+                                      "energy", "readout0", "readout1"};
+  plx_table *t;
+  size_t k, no;
+  double *th;
+  int rc;
+  if (!st || st->n_seg == 0)
+    return PLX_EUNSUPPORTED;
+  no = st->n_out;
+  t = table_f(7, names, "iffffff");
+  th = malloc(st->n_seg * sizeof *th);
+  if (!t || !th) {
+    plx_table_free(t);
+    free(th);
+    return plx_error_set(err, PLX_ENOMEM, "out of memory");
+  }
+  plx_table_comment(t, "one row per held stimulus of the grid protocol: "
+                       "means over its samples (independent replicates)");
+  for (k = 0; k < st->n_seg; k++) {
+    double v[7] = {(double)k, st->theta[st->seg_g[k]], st->seg_rate[k],
+                   st->seg_err[k], st->seg_energy[k], st->seg_o[k * no],
+                   no > 1 ? st->seg_o[1 + k * no] : NAN};
+    th[k] = v[1];
+    plx_table_append(t, NULL, v);
+  }
+  rc = put_table(c, "segments", t, err);
+  if (!rc) rc = h5vec(c, "segments", "theta", th, st->n_seg, err);
+  if (!rc) rc = h5vec(c, "segments", "rate", st->seg_rate, st->n_seg, err);
+  if (!rc) rc = h5vec(c, "segments", "error", st->seg_err, st->n_seg, err);
+  if (!rc) rc = h5vec(c, "segments", "energy", st->seg_energy, st->n_seg, err);
+  if (!rc) rc = h5mat(c, "segments", "readout", st->seg_o, no, st->n_seg, err);
+  free(th);
+  return rc;
+}
+
 /* ------------------------------------------------------------ example */
 
 static int probe_example(const plx_probe_ctx *c, plx_error *err)
@@ -778,6 +835,7 @@ const plx_probe plx_probes[] = {
     {"errors", "test error per angle (grid and prior protocols)", probe_errors},
     {"learning_curve", "training objective over time and frozen test error", probe_learning_curve},
     {"example_trial", "readout and target in the first test trial", probe_example},
+    {"segments", "per held stimulus: mean rate, error, energy, readout (replicates)", probe_segments},
     {NULL, NULL, NULL}};
 
 int plx_probes_run_all(const plx_probe_ctx *ctx, plx_error *err)

@@ -421,6 +421,8 @@ int plx_protocol_grid(plx_experiment *e, plx_grid_stats *st, int threads,
     return plx_error_set(err, PLX_ENOMEM, "out of memory");
   }
   plx_error_clear(&first);
+  if (prog && prog->fn)
+    prog->fn(prog->ctx, "test", 0.0);
 
 #pragma omp parallel num_threads(nt)
   {

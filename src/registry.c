@@ -2,6 +2,7 @@
  * ABI version check. */
 #include "config.h"
 #include "plastix/registry.h"
+#include "plastix/config.h"
 #include "plastix/error.h"
 
 #include <dirent.h>
@@ -11,9 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+extern const plx_rule_type plx_rule_gradient;
+extern const plx_rule_type plx_rule_node_perturbation;
 extern const plx_rule_type plx_rule_trifactor;
 
 const plx_rule_type *const plx_builtin_rules[] = {
+    &plx_rule_gradient,
+    &plx_rule_node_perturbation,
     &plx_rule_trifactor,
     NULL};
 
@@ -170,12 +175,19 @@ static void list_dir(const char *dir, const char **names, size_t max,
   while ((e = readdir(d)) != NULL) {
     size_t len = strlen(e->d_name), k;
     int dup = 0;
-    if (len < 4 || strcmp(e->d_name + len - 3, ".la") != 0 || len - 3 >= 64)
+    size_t ext;
+    if (len > 3 && strcmp(e->d_name + len - 3, ".la") == 0)
+      ext = 3;
+    else if (len > 3 && strcmp(e->d_name + len - 3, ".so") == 0)
+      ext = 3;
+    else
+      continue;
+    if (len - ext >= 64)
       continue;
     if (nstore == 256)
       break;
-    memcpy(store[nstore], e->d_name, len - 3);
-    store[nstore][len - 3] = '\0';
+    memcpy(store[nstore], e->d_name, len - ext);
+    store[nstore][len - ext] = '\0';
     for (k = 0; k < *n && k < max; k++)
       dup |= strcmp(names[k], store[nstore]) == 0;
     if (!dup) {
@@ -240,13 +252,26 @@ const plx_rule_type *plx_rule_lookup(const char *name, const char *extra_path,
   pthread_mutex_unlock(&reg_lock);
   n = plx_rule_names(extra_path, names, 64);
   list[0] = '\0';
-  for (i = 0; i < n && i < 64; i++)
-    k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", i ? ", " : "",
-                          names[i]);
-  plx_error_set(err, PLX_ENOTFOUND,
-                "unknown rule '%s' (valid rules: %s; modules are searched in "
-                "rule.path, $PLX_RULE_PATH and %s)",
-                name, list, PLX_RULEDIR);
+  {
+    const char *best = NULL;
+    size_t bd = 99;
+    char hint[160] = "";
+    for (i = 0; i < n && i < 64; i++) {
+      size_t d = plx_edit_distance(name, names[i]);
+      k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", i ? ", " : "",
+                            names[i]);
+      if (d < bd) {
+        bd = d;
+        best = names[i];
+      }
+    }
+    if (best && bd <= 2)
+      snprintf(hint, sizeof hint, "did you mean '%s'? ", best);
+    plx_error_set(err, PLX_ENOTFOUND,
+                  "unknown rule '%s' (%svalid rules: %s; modules are searched "
+                  "in rule.path, $PLX_RULE_PATH and %s)",
+                  name, hint, list, PLX_RULEDIR);
+  }
   return NULL;
 }
 

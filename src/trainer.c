@@ -91,6 +91,19 @@ static int evaluate(plx_experiment *e, plx_learning_curve *lc, long trial,
   return PLX_OK;
 }
 
+/* Steady-state gradients: dLoss/dz at the fixed point's readout. */
+typedef struct steady_ctx {
+  const plx_task *task;
+  const double *y;
+} steady_ctx;
+
+static void steady_dl(void *vctx, size_t col, const double *z, double *g)
+{
+  steady_ctx *c = vctx;
+  (void)col;
+  plx_task_output_grad(c->task, z, c->y, g);
+}
+
 static double now_seconds(void)
 {
   struct timespec ts;
@@ -113,8 +126,12 @@ int plx_train(plx_experiment *e, plx_learning_curve *lc, int threads,
   double acc_r = 0, acc_e = 0, t_total = 0, t0 = now_seconds();
   unsigned long acc_n = 0;
   plx_signal sig;
+  plx_grad_request req;
+  double *dlz = NULL; /* BPTT: dLoss/dz of each step of the window */
+  unsigned long n_win = 0;
+  steady_ctx sctx;
   long trial;
-  int rc = PLX_OK, n_eval = 0;
+  int rc = PLX_OK, n_eval = 0, want_grad = 0;
 
   memset(lc, 0, sizeof *lc);
   x = calloc(ni, sizeof *x);
@@ -128,12 +145,28 @@ int plx_train(plx_experiment *e, plx_learning_curve *lc, int threads,
   }
   if (rule && (rc = rule->init(&rs, m->proj, m->n_proj, 1, e->rule_params, err)))
     goto done;
+  memset(&req, 0, sizeof req);
+  if (rule && (rule->needs & PLX_NEEDS_BACKWARD)) {
+    /* plx_experiment_load checked that the model can do what is asked */
+    rule->grad_request(rs, &req);
+    want_grad = 1;
+    if (req.mode == PLX_GRAD_BPTT &&
+        (!(dlz = calloc(req.window * no, sizeof *dlz)) ||
+         m->type->record(m, req.window))) {
+      rc = plx_error_set(err, PLX_ENOMEM, "out of memory (gradient window)");
+      goto done;
+    }
+  }
+  sctx.task = &e->task;
+  sctx.y = y;
   memset(&sig, 0, sizeof sig);
   sig.batch = 1;
   sig.reward = &reward;
   sig.dl_dout = g;
   sig.dt = dt;
 
+  if (prog && prog->fn)
+    prog->fn(prog->ctx, "train", 0.0);
   if (e->train.eval_every > 0 && e->train.trials > 0 &&
       (rc = evaluate(e, lc, 0, n_eval++, threads, err)))
     goto done;
@@ -154,6 +187,7 @@ int plx_train(plx_experiment *e, plx_learning_curve *lc, int threads,
       goto done;
     if (rule && rule->reset)
       rule->reset(rs);
+    n_win = 0; /* reset() restarted the model's recording */
     for (k = 1; k < K; k++) {
       theta = plx_process_step(&e->process, theta, k, stim);
       plx_encoder_encode(&e->encoder, theta, x);
@@ -185,6 +219,28 @@ int plx_train(plx_experiment *e, plx_learning_curve *lc, int threads,
         plx_task_output_grad(&e->task, m->out_learn, y, g);
         sig.learn = (double)k * dt > e->train.warmup;
         sig.step = k;
+        sig.grad_ready = 0;
+        if (want_grad && req.mode == PLX_GRAD_BPTT) {
+          /* gradient of the window's mean loss */
+          size_t d;
+          for (d = 0; d < no; d++)
+            dlz[n_win * no + d] = g[d] / (double)req.window;
+          if (++n_win == req.window) {
+            if (sig.learn) {
+              if ((rc = m->type->backward(m, dlz, req.window, err)))
+                goto done;
+              sig.grad_ready = 1;
+            } else if ((rc = m->type->record(m, req.window))) {
+              rc = plx_error_set(err, rc, "out of memory");
+              goto done;
+            }
+            n_win = 0;
+          }
+        } else if (want_grad && sig.learn && k % req.window == 0) {
+          if ((rc = m->type->steady_grad(m, x, steady_dl, &sctx, err)))
+            goto done;
+          sig.grad_ready = 1;
+        }
         if ((rc = rule->apply(rs, m->proj, m->n_proj, &sig))) {
           rc = plx_error_set(err, rc, "rule %s failed at trial %ld", rule->name, trial);
           goto done;
@@ -212,6 +268,9 @@ done:
   lc->seconds = now_seconds() - t0;
   if (rule && rs)
     rule->free(rs);
+  if (want_grad && req.mode == PLX_GRAD_BPTT)
+    m->type->record(m, 0);
+  free(dlz);
   plx_rng_free(stim);
   plx_rng_free(net);
   free(x);

@@ -351,8 +351,8 @@ START_TEST(test_trifactor_exact)
   memcpy(w0, w, sizeof w);
   memcpy(d0, d, sizeof d);
   /* W-like projection named C (3 post × 2 pre) and a readout D (2 × 2) */
-  proj[0] = (plx_projection){"C", w, 3, 2, 3, NULL, NULL, NULL, NULL, 0};
-  proj[1] = (plx_projection){"D", d, 2, 2, 2, NULL, rd_post, NULL, NULL, PLX_PROJ_READOUT};
+  proj[0] = (plx_projection){"C", w, 3, 2, 3, NULL, NULL, NULL, NULL, 0, 0.0};
+  proj[1] = (plx_projection){"D", d, 2, 2, 2, NULL, rd_post, NULL, NULL, PLX_PROJ_READOUT, 0.0};
   ck_assert_int_eq(rt->init(&st, proj, 2, 1, e->rule_params, &err), PLX_OK);
   ck_assert(proj[0].flags & PLX_PROJ_PLASTIC);
   rt->reset(st);
@@ -449,7 +449,7 @@ START_TEST(test_grid_protocol_many_trials)
 {
   plx_experiment *e = make_exp(
       NULL, "test = { trials = 300; duration = 3.0; stimuli_per_trial = 3;"
-            " record_every = 10; batch = 4; };");
+            " record_every = 0.1; batch = 4; };");
   plx_grid_stats g;
   plx_error err;
   size_t k;
@@ -476,11 +476,12 @@ static const char *const base_cfg =
 static const struct {
   const char *tail, *needle;
 } bad[] = {
-    {"rule = { name = \"trifactr\"; };", "bad.cfg:3: rule.name: unknown rule 'trifactr' (valid rules: trifactor"},
+    {"rule = { name = \"trifactr\"; };", "bad.cfg:3: rule.name: unknown rule 'trifactr' (did you mean 'trifactor'? valid rules: gradient, node_perturbation, trifactor"},
     {"rule = { name = \"trifactor\"; projections = { X = { eta = 1.0; }; }; };", "rule.projections.X: the model has no projection 'X' (it has: W, C, b, D)"},
     {"rule = { name = \"trifactor\"; average_rate = 2.0; };", "bad.cfg:3: rule.average_rate: expected a number > 0 and <= 1, got 2"},
     {"rule = { name = \"trifactor\"; etaa = 1.0; };", "rule.etaa: unknown key"},
-    {"rule = { path = \"/x\"; };", "missing rule name"},
+    {"rule = { path = \"/x\"; };", "bad.cfg:3: rule: missing required key rule.name (one of: gradient, node_perturbation, trifactor"},
+    {"prior = { type = \"uniform\"; kappa = 2.0; };", "prior.kappa: only used by type = \"von_mises\""},
     {"task = { type = \"estimation\"; gain = 3.0; };", "task.gain: only used by type = \"classification\""},
     {"prior = { type = \"uniform\"; mu = 1.0; };", "prior.mu: only used by type = \"von_mises\""},
     {"stimulus = { process = \"langevn\"; };", "stimulus.process: expected one of: langevin, langevin_exact, iid; got \"langevn\""},

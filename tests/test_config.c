@@ -73,7 +73,7 @@ static const struct {
     {"name = \"x\";\nmodel = {\n sigma = \"big\"; };", "t.cfg:3: model.sigma: expected a number, got a string"},
     {"name = \"x\";\nmodel = { sigma = -0.2; };", "model.sigma: expected a number >= 0 and <= 10, got -0.2"},
     {"name = \"x\";\nmodel = { dt = 0.0; };", "model.dt: expected a number > 0, got 0"},
-    {"name = \"x\";\nmodel = { n = 2.5; };", "model.n: expected an integer, got a number"},
+    {"name = \"x\";\nmodel = { n = 2.5; };", "model.n: expected an integer, got 2.5"},
     {"name = \"x\";\nmodel = { kind = \"sigmoid\"; };", "model.kind: expected one of: softplus, relu, tanh; got \"sigmoid\""},
     {"name = \"x\";\nmodel = { flag = 1; };", "model.flag: expected true or false, got an integer"},
     {"name = \"x\";\nmodel = { clip = [\"a\"]; };", "model.clip[0]: expected a number"},

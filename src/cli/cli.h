@@ -38,6 +38,10 @@ int cmd_analyze(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 
+/* Threads when --threads is not given: $OMP_NUM_THREADS if set, else the
+ * CPUs this process may run on (its affinity mask). */
+int cli_default_threads(void);
+
 /* Print "plastix: <msg>" and return the exit status for code. */
 int cli_fail(int code, const char *msg);
 

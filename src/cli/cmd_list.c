@@ -91,6 +91,8 @@ int cmd_list(int argc, char **argv)
       printf("model keys (type = \"%s\"):\n", plx_model_types[k]->name);
       plx_params_describe(plx_model_types[k]->params, "model", emit, NULL);
     }
+    printf("rule keys (every rule):\n");
+    plx_params_describe(plx_rule_head_spec, "rule", emit, NULL);
     for (k = 0; plx_builtin_rules[k]; k++) {
       printf("rule keys (name = \"%s\"):\n", plx_builtin_rules[k]->name);
       plx_params_describe(plx_builtin_rules[k]->params, "rule", emit, NULL);

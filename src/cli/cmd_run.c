@@ -11,6 +11,7 @@
 #include "plastix/trainer.h"
 #include "plastix/weights.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +23,7 @@ int cli_parse(int argc, char **argv, cli_opts *o, const char *usage,
 {
   int i;
   memset(o, 0, sizeof *o);
-  o->threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-  if (o->threads < 1)
-    o->threads = 1;
+  o->threads = cli_default_threads();
   for (i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *val = NULL;
@@ -131,7 +130,9 @@ static void manifest_body(plx_jw *w, void *vctx)
   }
   plx_jw_object_end(w);
   plx_jw_string(w, "task", plx_task_name(&e->task));
-  plx_jw_string(w, "rule", e->rule ? e->rule->name : "none");
+  plx_jw_string(w, "rule", strcmp(c->command, "analyze") == 0
+                               ? "none (analysis of loaded weights)"
+                               : (e->rule ? e->rule->name : "none"));
   if (c->ps && c->ps->count > 0)
     plx_jw_number(w, "test_error", c->ps->err / c->ps->count);
   plx_jw_object_begin(w, "timings_seconds");
@@ -140,6 +141,29 @@ static void manifest_body(plx_jw *w, void *vctx)
   plx_jw_number(w, "total", c->t_total);
   plx_jw_object_end(w);
   plx_manifest_environment(w);
+}
+
+/* A run interrupted by a signal (Ctrl-C, a closed pipe, a batch system's
+ * TERM) removes its partial directory before dying. */
+static plx_rundir *volatile current_rd;
+
+static void on_signal(int sig)
+{
+  plx_rundir *rd = current_rd;
+  current_rd = NULL;
+  if (rd)
+    plx_rundir_abort(rd);
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+static void watch_signals(plx_rundir *rd)
+{
+  current_rd = rd;
+  signal(SIGINT, rd ? on_signal : SIG_DFL);
+  signal(SIGTERM, rd ? on_signal : SIG_DFL);
+  signal(SIGHUP, rd ? on_signal : SIG_DFL);
+  signal(SIGPIPE, rd ? on_signal : SIG_DFL);
 }
 
 static double wall(void)
@@ -192,6 +216,7 @@ static int run_experiment(const char *command, cli_opts *o, int train)
     snprintf(outdir, sizeof outdir, "runs/%s%s", e->name, train ? "" : "-analysis");
   if ((rc = plx_rundir_open(&rd, outdir, e->figure_formats, &err)))
     goto fail;
+  watch_signals(rd);
   if ((rc = plx_rundir_copy(rd, o->config, "config.cfg", &err)) ||
       (rc = plx_config_write(e->cfg, plx_rundir_file(rd, "config.resolved.cfg", buf, sizeof buf), &err)) ||
       (rc = plx_weights_save(e->model, plx_rundir_h5(rd), "initial", &err)))
@@ -239,6 +264,7 @@ static int run_experiment(const char *command, cli_opts *o, int train)
   mc.t_total = wall() - t0;
   mc.lc = have_lc ? &lc : NULL;
   mc.ps = have_ps ? &ps : NULL;
+  watch_signals(NULL);
   rc = plx_rundir_commit(rd, manifest_body, &mc, &err);
   rd = NULL;
   if (rc)
@@ -255,6 +281,7 @@ static int run_experiment(const char *command, cli_opts *o, int train)
   plx_experiment_free(e);
   return 0;
 fail:
+  watch_signals(NULL);
   if (rd)
     plx_rundir_abort(rd);
   if (have_lc)
@@ -299,8 +326,9 @@ static const char check_usage[] =
     "usage: plastix check CONFIG [--set key.path=value ...]\n"
     "\n"
     "Validate CONFIG: every key, type and range, the model, the rule and\n"
-    "the rule's projections.  Prints one line per error with file:line and\n"
-    "exits 2, or prints a summary and exits 0.\n";
+    "the rule's projections, and any weights file.  Stops at the first\n"
+    "error: prints it as one line with file:line and the key, exits 2;\n"
+    "otherwise prints a summary and exits 0.\n";
 
 int cmd_run(int argc, char **argv)
 {

@@ -1,6 +1,7 @@
 /* main.c -- the plastix command: dispatch to subcommands, --help and
  * --version.  Exit status: 0 ok, 1 run failed, 2 bad input. */
 #include "config.h"
+#include <sched.h>
 #include "cli.h"
 #include "plastix/error.h"
 #include "plastix/registry.h"
@@ -27,6 +28,17 @@ static const char usage[] =
     "\n"
     "Run 'plastix <command> --help' for a command's options; 'man plastix'\n"
     "for the config reference.\n";
+
+int cli_default_threads(void)
+{
+  const char *env = getenv("OMP_NUM_THREADS");
+  cpu_set_t set;
+  if (env && atoi(env) > 0)
+    return atoi(env);
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+    return CPU_COUNT(&set);
+  return 1;
+}
 
 int cli_fail(int code, const char *msg)
 {

@@ -49,6 +49,8 @@ void cli_progress_cb(void *ctx, const char *stage, double frac)
     p->t0 = t;
     p->last_decile = -1;
   }
+  if (frac <= 0.0)
+    return; /* the stage's clock starts now */
   el = t - p->t0;
   eta = frac > 0 ? el * (1.0 - frac) / frac : -1;
   fmt_secs(el, e1, sizeof e1);

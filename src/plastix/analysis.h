@@ -9,7 +9,8 @@
 
 /* Tuning curves: mean and s.d. (ddof 1) of unit i at angle g, N × G. */
 void plx_tuning(const plx_grid_stats *st, double *mean, double *sd);
-/* Preferred angle index of each unit: argmax_g mean[i, g]. */
+/* Preferred angle index of each unit: argmax_g mean[i, g] over the angles
+ * that were shown (non-NaN means). */
 void plx_preferred(const plx_grid_stats *st, const double *mean, long *pref);
 /* Wrapped Gaussian kernel density of angles x[0..n) (padded by +-2 pi as
  * the reference does) evaluated at t[0..m); integrates to 1 over the circle. */
@@ -53,5 +54,10 @@ typedef enum {
 void plx_segments_summary(const plx_grid_stats *st, const plx_task *task,
                           plx_seg_quantity q, double lo, double hi,
                           int abs_theta, double *mean, double *se, size_t *n);
+
+/* Per grid angle: mean and standard error over that angle's segments. */
+void plx_segments_by_angle(const plx_grid_stats *st, const plx_task *task,
+                           plx_seg_quantity q, double *mean, double *se,
+                           double *n);
 
 #endif

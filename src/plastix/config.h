@@ -60,6 +60,9 @@ config_setting_t *plx_params_setting(const plx_params *p, const char *key);
 /* The config this node belongs to. */
 plx_config *plx_params_config(const plx_params *p);
 
+/* Levenshtein distance (for "did you mean" suggestions); 99 for long names. */
+size_t plx_edit_distance(const char *a, const char *b);
+
 /* Print a spec table as a reference list (for `plastix list keys`). */
 void plx_params_describe(const plx_param_spec *spec, const char *prefix,
                          void (*emit)(const char *line, void *ctx),

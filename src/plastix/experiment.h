@@ -30,7 +30,8 @@ typedef struct plx_test_opts {
   long trials;           /* grid-protocol test trials                       */
   double duration;
   long stimuli_per_trial;/* grid angles per trial, each held duration/k     */
-  long record_every;     /* steps between recorded samples                  */
+  long record_every;     /* Euler steps between recorded samples (from the
+                            config's test.record_every in time units)      */
   long prior_trials;     /* frozen trials with process-distributed theta   */
   double prior_duration, prior_transient;
   long batch;            /* trials integrated together (N × batch state)    */
@@ -53,7 +54,6 @@ typedef struct plx_experiment {
   plx_train_opts train;
   plx_test_opts test;
   unsigned figure_formats;   /* PLX_FIG_PNG | PLX_FIG_SVG                 */
-  int save_samples;
   char weights_file[1024];   /* model.weights: initial weights to load    */
   char weights_set[32];      /* "final" | "initial"                       */
 } plx_experiment;
@@ -80,7 +80,9 @@ unsigned long plx_experiment_steps(const plx_experiment *e, double duration);
 int plx_experiment_diverged(const plx_experiment *e, plx_error *err,
                             const char *where, double t);
 
-/* The top-level spec (for `plastix list keys`). */
+/* The top-level spec and the keys every rule section has (name, path),
+ * for `plastix list keys`. */
 extern const plx_param_spec plx_experiment_spec[];
+extern const plx_param_spec plx_rule_head_spec[];
 
 #endif

@@ -53,6 +53,27 @@ struct plx_model_type {
   double (*energy)(const plx_model *m, const double *r, const double *s,
                    int exact);
   void (*free)(plx_model *m);
+
+  /* ---- gradients (NULL when the model provides none) ---------------- */
+  /* Keep the next `window` steps (states, inputs, clip masks, noise) for a
+   * backward pass, starting from the current state; 0 stops recording.
+   * Allocates: call at set-up or between trials, never inside a step. */
+  int (*record)(plx_model *m, size_t window);
+  /* Backpropagate through the `steps` recorded steps with the noise held
+   * fixed.  dl_dz holds dLoss/d(out_learn) of each step, n_out × batch
+   * per step, step-major.  Fills every projection's grad with the gradient
+   * of the sum of those losses; recording then restarts from the current
+   * state. */
+  int (*backward)(plx_model *m, const double *dl_dz, size_t steps,
+                  plx_error *err);
+  /* Gradient at the noise-free fixed point for input x (n_in × batch):
+   * the model finds r*, z* = D r*, asks dl(ctx, column, z*, g) for
+   * dLoss/dz, and fills every projection's grad (summed over columns) by
+   * implicit differentiation.  The model's state is left unchanged. */
+  int (*steady_grad)(plx_model *m, const double *x,
+                     void (*dl)(void *ctx, size_t col, const double *z,
+                                double *g),
+                     void *ctx, plx_error *err);
 };
 
 extern const plx_model_type *const plx_model_types[]; /* NULL-terminated */

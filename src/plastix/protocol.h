@@ -54,7 +54,8 @@ void plx_grid_stats_release(plx_grid_stats *st);
 /* Prior protocol: theta follows the stimulus process (as in training). */
 typedef struct plx_prior_stats {
   size_t n_out, n_bins;
-  double n[2], sum_z[2], sum_zz[2]; /* first readout, by class theta<b / >=b */
+  double n[2], sum_z[2], sum_zz[2]; /* first readout by class: the target
+                                       (classification) or theta >= 0   */
   double *bin_center;               /* [n_bins] over [-pi, pi)              */
   double *bin_count, *bin_err, *bin_err2;
   double count, err, err2;          /* all samples                          */

@@ -139,8 +139,14 @@ typedef struct plx_projection {
   const double *pre;      /* n_pre  × batch (NULL for a bias: ones)      */
   const double *post;     /* n_post × batch                              */
   const double *noise;    /* n_post × batch injected noise, or NULL      */
-  const double *grad;     /* n_post × n_pre dLoss/dw (batch-summed), or NULL */
+  const double *grad;     /* n_post × n_pre dLoss/dw, or NULL; valid when
+                             plx_signal.grad_ready is set                */
   unsigned flags;
+  double noise_var;       /* variance of `noise` per unit of the time step
+                             (sigma^2 for both an SDE step, where noise =
+                             sigma sqrt(dt) xi, and a noisy pass, where
+                             noise = sigma xi): the score of w_ij is
+                             noise_i pre_j / noise_var                  */
 } plx_projection;
 
 /* Per-step signals from the task and trainer. */
@@ -152,9 +158,23 @@ typedef struct plx_signal {
   double lr_scale;       /* learning-rate schedule factor (1 = as set)    */
   double dt;             /* integration step of the model                 */
   unsigned long step;    /* step index within the trial                   */
+  int grad_ready;        /* projection grads hold a fresh gradient        */
 } plx_signal;
 
 /* ---------------------------------------------------------------- rules */
+
+/* How a PLX_NEEDS_BACKWARD rule wants its gradients. */
+typedef enum plx_grad_mode {
+  PLX_GRAD_BPTT = 1,     /* backpropagation through the last `window` steps
+                            with the noise held fixed (pathwise gradient)   */
+  PLX_GRAD_STEADY = 2    /* noise-free fixed point for the current input,
+                            implicit differentiation, every `window` steps  */
+} plx_grad_mode;
+
+typedef struct plx_grad_request {
+  plx_grad_mode mode;
+  unsigned long window;  /* steps per gradient (and per update)           */
+} plx_grad_request;
 
 enum plx_rule_needs {
   PLX_NEEDS_BACKWARD = 1u << 0, /* model must fill projection grads    */
@@ -183,6 +203,9 @@ typedef struct plx_rule_type {
   /* New trial: clear traces and running averages. */
   void (*reset)(void *state);
   void (*free)(void *state);
+  /* PLX_NEEDS_BACKWARD rules: how the trainer must compute gradients
+   * (called once after init).  NULL for other rules. */
+  int (*grad_request)(void *state, plx_grad_request *req);
 } plx_rule_type;
 
 /* The symbol a rule module exports (lt_dlsym looks it up by this name). */
