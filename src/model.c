@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+extern const plx_model_type plx_model_feedforward;
 extern const plx_model_type plx_model_recurrent_langevin;
 
 const plx_model_type *const plx_model_types[] = {
+    &plx_model_feedforward,
     &plx_model_recurrent_langevin,
     NULL};
 
