@@ -100,6 +100,8 @@ static void ff_free(plx_model *m)
   m->state = NULL;
 }
 
+static void ff_expose(plx_model *m);
+
 static int ff_alloc(plx_model *m, const plx_params *p, plx_error *err)
 {
   ff_state *s = calloc(1, sizeof *s);
@@ -201,10 +203,7 @@ static int ff_alloc(plx_model *m, const plx_params *p, plx_error *err)
   s->out = q; q += s->no * B;
   s->out_learn = q;
 
-  /* projections: pre/post point at the first column's block of each
-   * layer; the batch stride of the concatenated state is H, so rules see
-   * layer l's activity with a leading dimension of H -- we expose each
-   * layer through its own contiguous copy instead (see ff_expose). */
+  /* pre/post/noise pointers depend on the batch size: see ff_expose */
   for (l = 1; l <= s->L; l++) {
     snprintf(s->names[np], sizeof s->names[np], "W%zu", l);
     s->proj[np] = (plx_projection){s->names[np], s->W[l], s->n[l], s->n[l - 1],
@@ -229,6 +228,7 @@ static int ff_alloc(plx_model *m, const plx_params *p, plx_error *err)
   m->out = s->out;
   m->out_learn = s->out_learn;
   m->input = s->x_cur;
+  ff_expose(m);
   return PLX_OK;
 }
 
