@@ -19,17 +19,32 @@ const plx_model_type *const plx_model_types[] = {
 
 const plx_model_type *plx_model_lookup(const char *name, plx_error *err)
 {
-  char list[512];
-  size_t i, k = 0;
+  char list[512], hint[128] = "";
+  const char *best = NULL;
+  size_t i, k = 0, bd = 99;
   for (i = 0; plx_model_types[i]; i++)
     if (strcmp(plx_model_types[i]->name, name) == 0)
       return plx_model_types[i];
   list[0] = '\0';
-  for (i = 0; plx_model_types[i]; i++)
+  for (i = 0; plx_model_types[i]; i++) {
+    /* a misspelt prefix counts: "recurent" -> "recurrent_langevin" */
+    char pre[64];
+    size_t d = plx_edit_distance(name, plx_model_types[i]->name), dp;
+    snprintf(pre, sizeof pre, "%.*s", (int)strlen(name) + 1, plx_model_types[i]->name);
+    dp = plx_edit_distance(name, pre);
+    if (dp < d)
+      d = dp;
     k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", i ? ", " : "",
                           plx_model_types[i]->name);
-  plx_error_set(err, PLX_ENOTFOUND, "unknown model '%s' (valid models: %s)",
-                name, list);
+    if (d < bd) {
+      bd = d;
+      best = plx_model_types[i]->name;
+    }
+  }
+  if (best && bd <= 2)
+    snprintf(hint, sizeof hint, "did you mean '%s'? ", best);
+  plx_error_set(err, PLX_ENOTFOUND, "unknown model '%s' (%svalid models: %s)",
+                name, hint, list);
   return NULL;
 }
 
