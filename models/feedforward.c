@@ -389,8 +389,8 @@ static int ff_step(plx_model *m, const double *x, plx_rng *const *rngs,
   }
   if (!isfinite(check))
     return plx_error_set(err, PLX_EDIVERGE,
-                         "feedforward: rates became non-finite (try a smaller "
-                         "model.dt or sigma, or smaller weights)");
+                         "feedforward: rates became non-finite (reduce model.dt or "
+                         "model.sigma, the initial weights, or the rule's learning rates)");
   if (rec) {
     memcpy(s->hist_x + s->n_rec * s->ni * B, xs, s->ni * B * sizeof *xs);
     if (s->relax)

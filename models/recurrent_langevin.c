@@ -320,7 +320,7 @@ static int rl_step(plx_model *m, const double *x, plx_rng *const *rngs,
   if (!isfinite(check))
     return plx_error_set(err, PLX_EDIVERGE,
                          "recurrent_langevin: rates became non-finite "
-                         "(try a smaller model.dt or sigma, or smaller weights)");
+                         "(reduce model.dt or model.sigma, the initial weights, or the rule's learning rates)");
   if (B == 1 && no <= 4) {
     size_t o;
     for (o = 0; o < no; o++) {

@@ -122,10 +122,26 @@ static int load_rule(plx_experiment *e, plx_error *err)
     e->sec_rule = sec;
     return rc;
   }
-  e->rule = plx_rule_lookup(config_setting_get_string(ns),
-                            (ps && config_setting_type(ps) == CONFIG_TYPE_STRING)
-                                ? config_setting_get_string(ps) : NULL,
-                            err);
+  {
+    /* rule.path entries are relative to the config file's directory (like
+     * model.weights), or to the working directory when given by --set */
+    char joined[4096];
+    const char *raw = (ps && config_setting_type(ps) == CONFIG_TYPE_STRING)
+                          ? config_setting_get_string(ps) : NULL;
+    const char *cp = plx_config_path(e->cfg), *slash = strrchr(cp, '/');
+    if (raw && slash && config_setting_source_line(ps) > 0) {
+      char buf[4096], *save = NULL, *dir;
+      size_t k = 0;
+      snprintf(buf, sizeof buf, "%s", raw);
+      joined[0] = '\0';
+      for (dir = strtok_r(buf, ":", &save); dir; dir = strtok_r(NULL, ":", &save))
+        k += (size_t)snprintf(joined + k, sizeof joined - k, "%s%.*s%s%s",
+                              k ? ":" : "", dir[0] == '/' ? 0 : (int)(slash - cp),
+                              cp, dir[0] == '/' ? "" : "/", dir);
+      raw = joined;
+    }
+    e->rule = plx_rule_lookup(config_setting_get_string(ns), raw, err);
+  }
   if (!e->rule) {
     char where[512];
     int code = err ? err->code : PLX_ENOTFOUND;

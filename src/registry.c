@@ -45,7 +45,7 @@ static int ensure_ltdl(plx_error *err)
 
 /* Check and register a freshly opened module; NULL on error. */
 static const plx_rule_type *adopt(lt_dlhandle h, const char *path,
-                                  plx_error *err)
+                                  const char *expect, plx_error *err)
 {
   const plx_rule_type *const *entry;
   const plx_rule_type *t;
@@ -66,9 +66,15 @@ static const plx_rule_type *adopt(lt_dlhandle h, const char *path,
     lt_dlclose(h);
     return NULL;
   }
-  if (!t->name || !t->init || !t->apply) {
-    plx_error_set(err, PLX_EPLUGIN, "%s: rule type lacks a name, init or apply",
-                  path);
+  if (!t->name || !t->init || !t->apply || !t->free) {
+    plx_error_set(err, PLX_EPLUGIN,
+                  "%s: rule type lacks a name, init, apply or free", path);
+    lt_dlclose(h);
+    return NULL;
+  }
+  if (expect && strcmp(t->name, expect) != 0) {
+    plx_error_set(err, PLX_EPLUGIN, "%s: module registers rule '%s', expected '%s'",
+                  path, t->name, expect);
     lt_dlclose(h);
     return NULL;
   }
@@ -103,12 +109,13 @@ const plx_rule_type *plx_rule_load_file(const char *path, plx_error *err)
   fclose(f);
   h = lt_dlopen(path);
   if (!h) {
-    plx_error_set(err, PLX_EPLUGIN, "%s: cannot load rule module: %s", path,
+    plx_error_set(err, PLX_EPLUGIN,
+                  "%s: not a loadable rule module (libltdl: %s)", path,
                   lt_dlerror());
     pthread_mutex_unlock(&reg_lock);
     return NULL;
   }
-  t = adopt(h, path, err);
+  t = adopt(h, path, NULL, err);
   pthread_mutex_unlock(&reg_lock);
   return t;
 }
@@ -132,17 +139,12 @@ static int try_dir(const char *dir, const char *name,
       fclose(f);
       h = lt_dlopen(path);
       if (!h) {
-        plx_error_set(err, PLX_EPLUGIN, "%s: cannot load rule module: %s",
-                      path, lt_dlerror());
+        plx_error_set(err, PLX_EPLUGIN,
+                      "%s: not a loadable rule module (libltdl: %s)", path,
+                      lt_dlerror());
         return -1;
       }
-      *out = adopt(h, path, err);
-      if (*out && strcmp((*out)->name, name) != 0) {
-        plx_error_set(err, PLX_EPLUGIN,
-                      "%s: module registers rule '%s', expected '%s'", path,
-                      (*out)->name, name);
-        *out = NULL;
-      }
+      *out = adopt(h, path, name, err);
       return *out ? 1 : -1;
     }
   }

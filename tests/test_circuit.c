@@ -514,7 +514,7 @@ START_TEST(test_bad_model_configs)
   ck_assert_msg(strstr(err.msg, "bad.cfg:1: model.type: unknown model 'recurent' (did you mean 'recurrent_langevin'? valid models: feedforward, recurrent_langevin") != NULL, "%s", err.msg);
   rc = load_error("model = { n = 3; };", &err);
   ck_assert_int_eq(rc, PLX_EINVAL);
-  ck_assert_msg(strstr(err.msg, "bad.cfg:1: model: missing required key model.type (one of: recurrent_langevin") != NULL, "%s", err.msg);
+  ck_assert_msg(strstr(err.msg, "bad.cfg:1: model: missing required key model.type (one of: feedforward, recurrent_langevin") != NULL, "%s", err.msg);
   rc = load_error("experiment = { };", &err);
   ck_assert_msg(strstr(err.msg, "model: missing required key") != NULL, "%s", err.msg);
   rc = load_error("model = { type = \"recurrent_langevin\"; clip = [1.0, 0.5]; };", &err);

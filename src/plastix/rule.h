@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 /* Bump when any struct below changes layout or meaning. */
-#define PLX_RULE_ABI_VERSION 1u
+#define PLX_RULE_ABI_VERSION 2u
 
 /* ---------------------------------------------------------------- errors */
 
@@ -123,7 +123,7 @@ int plx_params_error(const plx_params *p, const char *key, plx_error *err,
 /* ---------------------------------------------------------- projections */
 
 enum plx_projection_flags {
-  PLX_PROJ_PLASTIC = 1u << 0, /* set by the trainer for projections a rule trains */
+  PLX_PROJ_PLASTIC = 1u << 0, /* set by a rule's init on the projections it trains */
   PLX_PROJ_READOUT = 1u << 1, /* the linear readout (post = model output)       */
   PLX_PROJ_BIAS = 1u << 2,    /* pre is a row of ones                          */
   PLX_PROJ_RECURRENT = 1u << 3
@@ -185,7 +185,9 @@ enum plx_rule_needs {
 
 typedef struct plx_rule_type {
   unsigned abi_version;         /* PLX_RULE_ABI_VERSION                 */
-  const char *name;             /* as written in configs: rule.name     */
+  const char *name;             /* as written in configs: rule.name
+                                   (every rule section also has the
+                                   reserved keys `name` and `path`)     */
   const char *summary;          /* one line for `plastix list rules`    */
   unsigned needs;               /* PLX_NEEDS_* flags                    */
   const plx_param_spec *params; /* keys of the rule's config section    */
@@ -201,8 +203,8 @@ typedef struct plx_rule_type {
   int (*apply)(void *state, plx_projection *proj, size_t n,
                const plx_signal *sig);
   /* New trial: clear traces and running averages. */
-  void (*reset)(void *state);
-  void (*free)(void *state);
+  void (*reset)(void *state);   /* may be NULL                          */
+  void (*free)(void *state);    /* required                             */
   /* PLX_NEEDS_BACKWARD rules: how the trainer must compute gradients
    * (called once after init).  NULL for other rules. */
   int (*grad_request)(void *state, plx_grad_request *req);
