@@ -51,6 +51,8 @@ static const plx_param_spec test_sec[] = {
     PLX_P_FLOAT_MIN("prior_transient", 40.0, 0.0, 0, "time units ignored at a prior trial's start"),
     PLX_P_INT_RANGE("batch", 1, 1, 4096, "trials integrated together as an N x batch state"),
     PLX_P_BOOL("energy_exact", 1, "also integrate f^-1 exactly in the energy probe"),
+    PLX_P_INT_MIN("record_trials", 0, 0, "grid-protocol trials whose recorded activity "
+                  "(rates, readout, theta) goes to results.h5 /activity"),
     PLX_P_END};
 
 static const plx_param_spec output_sec[] = {
@@ -293,6 +295,12 @@ int plx_experiment_from_config(plx_experiment **out, plx_config *cfg,
   e->test.prior_transient = plx_params_float(te, "prior_transient");
   e->test.batch = plx_params_int(te, "batch");
   e->test.energy_exact = plx_params_bool(te, "energy_exact");
+  e->test.record_trials = plx_params_int(te, "record_trials");
+  if (e->test.record_trials > e->test.trials) {
+    rc = plx_params_error(te, "record_trials", err, "more than test.trials (%ld)",
+                          e->test.trials);
+    goto fail;
+  }
   if (e->test.prior_transient >= e->test.prior_duration) {
     rc = plx_params_error(te, "prior_transient", err,
                           "must be shorter than test.prior_duration (%g)",

@@ -160,9 +160,12 @@ static H5I_type_t object_type(hid_t file, const char *p)
 static hid_t group_plist(void)
 {
   hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
-  if (gcpl >= 0)
+  if (gcpl >= 0) {
     H5Pset_link_creation_order(gcpl,
                                H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
+    /* no timestamps: the same run writes the same bytes */
+    H5Pset_obj_track_times(gcpl, 0);
+  }
   return gcpl;
 }
 
@@ -281,6 +284,7 @@ int plx_h5_create(plx_h5 **out, const char *path, plx_error *err)
   /* the root group lists its members in creation order, like the others */
   H5Pset_link_creation_order(fcpl,
                              H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
+  H5Pset_obj_track_times(fcpl, 0);
   errno = 0;
   file = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
   if (file < 0) {
@@ -394,6 +398,8 @@ static int write_data(plx_h5 *h, const char *path, hid_t memtype,
   }
   space = rank > 0 ? H5Screate_simple(rank, dims, NULL) : H5Screate(H5S_SCALAR);
   dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  if (dcpl >= 0)
+    H5Pset_obj_track_times(dcpl, 0); /* reproducible bytes */
   if (space < 0 || dcpl < 0) {
     rc = plx_error_set(err, PLX_ENOMEM, "%s: %s: cannot set up dataset",
                        h->path, p);

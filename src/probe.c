@@ -772,6 +772,28 @@ static int probe_segments(const plx_probe_ctx *c, plx_error *err)
   return rc;
 }
 
+/* ----------------------------------------------------------- activity */
+
+static int probe_activity(const plx_probe_ctx *c, plx_error *err)
+{
+  const plx_grid_stats *st = c->grid;
+  plx_h5 *h;
+  size_t n;
+  int rc;
+  if (!st || st->act_trials == 0)
+    return PLX_EUNSUPPORTED;
+  h = plx_rundir_h5(c->rd);
+  n = st->act_trials * st->act_per_trial;
+  if ((rc = plx_h5_write_vector(h, "/activity/time", st->act_t, n, err)) ||
+      (rc = plx_h5_write_vector(h, "/activity/theta", st->act_theta, n, err)) ||
+      (rc = plx_h5_write_matrix(h, "/activity/rates", st->act_r, st->N, n, st->N, err)) ||
+      (rc = plx_h5_write_matrix(h, "/activity/readout", st->act_o, st->n_out, n,
+                                st->n_out, err)))
+    return rc;
+  return plx_h5_attr_double(h, "/activity", "samples_per_trial",
+                            (double)st->act_per_trial, err);
+}
+
 /* ------------------------------------------------------------ example */
 
 static int probe_example(const plx_probe_ctx *c, plx_error *err)
@@ -836,6 +858,7 @@ const plx_probe plx_probes[] = {
     {"learning_curve", "training objective over time and frozen test error", probe_learning_curve},
     {"example_trial", "readout and target in the first test trial", probe_example},
     {"segments", "per held stimulus: mean rate, error, energy, readout (replicates)", probe_segments},
+    {"activity", "every recorded sample of the first test.record_trials trials (HDF5)", probe_activity},
     {NULL, NULL, NULL}};
 
 int plx_probes_run_all(const plx_probe_ctx *ctx, plx_error *err)

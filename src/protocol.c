@@ -43,6 +43,10 @@ void plx_grid_stats_release(plx_grid_stats *st)
   free(st->seg_rate);
   free(st->seg_err);
   free(st->seg_energy);
+  free(st->act_t);
+  free(st->act_theta);
+  free(st->act_r);
+  free(st->act_o);
   memset(st, 0, sizeof *st);
 }
 
@@ -247,7 +251,8 @@ static int threads_for(int threads, size_t chunks)
 /* ---------------------------------------------------------------- grid */
 
 static void grid_sample(plx_experiment *e, worker *w, size_t b, double theta,
-                        long g, unsigned long k, int example)
+                        long g, unsigned long k, int example, long trial,
+                        plx_grid_stats *shared)
 {
   plx_grid_stats *st = &w->gs;
   const plx_model *m = w->m;
@@ -307,6 +312,17 @@ static void grid_sample(plx_experiment *e, worker *w, size_t b, double theta,
     st->sum_abs_rec[g] += sr / (double)W->n_post;
     st->sum_abs_in[g] += sc / (double)W->n_post;
   }
+  if (trial < (long)shared->act_trials) {
+    /* disjoint slot per (trial, sample): safe from any thread */
+    size_t rec = (size_t)e->test.record_every;
+    size_t slot = (size_t)trial * shared->act_per_trial + (k / rec - 1);
+    if (k / rec - 1 < shared->act_per_trial) {
+      shared->act_t[slot] = (double)k * m->dt;
+      shared->act_theta[slot] = theta;
+      memcpy(shared->act_r + slot * N, r, N * sizeof *r);
+      memcpy(shared->act_o + slot * no, o, no * sizeof *o);
+    }
+  }
   if (example && st->ex_t) {
     size_t n = st->ex_n++;
     st->ex_t[n] = (double)k * m->dt;
@@ -339,7 +355,8 @@ static int seg_flush(worker *w, size_t b, long g)
 }
 
 static int grid_chunk(plx_experiment *e, worker *w, long t0, size_t B,
-                      unsigned long K, size_t spt, plx_error *err)
+                      unsigned long K, size_t spt, plx_grid_stats *shared,
+                      plx_error *err)
 {
   const plx_encoder *enc = &e->encoder;
   const size_t ni = enc->n, G = enc->n;
@@ -387,7 +404,7 @@ static int grid_chunk(plx_experiment *e, worker *w, long t0, size_t B,
     if (k % (unsigned long)rec == 0)
       for (b = 0; b < B; b++)
         grid_sample(e, w, b, w->theta[b], w->gidx[b * spt + seg], k,
-                    t0 == 0 && b == 0);
+                    t0 == 0 && b == 0, t0 + (long)b, shared);
   }
   for (b = 0; b < B; b++)
     if (seg_flush(w, b, w->gidx[b * spt + spt - 1]))
@@ -415,6 +432,21 @@ int plx_protocol_grid(plx_experiment *e, plx_grid_stats *st, int threads,
     return plx_error_set(err, PLX_ENOMEM, "out of memory (test statistics)");
   for (g = 0; g < G; g++)
     st->theta[g] = e->encoder.pref[g];
+  if (e->test.record_trials > 0) {
+    size_t n;
+    st->act_trials = (size_t)e->test.record_trials;
+    st->act_per_trial = (K - 1) / (size_t)e->test.record_every;
+    n = st->act_trials * st->act_per_trial;
+    st->act_t = calloc(n ? n : 1, sizeof(double));
+    st->act_theta = calloc(n ? n : 1, sizeof(double));
+    st->act_r = calloc(n * N + 1, sizeof(double));
+    st->act_o = calloc(n * no + 1, sizeof(double));
+    if (!st->act_t || !st->act_theta || !st->act_r || !st->act_o) {
+      plx_grid_stats_release(st);
+      return plx_error_set(err, PLX_ENOMEM, "out of memory (test.record_trials = %ld)",
+                           e->test.record_trials);
+    }
+  }
   ws = calloc((size_t)nt, sizeof *ws);
   if (!ws) {
     plx_grid_stats_release(st);
@@ -444,7 +476,7 @@ int plx_protocol_grid(plx_experiment *e, plx_grid_stats *st, int threads,
       size_t nb = (size_t)((T - t0) < (long)B ? (T - t0) : (long)B);
       if (!rc) {
         grid_zero(&w->gs);
-        rc = grid_chunk(e, w, t0, nb, K, spt, &lerr);
+        rc = grid_chunk(e, w, t0, nb, K, spt, st, &lerr);
       }
 #pragma omp ordered
       {

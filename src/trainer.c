@@ -134,6 +134,26 @@ int plx_train(plx_experiment *e, plx_learning_curve *lc, int threads,
   int rc = PLX_OK, n_eval = 0, want_grad = 0;
 
   memset(lc, 0, sizeof *lc);
+  /* the curve's size is known: allocate it now, not in the step loop */
+  {
+    size_t per_trial = (K > 1 ? (K - 2) / (block ? block : 1) + 1 : 1);
+    size_t blocks = (size_t)e->train.trials * per_trial + 1;
+    size_t evals = e->train.eval_every > 0
+                       ? (size_t)(e->train.trials / e->train.eval_every) + 2 : 1;
+    lc->time = malloc(blocks * sizeof(double));
+    lc->reward = malloc(blocks * sizeof(double));
+    lc->error = malloc(blocks * sizeof(double));
+    lc->eval_trial = malloc(evals * sizeof(double));
+    lc->eval_error = malloc(evals * sizeof(double));
+    lc->eval_sem = malloc(evals * sizeof(double));
+    if (!lc->time || !lc->reward || !lc->error || !lc->eval_trial ||
+        !lc->eval_error || !lc->eval_sem) {
+      rc = plx_error_set(err, PLX_ENOMEM, "out of memory (learning curve)");
+      goto done;
+    }
+    lc->cap = blocks;
+    lc->cap_eval = evals;
+  }
   x = calloc(ni, sizeof *x);
   y = calloc(no, sizeof *y);
   g = calloc(no, sizeof *g);

@@ -115,6 +115,16 @@ mkdir -p "$work/precious" && echo keep >"$work/precious/data.txt"
 expect 2 "refuses foreign directory" -- $PLASTIX run "$cfg" -o "$work/precious" -q --set train.trials=1
 [ -f "$work/precious/data.txt" ] && ok "foreign directory untouched" || bad "foreign directory untouched"
 
+# --- reproducibility: same config and seed, 1 or 2 threads: same bytes ----
+small="--set train.trials=2 --set test.trials=3 --set test.prior_trials=2 --set train.eval.every=1 --set test.record_trials=1"
+expect 0 "run with 1 thread" -- $PLASTIX run "$cfg" -o "$work/j1" -q -j 1 $small
+expect 0 "run with 2 threads" -- $PLASTIX run "$cfg" -o "$work/j2" -q -j 2 $small
+cmp -s "$work/j1/results.h5" "$work/j2/results.h5" && ok "results.h5 bitwise identical" \
+  || bad "results.h5 differs between 1 and 2 threads"
+same=1
+for f in "$work"/j1/tables/*.csv; do cmp -s "$f" "$work/j2/tables/${f##*/}" || same=0; done
+[ $same -eq 1 ] && ok "tables identical" || bad "tables differ between 1 and 2 threads"
+
 # --- analysis of the authors' network ------------------------------------
 expect 0 "analyze reference network" -- $PLASTIX analyze "$SRCDIR/configs/bredenberg2020_estimation.cfg" \
   --weights "$SRCDIR/tests/data/bredenberg2020_network_cr.json" -o "$work/ref" -q \

@@ -9,6 +9,7 @@
 #include "plastix/experiment.h"
 #include "plastix/protocol.h"
 #include "plastix/trainer.h"
+#include "plastix/units.h"
 
 #include <check.h>
 #include <gsl/gsl_sf_bessel.h>
@@ -205,6 +206,156 @@ START_TEST(test_divergence_is_reported)
                 "%s", err.msg);
   ck_assert_int_eq(plx_exit_status(rc), PLX_EXIT_BADINPUT);
   plx_learning_curve_release(&lc);
+  plx_experiment_free(e);
+}
+END_TEST
+
+/* Linear units (relu, gain 1: f^-1(r) = r) with W = C = 0 are independent
+ * Ornstein--Uhlenbeck processes dr = (u - r) dt + sigma dB.  Euler--Maruyama
+ * gives exactly E[r_k] = u + (r0 - u)(1 - dt)^k and the stationary variance
+ * sigma^2 dt / (1 - (1 - dt)^2) = sigma^2 / (2 - dt). */
+START_TEST(test_ornstein_uhlenbeck)
+{
+  static const double dts[2] = {0.1, 0.02};
+  const double sigma = 0.3, u = 2.0, r0 = 0.5;
+  int k;
+  for (k = 0; k < 2; k++) {
+    char extra[512];
+    plx_experiment *e;
+    plx_model *m;
+    plx_rng *rngs[64];
+    double x0[12 * 64] = {0}, dt = dts[k], s1 = 0, s2 = 0, n = 0, m1 = 0;
+    unsigned long step, K_mean = (unsigned long)llround(0.5 / dt);
+    unsigned long gap = (unsigned long)llround(5.0 / dt), K = 21 * gap;
+    plx_error err;
+    size_t i, b, B = 64, N = 50;
+    snprintf(extra, sizeof extra,
+             "n = 50; sigma = %g; dt = %g; r0 = %g; clip = [0.001, 1000.0];"
+             "nonlinearity = { type = \"relu\"; gain = 1.0; };"
+             "init = { W = { dist = \"constant\"; scale = 0.0; };"
+             " C = { dist = \"constant\"; scale = 0.0; };"
+             " b = { dist = \"constant\"; scale = %g; }; };",
+             sigma, dt, r0, u);
+    e = make_exp(extra, NULL);
+    ck_assert_int_eq(plx_model_clone(e->model, B, &m, &err), PLX_OK);
+    ck_assert_int_eq(plx_experiment_init_weights(e, &err), PLX_OK);
+    plx_model_free(m);
+    ck_assert_int_eq(plx_model_clone(e->model, B, &m, &err), PLX_OK);
+    for (b = 0; b < B; b++)
+      rngs[b] = plx_rng_alloc(21, b, PLX_POP_NETWORK);
+    m->type->reset(m, x0, B);
+    for (step = 1; step <= K; step++) {
+      ck_assert_int_eq(m->type->step(m, x0, rngs, &err), PLX_OK);
+      if (step == K_mean) { /* transient mean */
+        double mean = 0, expect = u + (r0 - u) * pow(1 - dt, (double)step);
+        double var_k = sigma * sigma * dt * (1 - pow(1 - dt, 2.0 * step)) /
+                       (1 - (1 - dt) * (1 - dt));
+        for (i = 0; i < N * B; i++)
+          mean += m->hidden[i];
+        mean /= (double)(N * B);
+        ck_assert_double_lt(fabs(mean - expect), 5 * sqrt(var_k / (N * B)));
+        m1 = mean;
+      }
+      if (step % gap == 0 && step > gap) /* ~independent stationary samples */
+        for (i = 0; i < N * B; i++) {
+          s1 += m->hidden[i];
+          s2 += m->hidden[i] * m->hidden[i];
+          n += 1;
+        }
+    }
+    {
+      double mean = s1 / n, var = (s2 - n * mean * mean) / (n - 1);
+      double v_exact = sigma * sigma / (2 - dt);
+      ck_assert_double_lt(fabs(mean - u), 5 * sqrt(v_exact / n));
+      ck_assert_msg(fabs(var / v_exact - 1) < 5 * sqrt(2 / (n - 1)),
+                    "dt %g: variance %g, Euler-Maruyama theory %g (continuous %g)", dt,
+                    var, v_exact, sigma * sigma / 2);
+    }
+    (void)m1;
+    for (b = 0; b < B; b++)
+      plx_rng_free(rngs[b]);
+    plx_model_free(m);
+    plx_experiment_free(e);
+  }
+}
+END_TEST
+
+/* f^-1(f(x)) = x and the derivative identities of every unit type */
+START_TEST(test_units_inverse)
+{
+  static const plx_unit_kind kinds[3] = {PLX_UNIT_SOFTPLUS, PLX_UNIT_RELU, PLX_UNIT_TANH};
+  static const double gains[3] = {30.0, 2.0, 1.5};
+  int k, i;
+  for (k = 0; k < 3; k++)
+    for (i = -40; i <= 40; i++) {
+      double x = 0.05 * i, r = plx_unit_f(kinds[k], gains[k], x);
+      double h = 1e-6;
+      if (kinds[k] == PLX_UNIT_RELU && x <= 0)
+        continue; /* not invertible where rectified */
+      if (kinds[k] == PLX_UNIT_SOFTPLUS && r < 1e-6)
+        continue;
+      ck_assert_double_eq_tol(plx_unit_finv(kinds[k], gains[k], r), x, 1e-9);
+      /* f' and (f^-1)' against central differences */
+      ck_assert_double_eq_tol(plx_unit_df(kinds[k], gains[k], x),
+                              (plx_unit_f(kinds[k], gains[k], x + h) -
+                               plx_unit_f(kinds[k], gains[k], x - h)) / (2 * h), 1e-5);
+      ck_assert_double_eq_tol(plx_unit_dfinv(kinds[k], gains[k], r) *
+                                  plx_unit_df(kinds[k], gains[k], x), 1.0, 1e-9);
+      /* d/dr of the integral of f^-1 is f^-1 */
+      if (r > 2e-3)
+        ck_assert_double_eq_tol((plx_unit_finv_integral(kinds[k], gains[k], r + h) -
+                                 plx_unit_finv_integral(kinds[k], gains[k], r - h)) / (2 * h),
+                                x, 1e-5);
+    }
+}
+END_TEST
+
+/* A tri-factor step on a 2-unit circuit, by hand.  r = (0.5, 0.2),
+ * s = (1, 0) (two inputs), alpha = -0.3, averages start at zero, theta =
+ * 0.5, eta = 0.1, decay k = 0.2, learning on the first step:
+ *   <r r^T> = 0.5 r r^T = [[0.125, 0.05], [0.05, 0.02]]
+ *   dW = 0.1 (-0.3 (r r^T - <r r^T>) - 0.2 W), with W = [[1, 0], [0, 1]]:
+ *   r r^T - <r r^T> = [[0.125, 0.05], [0.05, 0.02]]
+ *   W' = [[1 + 0.1(-0.0375 - 0.2), 0.1(-0.015)], [..., 1 + 0.1(-0.006 - 0.2)]]
+ *      = [[0.97625, -0.0015], [-0.0015, 0.9794]]
+ * and the running-average identity after n steps of a constant product c:
+ *   <c> = c (1 - (1 - theta)^n). */
+START_TEST(test_trifactor_two_units_by_hand)
+{
+  plx_experiment *e = make_exp(
+      NULL, "rule = { name = \"trifactor\"; average_rate = 0.5;\n"
+            " projections = { W = { eta = 0.1; decay = 0.2; }; }; };");
+  double w[4] = {1, 0, 0, 1}, r[2] = {0.5, 0.2}, rw = -0.3;
+  plx_projection proj = {"W", w, 2, 2, 2, r, r, NULL, NULL, PLX_PROJ_RECURRENT, 0.0};
+  plx_signal sig;
+  void *st;
+  plx_error err;
+  int n;
+  ck_assert_int_eq(e->rule->init(&st, &proj, 1, 1, e->rule_params, &err), PLX_OK);
+  e->rule->reset(st);
+  memset(&sig, 0, sizeof sig);
+  sig.batch = 1;
+  sig.reward = &rw;
+  sig.lr_scale = 1.0;
+  sig.learn = 1;
+  ck_assert_int_eq(e->rule->apply(st, &proj, 1, &sig), 0);
+  ck_assert_double_eq_tol(w[0], 0.97625, 1e-15);
+  ck_assert_double_eq_tol(w[2], -0.0015, 1e-15);
+  ck_assert_double_eq_tol(w[1], -0.0015, 1e-15);
+  ck_assert_double_eq_tol(w[3], 0.9794, 1e-15);
+  /* running average: with eta = 0 the weights hold and <r r^T> follows
+   * c (1 - 0.5^n); the update then is alpha (c - <c>) = alpha c 0.5^n */
+  e->rule->reset(st);
+  sig.learn = 0;
+  for (n = 1; n <= 6; n++)
+    ck_assert_int_eq(e->rule->apply(st, &proj, 1, &sig), 0);
+  w[0] = 1;
+  w[1] = w[2] = 0;
+  w[3] = 1;
+  sig.learn = 1; /* 7th step: <c> = c (1 - 0.5^7) */
+  ck_assert_int_eq(e->rule->apply(st, &proj, 1, &sig), 0);
+  ck_assert_double_eq_tol(w[2], 0.1 * (-0.3) * 0.1 * pow(0.5, 7), 1e-16);
+  e->rule->free(st);
   plx_experiment_free(e);
 }
 END_TEST
@@ -554,6 +705,9 @@ int main(void)
   tcase_add_test(tc, test_input_delay_zero);
   tcase_add_test(tc, test_noise_variance_scales_with_dt);
   tcase_add_test(tc, test_divergence_is_reported);
+  tcase_add_test(tc, test_ornstein_uhlenbeck);
+  tcase_add_test(tc, test_units_inverse);
+  tcase_add_test(tc, test_trifactor_two_units_by_hand);
   tcase_add_test(tc, test_von_mises_sampler);
   tcase_add_test(tc, test_langevin_stationary_kappa);
   tcase_add_test(tc, test_stationary_density_reported);

@@ -35,6 +35,7 @@ typedef struct plx_test_opts {
   long prior_trials;     /* frozen trials with process-distributed theta   */
   double prior_duration, prior_transient;
   long batch;            /* trials integrated together (N × batch state)    */
+  long record_trials;    /* grid trials whose every sample is kept          */
   int energy_exact;      /* also integrate f^-1 exactly in the energy probe */
 } plx_test_opts;
 

@@ -40,6 +40,12 @@ typedef struct plx_grid_stats {
   double *seg_rate;     /* [n_seg] mean over samples and units of r        */
   double *seg_err;      /* [n_seg] mean task error                         */
   double *seg_energy;   /* [n_seg] mean reference energy                   */
+  /* every recorded sample of the first test.record_trials trials:
+   * act_per_trial samples each, trial-major */
+  size_t act_trials, act_per_trial;
+  double *act_t, *act_theta; /* [act_trials × act_per_trial]              */
+  double *act_r;             /* N × (act_trials × act_per_trial)           */
+  double *act_o;             /* n_out × (act_trials × act_per_trial)       */
   /* first trial's recorded trace, for an example figure */
   size_t ex_n;
   double *ex_t, *ex_theta, *ex_out; /* ex_out: n_out × ex_n */
