@@ -291,3 +291,91 @@ void plx_segments_by_angle(const plx_grid_stats *st, const plx_task *task,
       n[g] = (double)c;
   }
 }
+
+int plx_fisher(const plx_grid_stats *st, double *sens, double *fi,
+               plx_error *err)
+{
+  const size_t N = st->N, G = st->G;
+  const double step = 2.0 * M_PI / (double)G;
+  gsl_matrix *S = gsl_matrix_alloc(N, N);
+  gsl_vector *d = gsl_vector_alloc(N), *x = gsl_vector_alloc(N);
+  size_t g, i, j;
+  int rc = PLX_OK;
+  if (!S || !d || !x) {
+    rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
+    goto done;
+  }
+  for (g = 0; g < G; g++) {
+    size_t a = (g + 1) % G, b = (g + G - 1) % G;
+    double c = st->count[g], tr = 0, s2 = 0, f = 0;
+    if (c < 2 || st->count[a] < 1 || st->count[b] < 1) {
+      sens[g] = fi[g] = NAN;
+      continue;
+    }
+    for (i = 0; i < N; i++) {
+      double di = (st->sum_r[i + a * N] / st->count[a] -
+                   st->sum_r[i + b * N] / st->count[b]) / (2.0 * step);
+      gsl_vector_set(d, i, di);
+      s2 += di * di;
+    }
+    for (j = 0; j < N; j++)
+      for (i = 0; i < N; i++) {
+        double mi = st->sum_r[i + g * N] / c, mj = st->sum_r[j + g * N] / c;
+        gsl_matrix_set(S, i, j, (st->sum_rr[i + j * N + g * N * N] - c * mi * mj) / (c - 1));
+      }
+    for (i = 0; i < N; i++)
+      tr += gsl_matrix_get(S, i, i);
+    for (i = 0; i < N; i++)
+      gsl_matrix_set(S, i, i, gsl_matrix_get(S, i, i) + 1e-6 * tr / (double)N);
+    sens[g] = s2;
+    if (gsl_linalg_cholesky_decomp1(S) != 0) {
+      fi[g] = NAN;
+      continue;
+    }
+    gsl_linalg_cholesky_solve(S, d, x);
+    for (i = 0; i < N; i++)
+      f += gsl_vector_get(d, i) * gsl_vector_get(x, i);
+    fi[g] = f;
+  }
+done:
+  gsl_matrix_free(S);
+  gsl_vector_free(d);
+  gsl_vector_free(x);
+  return rc;
+}
+
+void plx_profile_scores(const double *p, const double *q, size_t n,
+                        double *corr, double *kl)
+{
+  /* angles where either profile is undefined (never shown) are left out */
+  double mp = 0, mq = 0, sp = 0, sq = 0, spq = 0, zp = 0, zq = 0, k = 0, m = 0;
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (isfinite(p[i]) && isfinite(q[i])) {
+      mp += p[i];
+      mq += q[i];
+      m += 1;
+    }
+  if (m < 2) {
+    *corr = *kl = NAN;
+    return;
+  }
+  zp = mp;
+  zq = mq;
+  mp /= m;
+  mq /= m;
+  for (i = 0; i < n; i++)
+    if (isfinite(p[i]) && isfinite(q[i])) {
+      sp += (p[i] - mp) * (p[i] - mp);
+      sq += (q[i] - mq) * (q[i] - mq);
+      spq += (p[i] - mp) * (q[i] - mq);
+    }
+  *corr = (sp > 0 && sq > 0) ? spq / sqrt(sp * sq) : NAN;
+  for (i = 0; i < n; i++)
+    if (isfinite(p[i]) && isfinite(q[i])) {
+      double a = p[i] / zp, b = q[i] / zq;
+      if (a > 0)
+        k += a * log(a / (b > 1e-300 ? b : 1e-300));
+    }
+  *kl = (zq > 0) ? k : NAN;
+}

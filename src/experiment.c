@@ -51,6 +51,8 @@ static const plx_param_spec test_sec[] = {
     PLX_P_FLOAT_MIN("prior_transient", 40.0, 0.0, 0, "time units ignored at a prior trial's start"),
     PLX_P_INT_RANGE("batch", 1, 1, 4096, "trials integrated together as an N x batch state"),
     PLX_P_BOOL("energy_exact", 1, "also integrate f^-1 exactly in the energy probe"),
+    PLX_P_INT_MIN("angles", 0, 0, "grid angles -pi + 2 pi j / angles held in the "
+                  "test protocol (0: the input population's preferred angles)"),
     PLX_P_INT_MIN("record_trials", 0, 0, "grid-protocol trials whose recorded activity "
                   "(rates, readout, theta) goes to results.h5 /activity"),
     PLX_P_END};
@@ -58,6 +60,19 @@ static const plx_param_spec test_sec[] = {
 static const plx_param_spec output_sec[] = {
     {"figures", PLX_PARAM_STRING_ARRAY, 0, 0, NULL, 0, 0, "png|svg", NULL,
      "figure formats (default [\"png\"]; [] for none)"},
+    PLX_P_END};
+
+const plx_param_spec plx_compare_spec[] = {
+    PLX_P_INT_RANGE("seeds", 20, 1, 100000, "seeds per rule (the paper: 20)"),
+    PLX_P_INT_MIN("first_seed", 1, 0, "seeds first_seed, first_seed + 1, ..."),
+    {"rules", PLX_PARAM_STRING_ARRAY, 0, 0, NULL, 0, 0, NULL, NULL,
+     "which entries of `rules` to compare (default: all, in file order)"},
+    PLX_P_INT_RANGE("fisher_angles", 36, 4, 3600,
+                    "angles of the Fisher-information protocol (held stimuli)"),
+    PLX_P_INT_MIN("fisher_trials", 36, 1, "trials of the Fisher-information protocol"),
+    PLX_P_FLOAT_MIN("fisher_duration", 1000.0, 0.0, PLX_PARAM_MIN_EXCL,
+                    "time units per Fisher-information trial"),
+    PLX_P_INT_MIN("fisher_stimuli_per_trial", 10, 1, "held stimuli per Fisher trial"),
     PLX_P_END};
 
 const plx_param_spec plx_experiment_spec[] = {
@@ -69,6 +84,11 @@ const plx_param_spec plx_experiment_spec[] = {
     PLX_P_GROUP("task", plx_task_spec, "what the readout is trained for"),
     {"rule", PLX_PARAM_ANY, 0, 0, NULL, 0, 0, NULL, NULL,
      "learning rule: name plus that rule's keys (plastix list rules)"},
+    {"rules", PLX_PARAM_ANY, 0, 0, NULL, 0, 0, NULL, NULL,
+     "several rules by name for plastix compare (or run --rule NAME): "
+     "rules = { trifactor = {...}; gradient = {...}; }"},
+    PLX_P_GROUP("compare", plx_compare_spec, "plastix compare: seeds and the "
+                "Fisher-information protocol"),
     PLX_P_GROUP("train", train_sec, "training schedule"),
     PLX_P_GROUP("test", test_sec, "frozen test protocol"),
     PLX_P_GROUP("output", output_sec, "what the run directory holds"),
@@ -95,33 +115,46 @@ void plx_experiment_free(plx_experiment *e)
   free(e);
 }
 
-static int load_rule(plx_experiment *e, plx_error *err)
+/* Bind the rule section at `path` ("rule" or "rules.<name>").  name: the
+ * rule's name when it is the map key, NULL to read the section's `name`. */
+static int bind_rule_at(plx_experiment *e, const char *path, const char *name,
+                        const plx_rule_type **type, const plx_params **secp,
+                        plx_error *err)
 {
-  config_setting_t *rs = plx_params_setting(e->root, "rule");
+  config_setting_t *rs = config_lookup(plx_config_raw(e->cfg), path);
   config_setting_t *ns = rs ? config_setting_get_member(rs, "name") : NULL;
   config_setting_t *ps = rs ? config_setting_get_member(rs, "path") : NULL;
+  const plx_rule_type *t;
   const plx_params *sec;
+  char where[512];
   int rc;
-  if (!rs) {
-    e->rule = NULL;
-    return PLX_OK;
+  *type = NULL;
+  *secp = NULL;
+  if (rs && config_setting_type(rs) != CONFIG_TYPE_GROUP)
+    return plx_config_bind(e->cfg, path, plx_rule_head_spec, NULL, &sec, err);
+  if (!name) {
+    if (!ns) {
+      char names[256];
+      size_t i, k = 0;
+      for (i = 0; plx_builtin_rules[i]; i++)
+        k += (size_t)snprintf(names + k, sizeof names - k, "%s%s", i ? ", " : "",
+                              plx_builtin_rules[i]->name);
+      return plx_params_error(e->root, "rule", err,
+                              "missing required key rule.name (one of: %s, or a "
+                              "module's name, or \"none\")", names);
+    }
+    if (config_setting_type(ns) != CONFIG_TYPE_STRING)
+      return plx_config_bind(e->cfg, path, plx_rule_head_spec, NULL, &sec, err);
+    name = config_setting_get_string(ns);
+  } else if (ns && (config_setting_type(ns) != CONFIG_TYPE_STRING ||
+                    strcmp(config_setting_get_string(ns), name) != 0)) {
+    plx_config_where(e->cfg, ns, where, sizeof where);
+    return plx_error_set(err, PLX_EINVAL, "%s: %s.name: must be \"%s\", the "
+                         "section's own key (or left out)", where, path, name);
   }
-  if (!ns) {
-    char names[256];
-    size_t i, k = 0;
-    for (i = 0; plx_builtin_rules[i]; i++)
-      k += (size_t)snprintf(names + k, sizeof names - k, "%s%s", i ? ", " : "",
-                            plx_builtin_rules[i]->name);
-    return plx_params_error(e->root, "rule", err,
-                            "missing required key rule.name (one of: %s, or a "
-                            "module's name, or \"none\")", names);
-  }
-  if (config_setting_type(ns) != CONFIG_TYPE_STRING)
-    return plx_params_bind_child(e->root, "rule", plx_rule_head_spec, NULL, &sec, err);
-  if (strcmp(config_setting_get_string(ns), "none") == 0) {
-    rc = plx_params_bind_child(e->root, "rule", plx_rule_head_spec, NULL, &sec, err);
-    e->rule = NULL;
-    e->sec_rule = sec;
+  if (strcmp(name, "none") == 0) {
+    rc = plx_config_bind(e->cfg, path, plx_rule_head_spec, NULL, &sec, err);
+    *secp = sec;
     return rc;
   }
   {
@@ -142,55 +175,124 @@ static int load_rule(plx_experiment *e, plx_error *err)
                               cp, dir[0] == '/' ? "" : "/", dir);
       raw = joined;
     }
-    e->rule = plx_rule_lookup(config_setting_get_string(ns), raw, err);
+    t = plx_rule_lookup(name, raw, err);
   }
-  if (!e->rule) {
-    char where[512];
+  if (!t) {
     int code = err ? err->code : PLX_ENOTFOUND;
-    plx_config_where(e->cfg, ns, where, sizeof where);
-    plx_error_prefix(err, "%s: rule.name", where);
+    plx_config_where(e->cfg, ns ? ns : rs, where, sizeof where);
+    plx_error_prefix(err, "%s: %s%s", where, path, ns ? ".name" : "");
     return code == PLX_EPLUGIN ? PLX_EPLUGIN : PLX_EINVAL;
   }
-  if ((rc = plx_params_bind_child(e->root, "rule", plx_rule_head_spec, e->rule->params,
-                                  &sec, err)))
+  if ((rc = plx_config_bind(e->cfg, path, plx_rule_head_spec, t->params, &sec, err)))
     return rc;
-  e->sec_rule = sec;
-  e->rule_params = sec;
   /* the rule checks its projection names against the model now, so a
    * typo stops the run before anything is written */
   {
     void *st = NULL;
     size_t i;
-    if ((rc = e->rule->init(&st, e->model->proj, e->model->n_proj, 1, sec, err)))
+    if ((rc = t->init(&st, e->model->proj, e->model->n_proj, 1, sec, err)))
       return rc;
-    if (e->rule->needs & PLX_NEEDS_BACKWARD) {
+    if (t->needs & PLX_NEEDS_BACKWARD) {
       plx_grad_request req;
       const plx_model_type *mt = e->model->type;
-      if (!e->rule->grad_request || e->rule->grad_request(st, &req)) {
-        e->rule->free(st);
-        return plx_params_error(sec, "name", err, "rule '%s' needs gradients but "
-                                "does not say how to compute them", e->rule->name);
+      if (!t->grad_request || t->grad_request(st, &req)) {
+        t->free(st);
+        return plx_params_error(sec, NULL, err, "rule '%s' needs gradients but "
+                                "does not say how to compute them", t->name);
       }
       if ((req.mode == PLX_GRAD_BPTT && (!mt->record || !mt->backward)) ||
           (req.mode == PLX_GRAD_STEADY && !mt->steady_grad)) {
-        e->rule->free(st);
-        return plx_params_error(sec, "name", err,
+        t->free(st);
+        return plx_params_error(sec, NULL, err,
                                 "rule '%s' needs %s gradients, which model '%s' "
-                                "cannot compute", e->rule->name,
+                                "cannot compute", t->name,
                                 req.mode == PLX_GRAD_BPTT ? "backpropagation-through-time"
                                                           : "steady-state",
                                 mt->name);
       }
     }
-    e->rule->free(st);
+    t->free(st);
     for (i = 0; i < e->model->n_proj; i++)
       e->model->proj[i].flags &= ~(unsigned)PLX_PROJ_PLASTIC;
   }
+  *type = t;
+  *secp = sec;
+  return PLX_OK;
+}
+
+/* The rule: `rule = {...}`, or one entry of `rules = { name = {...}; ... }`
+ * chosen by `choice` (run --rule NAME; compare goes through all). Every
+ * entry of `rules` is validated whichever is chosen. */
+static int load_rule(plx_experiment *e, const char *choice, int allow_many,
+                     plx_error *err)
+{
+  config_t *cf = plx_config_raw(e->cfg);
+  config_setting_t *rule_s = config_lookup(cf, "rule");
+  config_setting_t *rules_s = config_lookup(cf, "rules");
+  const plx_rule_type *t;
+  const plx_params *sec;
+  char path[256], list[1024];
+  size_t i, k = 0;
+  int rc, n = 0;
+  e->rule = NULL;
+  list[0] = '\0';
+  if (rules_s) {
+    if (config_setting_type(rules_s) != CONFIG_TYPE_GROUP)
+      return plx_config_bind(e->cfg, "rules", NULL, NULL, &sec, err);
+    n = config_setting_length(rules_s);
+    for (i = 0; i < (size_t)n && i < PLX_MAX_RULES; i++) {
+      const char *nm = config_setting_name(config_setting_get_elem(rules_s, (unsigned)i));
+      snprintf(path, sizeof path, "rules.%s", nm);
+      if ((rc = bind_rule_at(e, path, nm, &t, &sec, err)))
+        return rc;
+      snprintf(e->rule_names[i], sizeof e->rule_names[i], "%s", nm);
+      k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", i ? ", " : "", nm);
+    }
+    e->n_rule_names = i;
+  }
+  if (choice) {
+    if (rules_s && config_setting_get_member(rules_s, choice)) {
+      snprintf(path, sizeof path, "rules.%s", choice);
+      rc = bind_rule_at(e, path, choice, &e->rule, &sec, err);
+    } else if (rule_s) {
+      rc = bind_rule_at(e, "rule", NULL, &e->rule, &sec, err);
+      if (!rc && strcmp(e->rule ? e->rule->name : "none", choice) != 0)
+        return plx_error_set(err, PLX_EINVAL, "%s: --rule %s: the config's rule is "
+                             "'%s' and it has no rules.%s section",
+                             plx_config_path(e->cfg), choice,
+                             e->rule ? e->rule->name : "none", choice);
+    } else {
+      return plx_error_set(err, PLX_EINVAL, "%s: --rule %s: the config has no rules.%s "
+                           "section (rules: %s)", plx_config_path(e->cfg), choice,
+                           choice, n ? list : "none");
+    }
+  } else if (rule_s) {
+    rc = bind_rule_at(e, "rule", NULL, &e->rule, &sec, err);
+  } else if (rules_s && n == 1) {
+    snprintf(path, sizeof path, "rules.%s", e->rule_names[0]);
+    rc = bind_rule_at(e, path, e->rule_names[0], &e->rule, &sec, err);
+  } else if (rules_s && n > 1 && !allow_many) {
+    return plx_error_set(err, PLX_EINVAL, "%s: the config defines several rules (%s): "
+                         "choose one with --rule NAME, or run plastix compare",
+                         plx_config_path(e->cfg), list);
+  } else {
+    return PLX_OK; /* no plasticity, or compare's choice later */
+  }
+  if (rc)
+    return rc;
+  e->sec_rule = sec;
+  e->rule_params = e->rule ? sec : NULL;
   return PLX_OK;
 }
 
 int plx_experiment_from_config(plx_experiment **out, plx_config *cfg,
                                plx_error *err)
+{
+  return plx_experiment_from_config_opts(out, cfg, NULL, err);
+}
+
+int plx_experiment_from_config_opts(plx_experiment **out, plx_config *cfg,
+                                    const plx_load_opts *opts, plx_error *err)
 {
   plx_experiment *e = calloc(1, sizeof *e);
   const plx_params *sec, *tr, *te, *sc, *ev;
@@ -252,8 +354,11 @@ int plx_experiment_from_config(plx_experiment **out, plx_config *cfg,
                                     e->prior, e->model->dt, err)))
     goto fail;
 
-  if ((rc = load_rule(e, err)))
+  if ((rc = load_rule(e, opts ? opts->rule : NULL, opts ? opts->allow_many_rules : 0,
+                      err)))
     goto fail;
+  if (opts && opts->seed_set)
+    e->seed = opts->seed;
 
   tr = plx_params_group(e->root, "train");
   e->train.trials = plx_params_int(tr, "trials");
@@ -296,6 +401,7 @@ int plx_experiment_from_config(plx_experiment **out, plx_config *cfg,
   e->test.batch = plx_params_int(te, "batch");
   e->test.energy_exact = plx_params_bool(te, "energy_exact");
   e->test.record_trials = plx_params_int(te, "record_trials");
+  e->test.angles = plx_params_int(te, "angles");
   if (e->test.record_trials > e->test.trials) {
     rc = plx_params_error(te, "record_trials", err, "more than test.trials (%ld)",
                           e->test.trials);
@@ -338,12 +444,19 @@ int plx_experiment_load(plx_experiment **out, const char *path,
                         const char *const *overrides, size_t n_overrides,
                         plx_error *err)
 {
+  return plx_experiment_load_opts(out, path, overrides, n_overrides, NULL, err);
+}
+
+int plx_experiment_load_opts(plx_experiment **out, const char *path,
+                             const char *const *overrides, size_t n_overrides,
+                             const plx_load_opts *opts, plx_error *err)
+{
   plx_config *cfg;
   int rc;
   *out = NULL;
   if ((rc = plx_config_load(&cfg, path, overrides, n_overrides, err)))
     return rc;
-  return plx_experiment_from_config(out, cfg, err);
+  return plx_experiment_from_config_opts(out, cfg, opts, err);
 }
 
 int plx_experiment_init_weights(plx_experiment *e, plx_error *err)

@@ -772,6 +772,70 @@ static int probe_segments(const plx_probe_ctx *c, plx_error *err)
   return rc;
 }
 
+/* ------------------------------------------------------------- fisher */
+
+static int probe_fisher(const plx_probe_ctx *c, plx_error *err)
+{
+  const plx_grid_stats *st = c->grid;
+  static const char *const names[] = {"theta", "sensitivity", "fisher",
+                                      "sqrt_fisher_density", "stimulus_density"};
+  size_t G, g;
+  double *v, z = 0, corr, kl;
+  plx_table *t;
+  int rc;
+  if (!st || st->G < 4)
+    return PLX_EUNSUPPORTED;
+  G = st->G;
+  v = malloc(4 * G * sizeof *v);
+  if (!v)
+    return plx_error_set(err, PLX_ENOMEM, "out of memory");
+  if ((rc = plx_fisher(st, v, v + G, err))) {
+    free(v);
+    return rc;
+  }
+  for (g = 0; g < G; g++) {
+    v[2 * G + g] = sqrt(v[G + g] > 0 ? v[G + g] : 0);
+    z += v[2 * G + g] * 2.0 * M_PI / (double)G;
+    v[3 * G + g] = plx_process_stationary_density(&c->e->process, st->theta[g]);
+  }
+  for (g = 0; g < G; g++)
+    v[2 * G + g] /= z;
+  plx_profile_scores(v + 3 * G, v + 2 * G, G, &corr, &kl);
+  t = table_f(5, names, "fffff");
+  if (t) {
+    char line[200];
+    snprintf(line, sizeof line, "sqrt(FI) vs stimulus density: correlation %.4f, "
+             "KL(p || sqrt FI) %.4f nats", corr, kl);
+    plx_table_comment(t, line);
+  }
+  for (g = 0; t && g < G; g++) {
+    double r[5] = {st->theta[g], v[g], v[G + g], v[2 * G + g], v[3 * G + g]};
+    plx_table_append(t, NULL, r);
+  }
+  rc = put_table(c, "fisher", t, err);
+  if (!rc) rc = h5vec(c, "fisher", "sensitivity", v, G, err);
+  if (!rc) rc = h5vec(c, "fisher", "fisher", v + G, G, err);
+  if (!rc) {
+    plx_figure *fig = plx_figure_new(1, 1, 640, 440);
+    plx_axes *ax = fig ? plx_figure_axes(fig, 0, 0) : NULL;
+    if (ax) {
+      char title[160];
+      snprintf(title, sizeof title, "sqrt(Fisher information) vs stimulus density "
+               "(corr %.2f)", corr);
+      plx_figure_title(fig, title);
+      plx_axes_line(ax, st->theta, v + 2 * G, G, PLX_C_BLUE, PLX_SOLID,
+                    "sqrt(FI), normalised");
+      plx_axes_line(ax, st->theta, v + 3 * G, G, PLX_C_BLACK, PLX_DASHED,
+                    "stimulus density");
+      theta_axis(ax);
+      plx_axes_ylabel(ax, "density");
+    }
+    rc = put_figure(c, "fisher", fig, err);
+  }
+  free(v);
+  return rc;
+}
+
 /* ----------------------------------------------------------- activity */
 
 static int probe_activity(const plx_probe_ctx *c, plx_error *err)
@@ -857,6 +921,7 @@ const plx_probe plx_probes[] = {
     {"errors", "test error per angle (grid and prior protocols)", probe_errors},
     {"learning_curve", "training objective over time and frozen test error", probe_learning_curve},
     {"example_trial", "readout and target in the first test trial", probe_example},
+    {"fisher", "population sensitivity |f'|^2 and linear Fisher information f'^T S^-1 f'", probe_fisher},
     {"segments", "per held stimulus: mean rate, error, energy, readout (replicates)", probe_segments},
     {"activity", "every recorded sample of the first test.record_trials trials (HDF5)", probe_activity},
     {NULL, NULL, NULL}};

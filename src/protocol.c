@@ -359,7 +359,8 @@ static int grid_chunk(plx_experiment *e, worker *w, long t0, size_t B,
                       plx_error *err)
 {
   const plx_encoder *enc = &e->encoder;
-  const size_t ni = enc->n, G = enc->n;
+  const size_t ni = enc->n, G = shared->G;
+  const double *grid = shared->theta;
   const unsigned long L = K / spt;
   const long rec = e->test.record_every;
   size_t b, s;
@@ -371,7 +372,7 @@ static int grid_chunk(plx_experiment *e, worker *w, long t0, size_t B,
     plx_rng_reseed(w->net[b], e->seed, (uint64_t)(t0 + (long)b), PLX_POP_TEST_NETWORK);
     for (s = 0; s < spt; s++)
       w->gidx[b * spt + s] = (long)plx_rng_below(w->stim[b], G);
-    w->theta[b] = enc->pref[w->gidx[b * spt]];
+    w->theta[b] = grid[w->gidx[b * spt]];
     plx_encoder_encode(enc, w->theta[b], w->x + b * ni);
   }
   if ((rc = w->m->type->reset(w->m, w->x, B)))
@@ -390,7 +391,7 @@ static int grid_chunk(plx_experiment *e, worker *w, long t0, size_t B,
         if (seg_flush(w, b, w->gidx[b * spt + prev]))
           return plx_error_set(err, PLX_ENOMEM, "out of memory");
     for (b = 0; b < B; b++) {
-      double th = enc->pref[w->gidx[b * spt + seg]];
+      double th = grid[w->gidx[b * spt + seg]];
       if (th != w->theta[b]) {
         w->theta[b] = th;
         plx_encoder_encode(enc, th, w->x + b * ni);
@@ -421,7 +422,7 @@ int plx_protocol_grid(plx_experiment *e, plx_grid_stats *st, int threads,
   const size_t spt = (size_t)e->test.stimuli_per_trial;
   const unsigned long K = plx_experiment_steps(e, e->test.duration);
   const size_t N = e->model->n_hidden, no = e->model->n_out, ni = e->encoder.n;
-  const size_t G = e->encoder.n;
+  const size_t G = e->test.angles > 0 ? (size_t)e->test.angles : e->encoder.n;
   const size_t ex_cap = K / (size_t)e->test.record_every + 1;
   int nt = threads_for(threads, chunks), fail = 0;
   worker *ws;
@@ -430,8 +431,8 @@ int plx_protocol_grid(plx_experiment *e, plx_grid_stats *st, int threads,
 
   if (grid_alloc(st, G, N, no, ni, ex_cap))
     return plx_error_set(err, PLX_ENOMEM, "out of memory (test statistics)");
-  for (g = 0; g < G; g++)
-    st->theta[g] = e->encoder.pref[g];
+  for (g = 0; g < G; g++) /* the input population's preferred angles by default */
+    st->theta[g] = -M_PI + 2.0 * M_PI * (double)g / (double)G;
   if (e->test.record_trials > 0) {
     size_t n;
     st->act_trials = (size_t)e->test.record_trials;

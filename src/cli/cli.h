@@ -22,6 +22,7 @@ typedef struct cli_opts {
   const char *out;
   const char *weights;
   const char *weights_set;
+  const char *rule;        /* --rule NAME: rules.NAME of the config */
   const char *sets[CLI_MAX_SET];
   size_t n_sets;
   int threads;
@@ -37,6 +38,7 @@ int cmd_run(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 /* Threads when --threads is not given: $OMP_NUM_THREADS if set, else the
  * CPUs this process may run on (its affinity mask). */

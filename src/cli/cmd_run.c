@@ -60,6 +60,9 @@ int cli_parse(int argc, char **argv, cli_opts *o, const char *usage,
       o->threads = (int)t;
     } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
       o->quiet = 1;
+    } else if (strcmp(a, "--rule") == 0) {
+      NEXT_ARG();
+      o->rule = val;
     } else if (want_weights && strcmp(a, "--weights") == 0) {
       NEXT_ARG();
       o->weights = val;
@@ -198,8 +201,11 @@ static int run_experiment(const char *command, cli_opts *o, int train)
   prog.fn = cli_progress_cb;
   prog.ctx = &cp;
 
-  if ((rc = plx_experiment_load(&e, o->config, o->sets, o->n_sets, &err)))
-    return cli_fail(rc, err.msg);
+  {
+    plx_load_opts lo = {o->rule, 0, 0, 0};
+    if ((rc = plx_experiment_load_opts(&e, o->config, o->sets, o->n_sets, &lo, &err)))
+      return cli_fail(rc, err.msg);
+  }
   if (o->weights) {
     snprintf(e->weights_file, sizeof e->weights_file, "%s", o->weights);
     snprintf(e->weights_set, sizeof e->weights_set, "%s",
@@ -298,7 +304,7 @@ fail:
 
 static const char run_usage[] =
     "usage: plastix run CONFIG [-o DIR] [--set key.path=value ...]\n"
-    "                          [--threads N] [--quiet]\n"
+    "                          [--rule NAME] [--threads N] [--quiet]\n"
     "\n"
     "Train the circuit of CONFIG with its rule, freeze it, run the test\n"
     "protocol and every probe, and write DIR (default runs/<experiment.name>):\n"
@@ -307,6 +313,7 @@ static const char run_usage[] =
     "\n"
     "  -o, --out DIR        run directory (an older run there is replaced)\n"
     "  -s, --set K=V        override a config key, e.g. --set model.sigma=0.33\n"
+    "      --rule NAME      use rules.NAME of a config that defines several\n"
     "  -j, --threads N      threads for test trials (results do not depend on N)\n"
     "  -q, --quiet          no progress line\n"
     "  -h, --help           this help\n"
@@ -323,7 +330,7 @@ static const char analyze_usage[] =
     "runs/<experiment.name>-analysis).\n";
 
 static const char check_usage[] =
-    "usage: plastix check CONFIG [--set key.path=value ...]\n"
+    "usage: plastix check CONFIG [--set key.path=value ...] [--rule NAME]\n"
     "\n"
     "Validate CONFIG: every key, type and range, the model, the rule and\n"
     "the rule's projections, and any weights file.  Stops at the first\n"
@@ -357,8 +364,11 @@ int cmd_check(int argc, char **argv)
   int rc = cli_parse(argc, argv, &o, check_usage, 0);
   if (rc)
     return rc < 0 ? 0 : rc;
-  if ((rc = plx_experiment_load(&e, o.config, o.sets, o.n_sets, &err)))
-    return cli_fail(rc, err.msg);
+  {
+    plx_load_opts lo = {o.rule, 1, 0, 0};
+    if ((rc = plx_experiment_load_opts(&e, o.config, o.sets, o.n_sets, &lo, &err)))
+      return cli_fail(rc, err.msg);
+  }
   if (e->rule) {
     if ((rc = e->rule->init(&rs, e->model->proj, e->model->n_proj, 1,
                             e->rule_params, &err))) {

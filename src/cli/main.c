@@ -22,6 +22,9 @@ static const char usage[] =
     "  run CONFIG       train, test and probe; write a run directory\n"
     "  analyze CONFIG --weights FILE\n"
     "                   test and probe a network with loaded weights\n"
+    "  compare CONFIG [--rules a,b,c] [--seeds S]\n"
+    "                   every rule on the same prior, circuit and seeds:\n"
+    "                   statistics over seeds, efficient-coding scorecard\n"
     "  check CONFIG     validate a config (exit 2 with file:line on errors)\n"
     "  list [rules|models|priors|probes|keys]\n"
     "                   what this plastix offers\n"
@@ -73,9 +76,11 @@ int main(int argc, char **argv)
     rc = cmd_check(argc - 1, argv + 1);
   else if (strcmp(argv[1], "list") == 0)
     rc = cmd_list(argc - 1, argv + 1);
+  else if (strcmp(argv[1], "compare") == 0)
+    rc = cmd_compare(argc - 1, argv + 1);
   else {
     fprintf(stderr, "plastix: unknown command '%s' (commands: run, analyze, "
-                    "check, list; see plastix --help)\n", argv[1]);
+                    "compare, check, list; see plastix --help)\n", argv[1]);
     rc = PLX_EXIT_BADINPUT;
   }
   plx_rule_unload_all();

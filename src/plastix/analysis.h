@@ -60,4 +60,17 @@ void plx_segments_by_angle(const plx_grid_stats *st, const plx_task *task,
                            plx_seg_quantity q, double *mean, double *se,
                            double *n);
 
+/* Population sensitivity and linear Fisher information per grid angle:
+ * f'(theta_g) by central differences of the mean response between the
+ * neighbouring grid angles (periodic), sens = |f'|^2 (the Fisher
+ * information under unit isotropic noise), fi = f'^T S^-1 f' with S the
+ * response covariance at theta_g plus a ridge of 1e-6 tr(S)/N. */
+int plx_fisher(const plx_grid_stats *st, double *sens, double *fi,
+               plx_error *err);
+/* How closely a nonnegative profile q follows a density p on the same grid
+ * of n angles: Pearson correlation, and KL(p || q/sum q) in nats (both
+ * normalised on the grid).  Angles where either is NaN are left out. */
+void plx_profile_scores(const double *p, const double *q, size_t n,
+                        double *corr, double *kl);
+
 #endif

@@ -36,8 +36,19 @@ typedef struct plx_test_opts {
   double prior_duration, prior_transient;
   long batch;            /* trials integrated together (N × batch state)    */
   long record_trials;    /* grid trials whose every sample is kept          */
+  long angles;           /* grid angles (0: the input population's grid)    */
   int energy_exact;      /* also integrate f^-1 exactly in the energy probe */
 } plx_test_opts;
+
+#define PLX_MAX_RULES 16
+
+/* Options of plx_experiment_load_opts. */
+typedef struct plx_load_opts {
+  const char *rule;      /* choose rules.<rule> (or check rule.name)      */
+  int allow_many_rules;  /* a `rules` map without a choice is fine        */
+  int seed_set;          /* replace experiment.seed by `seed`             */
+  uint64_t seed;
+} plx_load_opts;
 
 typedef struct plx_experiment {
   plx_config *cfg;
@@ -57,6 +68,9 @@ typedef struct plx_experiment {
   unsigned figure_formats;   /* PLX_FIG_PNG | PLX_FIG_SVG                 */
   char weights_file[1024];   /* model.weights: initial weights to load    */
   char weights_set[32];      /* "final" | "initial"                       */
+  /* entries of a `rules` map, in file order (compare) */
+  char rule_names[PLX_MAX_RULES][64];
+  size_t n_rule_names;
 } plx_experiment;
 
 /* Load and validate.  overrides: "key.path=value" strings (--set). */
@@ -66,6 +80,12 @@ int plx_experiment_load(plx_experiment **out, const char *path,
 /* Same from already-loaded config (tests); takes ownership of cfg. */
 int plx_experiment_from_config(plx_experiment **out, plx_config *cfg,
                                plx_error *err);
+/* With options: the rule to use from a `rules` map, a seed. */
+int plx_experiment_load_opts(plx_experiment **out, const char *path,
+                             const char *const *overrides, size_t n_overrides,
+                             const plx_load_opts *opts, plx_error *err);
+int plx_experiment_from_config_opts(plx_experiment **out, plx_config *cfg,
+                                    const plx_load_opts *opts, plx_error *err);
 void plx_experiment_free(plx_experiment *e);
 
 /* Initial weights: from model.weights when set, else drawn from the init
@@ -84,6 +104,7 @@ int plx_experiment_diverged(const plx_experiment *e, plx_error *err,
 /* The top-level spec and the keys every rule section has (name, path),
  * for `plastix list keys`. */
 extern const plx_param_spec plx_experiment_spec[];
+extern const plx_param_spec plx_compare_spec[];
 extern const plx_param_spec plx_rule_head_spec[];
 
 #endif

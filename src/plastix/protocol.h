@@ -15,8 +15,10 @@ typedef struct plx_progress {
   void *ctx;
 } plx_progress;
 
-/* Grid protocol: each trial holds k angles drawn uniformly from the
- * encoder's grid (theta_j = -pi + 2 pi j / n), each for duration/k. */
+/* Grid protocol: each trial holds k angles drawn uniformly from a grid of
+ * G angles theta_j = -pi + 2 pi j / G (G = test.angles, by default the
+ * input population's size, i.e. its preferred angles), each for
+ * duration/k. */
 typedef struct plx_grid_stats {
   size_t G, N, n_out, n_in;
   double *theta;        /* [G] grid angles                                 */
