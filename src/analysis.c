@@ -112,6 +112,7 @@ int plx_noise_volume(const plx_grid_stats *st, const double *D, size_t ld,
   gsl_permutation *perm = gsl_permutation_alloc(k);
   size_t g, i, j;
   int rc = PLX_OK;
+  plx_gsl_quiet();
   if (k > N)
     return plx_error_set(err, PLX_EINVAL, "noise volume: more readouts than units");
   if (!S || !V || !Q || !R || !QtSQ || !SQ || !ev || !tau || !ws || !perm) {
@@ -301,6 +302,7 @@ int plx_fisher(const plx_grid_stats *st, double *sens, double *fi,
   gsl_vector *d = gsl_vector_alloc(N), *x = gsl_vector_alloc(N);
   size_t g, i, j;
   int rc = PLX_OK;
+  plx_gsl_quiet();
   if (!S || !d || !x) {
     rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
     goto done;
@@ -326,7 +328,7 @@ int plx_fisher(const plx_grid_stats *st, double *sens, double *fi,
     for (i = 0; i < N; i++)
       tr += gsl_matrix_get(S, i, i);
     for (i = 0; i < N; i++)
-      gsl_matrix_set(S, i, i, gsl_matrix_get(S, i, i) + 1e-6 * tr / (double)N);
+      gsl_matrix_set(S, i, i, gsl_matrix_get(S, i, i) + 1e-6 * tr / (double)N + 1e-12);
     sens[g] = s2;
     if (gsl_linalg_cholesky_decomp1(S) != 0) {
       fi[g] = NAN;

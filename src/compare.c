@@ -22,12 +22,13 @@
 #define KDE_BANDWIDTH 0.4
 
 enum { SC_CORR_FI, SC_KL_FI, SC_CORR_PREF, SC_KL_PREF, SC_CORR_RATE, SC_TEST_ERR,
-       SC_N };
+       SC_DPRIME_BOUNDARY, SC_DPRIME_OPPOSITE, SC_N };
 static const char *const score_names[SC_N] = {
     "corr_sqrtFI_vs_stimulus_density", "kl_stimulus_density_vs_sqrtFI",
     "corr_preferred_density_vs_stimulus_density",
     "kl_stimulus_density_vs_preferred_density",
-    "corr_population_rate_vs_stimulus_density", "test_error"};
+    "corr_population_rate_vs_stimulus_density", "test_error",
+    "dprime_around_boundary", "dprime_opposite_boundary"};
 
 typedef struct job {
   int rule;        /* index into the rule list */
@@ -124,6 +125,21 @@ static int run_job(const plx_compare_opts *o, const plan *pl, job *jb)
     }
     plx_tuning(&gs, mean, NULL);
     plx_population_rate(&gs, mean, jb->rate, sem);
+    /* classification: d' of the readout for grid pairs pi/6 either side of
+     * the boundary and of the point opposite it */
+    jb->score[SC_DPRIME_BOUNDARY] = jb->score[SC_DPRIME_OPPOSITE] = NAN;
+    if (e->task.kind == PLX_TASK_CLASSIFICATION) {
+      const double bnd = e->task.boundary;
+      const size_t no = gs.n_out;
+      int q;
+      for (q = 0; q < 2; q++) {
+        double c0 = bnd + q * M_PI;
+        size_t a = plx_grid_nearest(&gs, c0 - M_PI / 6), b = plx_grid_nearest(&gs, c0 + M_PI / 6);
+        jb->score[q ? SC_DPRIME_OPPOSITE : SC_DPRIME_BOUNDARY] =
+            plx_dprime(gs.count[a], gs.sum_o[a * no], gs.sum_oo[a * no * no], gs.count[b],
+                       gs.sum_o[b * no], gs.sum_oo[b * no * no], NULL, NULL);
+      }
+    }
     plx_preferred(&gs, mean, pref);
     for (i = 0; i < gs.N; i++)
       pth[i] = gs.theta[pref[i]];

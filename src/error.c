@@ -2,8 +2,16 @@
 #include "config.h"
 #include "plastix/error.h"
 
+#include <gsl/gsl_errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+
+static pthread_once_t gsl_once = PTHREAD_ONCE_INIT;
+
+static void gsl_off(void) { gsl_set_error_handler_off(); }
+
+void plx_gsl_quiet(void) { pthread_once(&gsl_once, gsl_off); }
 
 int plx_error_set(plx_error *err, int code, const char *fmt, ...)
 {

@@ -303,6 +303,7 @@ int plx_experiment_from_config_opts(plx_experiment **out, plx_config *cfg,
 
 
   *out = NULL;
+  plx_gsl_quiet();
   if (!e) {
     plx_config_free(cfg);
     return plx_error_set(err, PLX_ENOMEM, "out of memory");

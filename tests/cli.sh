@@ -34,7 +34,7 @@ one_line_error() {
 }
 
 # --- help and listings -------------------------------------------------
-for c in "" run analyze check list; do
+for c in "" run analyze check list compare; do
   expect 0 "plastix $c --help" -- $PLASTIX $c --help
   grep -q "usage: plastix" "$work/out" || bad "plastix $c --help prints usage"
 done
@@ -124,6 +124,22 @@ cmp -s "$work/j1/results.h5" "$work/j2/results.h5" && ok "results.h5 bitwise ide
 same=1
 for f in "$work"/j1/tables/*.csv; do cmp -s "$f" "$work/j2/tables/${f##*/}" || same=0; done
 [ $same -eq 1 ] && ok "tables identical" || bad "tables differ between 1 and 2 threads"
+
+# --- compare: several rules from one config -------------------------------
+ccfg="$SRCDIR/configs/compare_estimation.cfg"
+expect 2 "run needs --rule on a rules map" -- $PLASTIX run "$ccfg" -o "$work/cr"
+one_line_error "run needs --rule" "defines several rules (trifactor, gradient, node_perturbation): choose one with --rule NAME"
+expect 0 "check --rule" -- $PLASTIX check "$ccfg" --rule node_perturbation
+expect 0 "tiny compare" -- $PLASTIX compare "$ccfg" -o "$work/cmp" -q --seeds 2 --rules trifactor,gradient \
+  --set train.trials=1 --set train.duration=50.0 --set train.eval.every=1 --set test.trials=2 \
+  --set test.duration=100.0 --set test.prior_trials=1 --set test.prior_duration=50.0 \
+  --set compare.fisher_trials=2 --set compare.fisher_duration=100.0
+for f in scorecard seeds preferred_density population_rate sqrt_fisher_density learning_curve error_by_angle; do
+  [ -s "$work/cmp/tables/$f.csv" ] || bad "compare wrote tables/$f.csv"
+done
+[ -s "$work/cmp/figures/scorecard.png" ] && ok "compare figures" || bad "compare figures"
+grep -q '"rules"' "$work/cmp/manifest.json" && ok "compare manifest" || bad "compare manifest"
+expect 2 "compare unknown rule" -- $PLASTIX compare "$ccfg" -o "$work/cmpx" --rules tri
 
 # --- analysis of the authors' network ------------------------------------
 expect 0 "analyze reference network" -- $PLASTIX analyze "$SRCDIR/configs/bredenberg2020_estimation.cfg" \

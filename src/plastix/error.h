@@ -17,6 +17,11 @@ const char *plx_strerror(int code);
  * EPLUGIN, EUNSUPPORTED, and EDIVERGE: diverging dynamics come from the
  * parameters the user chose), 1 for everything else (EIO, ENOMEM). */
 int plx_exit_status(int code);
+/* Turn GSL's abort-on-error handler off (once, process-wide): plastix
+ * checks GSL's return codes instead.  Called by every entry point that
+ * uses GSL numerics. */
+void plx_gsl_quiet(void);
+
 /* Prefix err->msg with "prefix: " (keeps the code). */
 void plx_error_prefix(plx_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
