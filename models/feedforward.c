@@ -34,6 +34,8 @@ typedef struct ff_state {
   double *W[FF_MAX_LAYERS + 1], *b[FF_MAX_LAYERS + 1], *D;
   double *gW[FF_MAX_LAYERS + 1], *gb[FF_MAX_LAYERS + 1], *gD;
   double *r;      /* H × B states (clipped)                   */
+  double *r_prev; /* H × B states before this step (relax)    */
+  double *x_drive;/* n_in × B input the last step integrated  */
   double *u;      /* H × B drives W_l r_{l-1} + b_l             */
   double *xi;     /* H × B injected noise                     */
   double *x_held, *x_cur; /* n_in × B                          */
@@ -176,8 +178,8 @@ static int ff_alloc(plx_model *m, const plx_params *p, plx_error *err)
   for (l = 1; l <= s->L; l++)
     total += 2 * (s->n[l] * s->n[l - 1] + s->n[l]);
   total += 2 * s->no * s->n[s->L]      /* D, gD                    */
-           + 6 * s->H * B              /* r, u, xi, lam, lam_next, acc */
-           + 2 * s->ni * B + 2 * s->no * B;
+           + 7 * s->H * B              /* r, r_prev, u, xi, lam, lam_next, acc */
+           + 3 * s->ni * B + 2 * s->no * B;
   s->block = calloc(total, sizeof(double));
   if (!s->block) {
     ff_free(m);
@@ -193,6 +195,8 @@ static int ff_alloc(plx_model *m, const plx_params *p, plx_error *err)
   s->D = q; q += s->no * s->n[s->L];
   s->gD = q; q += s->no * s->n[s->L];
   s->r = q; q += s->H * B;
+  s->r_prev = q; q += s->H * B;
+  s->x_drive = q; q += s->ni * B;
   s->u = q; q += s->H * B;
   s->xi = q; q += s->H * B;
   s->lam = q; q += s->H * B;
@@ -207,19 +211,19 @@ static int ff_alloc(plx_model *m, const plx_params *p, plx_error *err)
   for (l = 1; l <= s->L; l++) {
     snprintf(s->names[np], sizeof s->names[np], "W%zu", l);
     s->proj[np] = (plx_projection){s->names[np], s->W[l], s->n[l], s->n[l - 1],
-                                   s->n[l], NULL, NULL, NULL, s->gW[l], 0,
+                                   s->n[l], NULL, NULL, NULL, s->gW[l], 0, NULL,
                                    s->sigma * s->sigma};
     np++;
     snprintf(s->names[np], sizeof s->names[np], "b%zu", l);
     s->proj[np] = (plx_projection){s->names[np], s->b[l], s->n[l], 1, s->n[l],
-                                   NULL, NULL, NULL, s->gb[l], PLX_PROJ_BIAS,
+                                   NULL, NULL, NULL, s->gb[l], PLX_PROJ_BIAS, NULL,
                                    s->sigma * s->sigma};
     np++;
   }
   snprintf(s->names[np], sizeof s->names[np], "D");
   s->proj[np] = (plx_projection){s->names[np], s->D, s->no, s->n[s->L], s->no,
                                  NULL, s->out_learn, NULL, s->gD,
-                                 PLX_PROJ_READOUT, 0.0};
+                                 PLX_PROJ_READOUT, NULL, 0.0};
   np++;
   m->proj = s->proj;
   m->n_proj = np;
@@ -247,6 +251,10 @@ static void ff_expose(plx_model *m)
     s->proj[np].pre = pre;
     s->proj[np].post = post;
     s->proj[np].noise = noise;
+    /* relax: the step integrated the previous states; a pass uses this
+     * pass's lower layer, which is `pre` itself */
+    s->proj[np].pre_drive = !s->relax ? NULL
+                            : (l == 1 ? s->x_drive : s->r_prev + s->off[l - 1] * B);
     np++;
     s->proj[np].post = post;
     s->proj[np].noise = noise;
@@ -308,10 +316,11 @@ static int ff_reset(plx_model *m, const double *x0, size_t batch)
   m->batch = batch;
   memcpy(s->x_held, x0, s->ni * batch * sizeof *x0);
   memcpy(s->x_cur, x0, s->ni * batch * sizeof *x0);
+  memcpy(s->x_drive, x0, s->ni * batch * sizeof *x0);
   memset(s->xi, 0, s->H * batch * sizeof *s->xi);
   if (s->relax)
     for (i = 0; i < s->H * batch; i++)
-      s->r[i] = s->r0;
+      s->r[i] = s->r_prev[i] = s->r0;
   else
     forward_clean(s, x0, batch, s->r, s->u);
   readout(s, batch, s->out);
@@ -345,6 +354,10 @@ static int ff_step(plx_model *m, const double *x, plx_rng *const *rngs,
       else
         memset(dst, 0, s->n[l] * sizeof *dst);
     }
+  if (s->relax) { /* what this step integrates (node perturbation's score) */
+    memcpy(s->r_prev, s->r, H * B * sizeof *s->r);
+    memcpy(s->x_drive, xs, s->ni * B * sizeof *xs);
+  }
   /* drives from the previous states (synchronous update) */
   for (l = 1; l <= s->L; l++) {
     const double *pre = l == 1 ? xs : s->r + s->off[l - 1] * B;

@@ -15,6 +15,7 @@
  * trials that share the weights. */
 #include "config.h"
 #include "plastix/error.h"
+#include "plastix/kernels.h"
 #include "plastix/model.h"
 #include "plastix/units.h"
 
@@ -31,6 +32,8 @@ typedef struct rl_state {
   int delay;
   double *W, *C, *b, *D;   /* weights (column-major)                 */
   double *r;               /* N × B state (clipped)                  */
+  double *r_prev;          /* N × B state before this step           */
+  double *x_drive;         /* n_in × B input the last step integrated */
   double *h;               /* N × B drive workspace                  */
   double *xi;              /* N × B injected noise sigma sqrt(dt) xi */
   double *x_held;          /* n_in × B input the dynamics use next   */
@@ -156,7 +159,7 @@ static int rl_alloc(plx_model *m, const plx_params *p, plx_error *err)
   }
 
   total = 2 * (N * N + N * ni + N + no * N) /* weights, gradients   */
-          + 3 * N * B                   /* r, h, xi         */
+          + 4 * N * B + ni * B          /* r, r_prev, h, xi, x_drive */
           + 2 * ni * B                  /* x_held, x_cur    */
           + 2 * no * B                  /* out, out_learn   */
           + 3 * N * B + N * N + 2 * N;  /* backward workspaces */
@@ -171,6 +174,8 @@ static int rl_alloc(plx_model *m, const plx_params *p, plx_error *err)
   s->b = q; q += N;
   s->D = q; q += no * N;
   s->r = q; q += N * B;
+  s->r_prev = q; q += N * B;
+  s->x_drive = q; q += ni * B;
   s->h = q; q += N * B;
   s->xi = q; q += N * B;
   s->x_held = q; q += ni * B;
@@ -195,13 +200,13 @@ static int rl_alloc(plx_model *m, const plx_params *p, plx_error *err)
 
   /* the noise the dynamics inject is sigma sqrt(dt) xi: variance rate sigma^2 */
   s->proj[0] = (plx_projection){"W", s->W, N, N, N, s->r, s->r, s->xi, s->gW,
-                                PLX_PROJ_RECURRENT, s->sigma * s->sigma};
+                                PLX_PROJ_RECURRENT, s->r_prev, s->sigma * s->sigma};
   s->proj[1] = (plx_projection){"C", s->C, N, ni, N, s->x_cur, s->r, s->xi,
-                                s->gC, 0, s->sigma * s->sigma};
+                                s->gC, 0, s->x_drive, s->sigma * s->sigma};
   s->proj[2] = (plx_projection){"b", s->b, N, 1, N, NULL, s->r, s->xi, s->gb,
-                                PLX_PROJ_BIAS, s->sigma * s->sigma};
+                                PLX_PROJ_BIAS, NULL, s->sigma * s->sigma};
   s->proj[3] = (plx_projection){"D", s->D, no, N, no, s->r, s->out_learn,
-                                NULL, s->gD, PLX_PROJ_READOUT, 0.0};
+                                NULL, s->gD, PLX_PROJ_READOUT, NULL, 0.0};
   m->proj = s->proj;
   m->n_proj = 4;
   m->n_hidden = N;
@@ -233,7 +238,8 @@ static int rl_reset(plx_model *m, const double *x0, size_t batch)
     return PLX_EINVAL;
   m->batch = batch;
   for (i = 0; i < s->N * batch; i++)
-    s->r[i] = s->r0;
+    s->r[i] = s->r_prev[i] = s->r0;
+  memcpy(s->x_drive, x0, s->n_in * batch * sizeof *x0);
   memcpy(s->x_held, x0, s->n_in * batch * sizeof *x0);
   memcpy(s->x_cur, x0, s->n_in * batch * sizeof *x0);
   memset(s->xi, 0, s->N * batch * sizeof *s->xi);
@@ -259,14 +265,16 @@ static int rl_step(plx_model *m, const double *x, plx_rng *const *rngs,
   double check = 0.0;
   size_t i, bcol;
 
+  /* the state and input this step integrates (node perturbation's score) */
+  memcpy(s->r_prev, s->r, N * B * sizeof *s->r);
+  memcpy(s->x_drive, xs, ni * B * sizeof *xs);
   /* h = W r + C x_s + b */
   for (bcol = 0; bcol < B; bcol++)
     memcpy(s->h + bcol * N, s->b, N * sizeof *s->h);
-  if (B == 1) {
-    cblas_dgemv(CblasColMajor, CblasNoTrans, (int)N, (int)N, 1.0, s->W,
-                (int)N, s->r, 1, 1.0, s->h, 1);
-    cblas_dgemv(CblasColMajor, CblasNoTrans, (int)N, (int)ni, 1.0, s->C,
-                (int)N, xs, 1, 1.0, s->h, 1);
+  if (B == 1 && N <= 256) {
+    /* small circuits: a plain loop beats a BLAS call's overhead */
+    plx_k_gemv_add(N, N, s->W, N, s->r, s->h);
+    plx_k_gemv_add(N, ni, s->C, N, xs, s->h);
   } else {
     cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, (int)N, (int)B,
                 (int)N, 1.0, s->W, (int)N, s->r, (int)N, 1.0, s->h, (int)N);
@@ -281,9 +289,13 @@ static int rl_step(plx_model *m, const double *x, plx_rng *const *rngs,
       memset(s->xi + bcol * N, 0, N * sizeof *s->xi);
   }
   /* Euler--Maruyama */
-  for (i = 0; i < N * B; i++) {
-    double ri = s->r[i];
-    s->r[i] = ri + dt * (-plx_unit_finv(s->nl, s->gain, ri) + s->h[i]) + s->xi[i];
+  if (s->nl == PLX_UNIT_SOFTPLUS) {
+    plx_k_softplus_euler(N * B, s->gain, dt, s->h, s->xi, s->r);
+  } else {
+    for (i = 0; i < N * B; i++) {
+      double ri = s->r[i];
+      s->r[i] = ri + dt * (-plx_unit_finv(s->nl, s->gain, ri) + s->h[i]) + s->xi[i];
+    }
   }
   /* recorded readout from the unclipped state */
   if (B == 1 && no <= 4) {

@@ -179,7 +179,9 @@ static int np_apply(void *vs, plx_projection *proj, size_t n,
       const double inv_var = 1.0 / pr->noise_var;
       for (b = 0; b < B; b++) {
         const double *xi = pr->noise + b * np_;
-        const double *pre = pr->pre ? pr->pre + b * nq : NULL;
+        /* the activity that drove the step carries the score */
+        const double *src = pr->pre_drive ? pr->pre_drive : pr->pre;
+        const double *pre = src ? src + b * nq : NULL;
         double *e = q->e + b * np_ * nq;
         const double ed = eta * inv_b * delta[b];
         const double ek = b == 0 ? eta * q->decay : 0.0;

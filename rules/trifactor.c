@@ -28,6 +28,8 @@ typedef struct tf_state {
   double *baseline; /* [max_batch] running reward per column */
   int baseline_ready;
   tf_proj *p;
+  void (*hebb)(const struct plx_projection *, struct tf_proj *, size_t, double,
+               double, double, double, int);
 } tf_state;
 
 static const plx_param_spec proj_spec[] = {
@@ -44,6 +46,10 @@ static const plx_param_spec tf_spec[] = {
     PLX_P_MAP("projections", proj_spec,
               "plastic projections by name: { eta; decay; } (others frozen)"),
     PLX_P_END};
+
+typedef void hebbian_fn(const plx_projection *, tf_proj *, size_t, double, double,
+                        double, double, int);
+static hebbian_fn *pick_hebbian(void);
 
 static void tf_free(void *vs)
 {
@@ -73,6 +79,7 @@ static int tf_init(void **out, plx_projection *proj, size_t n,
   }
   s->n = n;
   s->max_batch = max_batch;
+  s->hebb = pick_hebbian();
   s->theta = plx_params_float(p, "average_rate");
   s->baseline_rate = plx_params_float(p, "reward_baseline");
   for (k = 0; k < plx_params_count(map); k++) {
@@ -111,8 +118,10 @@ static int tf_init(void **out, plx_projection *proj, size_t n,
   return 0;
 }
 
-/* Running average and Hebbian update of one projection, column b. */
-static void hebbian(const plx_projection *pr, tf_proj *tp, size_t b,
+/* Running average and Hebbian update of one projection, column b.  The
+ * body is instantiated for AVX2+FMA and for baseline x86-64; the version
+ * the CPU supports is chosen on first use. */
+static inline __attribute__((always_inline)) void hebbian_body(const plx_projection *pr, tf_proj *tp, size_t b,
                     double theta, double alpha, double eta_b, double ek,
                     int learn)
 {
@@ -142,6 +151,31 @@ static void hebbian(const plx_projection *pr, tf_proj *tp, size_t b,
 }
 
 /* w -= ek w, written as the reference does (w + eta(... - k w)). */
+static void hebbian_base(const plx_projection *pr, tf_proj *tp, size_t b, double theta,
+                         double alpha, double eta_b, double ek, int learn)
+{
+  hebbian_body(pr, tp, b, theta, alpha, eta_b, ek, learn);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(__SANITIZE_ADDRESS__)
+static __attribute__((target("avx2,fma"))) void
+hebbian_avx2(const plx_projection *pr, tf_proj *tp, size_t b, double theta,
+             double alpha, double eta_b, double ek, int learn)
+{
+  hebbian_body(pr, tp, b, theta, alpha, eta_b, ek, learn);
+}
+
+static hebbian_fn *pick_hebbian(void)
+{
+  __builtin_cpu_init();
+  return (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+             ? hebbian_avx2 : hebbian_base;
+}
+#else
+static hebbian_fn *pick_hebbian(void) { return hebbian_base; }
+#endif
+
 static void decay(plx_projection *pr, double ek)
 {
   size_t i, j;
@@ -199,7 +233,7 @@ static int tf_apply(void *vs, plx_projection *proj, size_t n,
     }
     /* decay k w once per step, fused into the first column's pass */
     for (b = 0; b < B; b++)
-      hebbian(pr, tp, b, s->theta, al[b], eta * inv_b,
+      s->hebb(pr, tp, b, s->theta, al[b], eta * inv_b,
               b == 0 ? eta * tp->decay : 0.0, sig->learn);
   }
   return 0;

@@ -468,6 +468,7 @@ static int make_plan(const plx_compare_opts *o, plan *pl, plx_error *err)
   snprintf(pl->name, sizeof pl->name, "%s", e->name);
   pl->formats = e->figure_formats;
   pl->S = o->seeds > 0 ? (size_t)o->seeds : (size_t)plx_params_int(cmp, "seeds");
+  /* compare.first_seed, or experiment.seed when absent */
   pl->first_seed = plx_params_has(cmp, "first_seed") ? plx_params_int(cmp, "first_seed")
                                                      : (long)e->seed;
   pl->fisher_angles = plx_params_int(cmp, "fisher_angles");
@@ -479,9 +480,13 @@ static int make_plan(const plx_compare_opts *o, plan *pl, plx_error *err)
   if (o->rules) {
     char buf[1024], *save = NULL, *tok;
     snprintf(buf, sizeof buf, "%s", o->rules);
-    for (tok = strtok_r(buf, ",", &save); tok && pl->R < PLX_MAX_RULES;
-         tok = strtok_r(NULL, ",", &save))
+    for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+      if (pl->R == PLX_MAX_RULES) {
+        plx_experiment_free(e);
+        return plx_error_set(err, PLX_EINVAL, "--rules: at most %d rules", PLX_MAX_RULES);
+      }
       snprintf(pl->rules[pl->R++], sizeof pl->rules[0], "%s", tok);
+    }
   } else if (rs) {
     for (i = 0; i < (size_t)config_setting_length(rs) && pl->R < PLX_MAX_RULES; i++)
       snprintf(pl->rules[pl->R++], sizeof pl->rules[0], "%s",
@@ -553,7 +558,7 @@ static void plan_free(plan *pl)
   free(pl->bin_center);
 }
 
-int plx_compare_run(const plx_compare_opts *o, plx_error *err)
+int plx_compare_run(plx_compare_opts *o, plx_error *err)
 {
   plan pl;
   job *jobs = NULL;
@@ -595,6 +600,9 @@ int plx_compare_run(const plx_compare_opts *o, plx_error *err)
     snprintf(outdir, sizeof outdir, "runs/%s-compare", pl.name);
   if ((rc = plx_rundir_open(&rd, outdir, pl.formats, err)))
     goto done;
+  snprintf(o->out_used, sizeof o->out_used, "%s", outdir);
+  if (o->watch)
+    *o->watch = rd;
   if (o->prog && o->prog->fn)
     o->prog->fn(o->prog->ctx, "compare", 0.0);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
@@ -616,16 +624,31 @@ int plx_compare_run(const plx_compare_opts *o, plx_error *err)
     }
   if ((rc = plx_rundir_copy(rd, o->config, "config.cfg", err)))
     goto done;
-  (void)buf;
+  {
+    /* the configuration as resolved (overrides applied, paths absolute) */
+    plx_experiment *e;
+    plx_load_opts lo = {NULL, 1, 0, 0};
+    if ((rc = plx_experiment_load_opts(&e, o->config, o->overrides, o->n_overrides, &lo, err)))
+      goto done;
+    rc = plx_config_write(e->cfg, plx_rundir_file(rd, "config.resolved.cfg", buf, sizeof buf),
+                          err);
+    plx_experiment_free(e);
+    if (rc)
+      goto done;
+  }
   if ((rc = write_outputs(rd, &pl, jobs, err)))
     goto done;
   mc.o = o;
   mc.pl = &pl;
   mc.jobs = jobs;
   mc.seconds = now_s() - t0;
+  if (o->watch)
+    *o->watch = NULL;
   rc = plx_rundir_commit(rd, manifest_body, &mc, err);
   rd = NULL;
 done:
+  if (o->watch)
+    *o->watch = NULL;
   if (rd)
     plx_rundir_abort(rd);
   if (jobs)

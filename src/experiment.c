@@ -64,7 +64,8 @@ static const plx_param_spec output_sec[] = {
 
 const plx_param_spec plx_compare_spec[] = {
     PLX_P_INT_RANGE("seeds", 20, 1, 100000, "seeds per rule (the paper: 20)"),
-    PLX_P_INT_MIN("first_seed", 1, 0, "seeds first_seed, first_seed + 1, ..."),
+    PLX_P_INT_MIN("first_seed", 0, 0, "seeds first_seed, first_seed + 1, ... "
+                  "(when absent: experiment.seed)"),
     {"rules", PLX_PARAM_STRING_ARRAY, 0, 0, NULL, 0, 0, NULL, NULL,
      "which entries of `rules` to compare (default: all, in file order)"},
     PLX_P_INT_RANGE("fisher_angles", 36, 4, 3600,
@@ -175,6 +176,20 @@ static int bind_rule_at(plx_experiment *e, const char *path, const char *name,
                               cp, dir[0] == '/' ? "" : "/", dir);
       raw = joined;
     }
+    if (raw && ps && raw == joined) {
+      /* the resolved config records absolute directories */
+      char absl[4096], buf2[4096], *save2 = NULL, *dir2;
+      size_t k2 = 0;
+      snprintf(buf2, sizeof buf2, "%s", joined);
+      absl[0] = '\0';
+      for (dir2 = strtok_r(buf2, ":", &save2); dir2; dir2 = strtok_r(NULL, ":", &save2)) {
+        char *a = realpath(dir2, NULL);
+        k2 += (size_t)snprintf(absl + k2, sizeof absl - k2, "%s%s", k2 ? ":" : "",
+                               a ? a : dir2);
+        free(a);
+      }
+      config_setting_set_string(ps, absl);
+    }
     t = plx_rule_lookup(name, raw, err);
   }
   if (!t) {
@@ -240,7 +255,10 @@ static int load_rule(plx_experiment *e, const char *choice, int allow_many,
     if (config_setting_type(rules_s) != CONFIG_TYPE_GROUP)
       return plx_config_bind(e->cfg, "rules", NULL, NULL, &sec, err);
     n = config_setting_length(rules_s);
-    for (i = 0; i < (size_t)n && i < PLX_MAX_RULES; i++) {
+    if (n > PLX_MAX_RULES)
+      return plx_params_error(e->root, "rules", err, "at most %d rules, got %d",
+                              PLX_MAX_RULES, n);
+    for (i = 0; i < (size_t)n; i++) {
       const char *nm = config_setting_name(config_setting_get_elem(rules_s, (unsigned)i));
       snprintf(path, sizeof path, "rules.%s", nm);
       if ((rc = bind_rule_at(e, path, nm, &t, &sec, err)))
@@ -262,9 +280,21 @@ static int load_rule(plx_experiment *e, const char *choice, int allow_many,
                              plx_config_path(e->cfg), choice,
                              e->rule ? e->rule->name : "none", choice);
     } else {
+      const char *best = NULL;
+      size_t bd = 99, q;
+      char hint[128] = "";
+      for (q = 0; q < e->n_rule_names; q++) {
+        size_t d = plx_edit_distance(choice, e->rule_names[q]);
+        if (d < bd) {
+          bd = d;
+          best = e->rule_names[q];
+        }
+      }
+      if (best && bd <= 2)
+        snprintf(hint, sizeof hint, "did you mean '%s'? ", best);
       return plx_error_set(err, PLX_EINVAL, "%s: --rule %s: the config has no rules.%s "
-                           "section (rules: %s)", plx_config_path(e->cfg), choice,
-                           choice, n ? list : "none");
+                           "section (%srules: %s)", plx_config_path(e->cfg), choice,
+                           choice, hint, n ? list : "none");
     }
   } else if (rule_s) {
     rc = bind_rule_at(e, "rule", NULL, &e->rule, &sec, err);

@@ -157,6 +157,15 @@ static int load_table(plx_prior *p, const plx_params *pp, plx_error *err)
     snprintf(path, sizeof path, "%.*s/%s", (int)(slash - cp), cp, f);
   else
     snprintf(path, sizeof path, "%s", f);
+  {
+    /* the resolved config records the absolute path */
+    char *abs = realpath(path, NULL);
+    if (abs) {
+      snprintf(path, sizeof path, "%s", abs);
+      config_setting_set_string(fs, abs);
+      free(abs);
+    }
+  }
   if ((rc = plx_table_read_csv(&t, path, err))) {
     char why[sizeof err->msg];
     snprintf(why, sizeof why, "%s", err ? err->msg : "");

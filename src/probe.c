@@ -794,8 +794,9 @@ static int probe_fisher(const plx_probe_ctx *c, plx_error *err)
     return rc;
   }
   for (g = 0; g < G; g++) {
-    v[2 * G + g] = sqrt(v[G + g] > 0 ? v[G + g] : 0);
-    z += v[2 * G + g] * 2.0 * M_PI / (double)G;
+    v[2 * G + g] = isfinite(v[G + g]) ? sqrt(v[G + g] > 0 ? v[G + g] : 0) : NAN;
+    if (isfinite(v[2 * G + g]))
+      z += v[2 * G + g] * 2.0 * M_PI / (double)G;
     v[3 * G + g] = plx_process_stationary_density(&c->e->process, st->theta[g]);
   }
   for (g = 0; g < G; g++)

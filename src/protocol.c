@@ -347,7 +347,7 @@ static int seg_flush(worker *w, size_t b, long g)
       st->seg_o[i + n * no] = sa[i] / c;
     st->seg_rate[n] = sa[no] / c;
     st->seg_err[n] = sa[no + 1] / c;
-    st->seg_energy[n] = sa[no + 2] / c;
+    st->seg_energy[n] = st->has_energy ? sa[no + 2] / c : NAN;
     st->n_seg = n + 1;
   }
   memset(sa, 0, (no + 4) * sizeof *sa);

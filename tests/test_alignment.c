@@ -128,7 +128,8 @@ static void set_weights(plx_model *m)
 /* ---------------------------------------------------------- quadrature */
 
 typedef struct exact {
-  double gW[4], gC[2 * 4], gb[2], gD[2 * 2]; /* column-major like projections */
+  /* column-major like the projections: W is 2 x 2 (recurrent) or W1 2 x 4 */
+  double gW[2 * 4], gC[2 * 4], gb[2], gD[2 * 2];
 } exact;
 
 static void quadrature(plx_experiment *e, const circuit *c, exact *g)

@@ -326,7 +326,7 @@ START_TEST(test_trifactor_two_units_by_hand)
       NULL, "rule = { name = \"trifactor\"; average_rate = 0.5;\n"
             " projections = { W = { eta = 0.1; decay = 0.2; }; }; };");
   double w[4] = {1, 0, 0, 1}, r[2] = {0.5, 0.2}, rw = -0.3;
-  plx_projection proj = {"W", w, 2, 2, 2, r, r, NULL, NULL, PLX_PROJ_RECURRENT, 0.0};
+  plx_projection proj = {"W", w, 2, 2, 2, r, r, NULL, NULL, PLX_PROJ_RECURRENT, NULL, 0.0};
   plx_signal sig;
   void *st;
   plx_error err;
@@ -502,8 +502,8 @@ START_TEST(test_trifactor_exact)
   memcpy(w0, w, sizeof w);
   memcpy(d0, d, sizeof d);
   /* W-like projection named C (3 post × 2 pre) and a readout D (2 × 2) */
-  proj[0] = (plx_projection){"C", w, 3, 2, 3, NULL, NULL, NULL, NULL, 0, 0.0};
-  proj[1] = (plx_projection){"D", d, 2, 2, 2, NULL, rd_post, NULL, NULL, PLX_PROJ_READOUT, 0.0};
+  proj[0] = (plx_projection){"C", w, 3, 2, 3, NULL, NULL, NULL, NULL, 0, NULL, 0.0};
+  proj[1] = (plx_projection){"D", d, 2, 2, 2, NULL, rd_post, NULL, NULL, PLX_PROJ_READOUT, NULL, 0.0};
   ck_assert_int_eq(rt->init(&st, proj, 2, 1, e->rule_params, &err), PLX_OK);
   ck_assert(proj[0].flags & PLX_PROJ_PLASTIC);
   rt->reset(st);

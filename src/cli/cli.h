@@ -44,6 +44,13 @@ int cmd_compare(int argc, char **argv);
  * CPUs this process may run on (its affinity mask). */
 int cli_default_threads(void);
 
+/* Signal handling around a run directory being written (cmd_run.c). */
+struct plx_rundir;
+/* The run directory a signal handler must remove (NULL: none). */
+extern struct plx_rundir *volatile cli_current_rd;
+/* Install (1) or remove (0) the handlers that abort cli_current_rd. */
+void cli_signals(int on);
+
 /* Print "plastix: <msg>" and return the exit status for code. */
 int cli_fail(int code, const char *msg);
 

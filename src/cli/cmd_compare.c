@@ -79,10 +79,16 @@ int cmd_compare(int argc, char **argv)
   co.threads = o.threads;
   co.out = o.out;
   co.prog = &prog;
+  /* a signal removes the partial run directory (see cmd_run.c): the
+   * library publishes the handle through co.watch while it writes */
+  co.watch = &cli_current_rd;
   plx_error_clear(&err);
-  if ((rc = plx_compare_run(&co, &err)))
+  cli_signals(1);
+  rc = plx_compare_run(&co, &err);
+  cli_signals(0);
+  if (rc)
     return cli_fail(rc, err.msg);
   if (!o.quiet)
-    fprintf(stderr, "plastix: wrote %s\n", o.out ? o.out : "runs/<name>-compare");
+    fprintf(stderr, "plastix: wrote %s\n", co.out_used);
   return 0;
 }

@@ -71,11 +71,12 @@ int cmd_list(int argc, char **argv)
   }
   if (all || strcmp(what, "priors") == 0) {
     printf("priors:\n"
-           "  %-20s %s\n  %-20s %s\n  %-20s %s\n",
+           "  %-20s %s\n  %-20s %s\n  %-20s %s\n  %-20s %s\n",
            "von_mises", "p(theta) proportional to exp(kappa cos(theta - mu))",
            "uniform", "1 / (2 pi)",
-           "mixture", "weighted von Mises / uniform components");
-    printf("  (every prior takes shift and tighten: mu += shift, kappa *= tighten)\n");
+           "mixture", "weighted von Mises / uniform components",
+           "tabulated", "a density read from a CSV file (theta, density)");
+    printf("  (von_mises and mixture take shift and tighten: mu += shift, kappa *= tighten)\n");
   }
   if (all || strcmp(what, "probes") == 0) {
     printf("probes:\n");

@@ -148,25 +148,30 @@ static void manifest_body(plx_jw *w, void *vctx)
 
 /* A run interrupted by a signal (Ctrl-C, a closed pipe, a batch system's
  * TERM) removes its partial directory before dying. */
-static plx_rundir *volatile current_rd;
+plx_rundir *volatile cli_current_rd;
 
 static void on_signal(int sig)
 {
-  plx_rundir *rd = current_rd;
-  current_rd = NULL;
+  plx_rundir *rd = cli_current_rd;
+  cli_current_rd = NULL;
   if (rd)
     plx_rundir_abort(rd);
   signal(sig, SIG_DFL);
   raise(sig);
 }
 
+void cli_signals(int on)
+{
+  signal(SIGINT, on ? on_signal : SIG_DFL);
+  signal(SIGTERM, on ? on_signal : SIG_DFL);
+  signal(SIGHUP, on ? on_signal : SIG_DFL);
+  signal(SIGPIPE, on ? on_signal : SIG_DFL);
+}
+
 static void watch_signals(plx_rundir *rd)
 {
-  current_rd = rd;
-  signal(SIGINT, rd ? on_signal : SIG_DFL);
-  signal(SIGTERM, rd ? on_signal : SIG_DFL);
-  signal(SIGHUP, rd ? on_signal : SIG_DFL);
-  signal(SIGPIPE, rd ? on_signal : SIG_DFL);
+  cli_current_rd = rd;
+  cli_signals(rd != NULL);
 }
 
 static double wall(void)
@@ -202,7 +207,8 @@ static int run_experiment(const char *command, cli_opts *o, int train)
   prog.ctx = &cp;
 
   {
-    plx_load_opts lo = {o->rule, 0, 0, 0};
+    /* analyze applies no rule: a config with several is fine */
+    plx_load_opts lo = {o->rule, !train, 0, 0};
     if ((rc = plx_experiment_load_opts(&e, o->config, o->sets, o->n_sets, &lo, &err)))
       return cli_fail(rc, err.msg);
   }
@@ -324,6 +330,8 @@ static const char analyze_usage[] =
     "usage: plastix analyze CONFIG --weights FILE [--weights-set final|initial]\n"
     "                       [-o DIR] [--set key.path=value ...] [--threads N]\n"
     "\n"
+    "  --rule NAME is accepted (and ignored: analysis applies no rule).\n"
+    "\n"
     "Load weights into the model of CONFIG (a plastix results.h5, or the\n"
     "authors' JSON network of Bredenberg et al. 2020), run the test protocol\n"
     "and every probe without plasticity, and write DIR (default\n"
@@ -381,12 +389,23 @@ int cmd_check(int argc, char **argv)
     plx_experiment_free(e);
     return cli_fail(rc, err.msg);
   }
-  printf("%s: ok: experiment %s: %s with %zu units, prior %s via %s, task %s, "
-         "rule %s, %ld training trials\n",
-         o.config, e->name, e->model->type->name, e->model->n_hidden,
-         plx_prior_describe(e->prior), plx_process_name(e->process.kind),
-         plx_task_name(&e->task), e->rule ? e->rule->name : "none",
-         e->train.trials);
+  {
+    char rules[512];
+    size_t k, n = 0;
+    if (e->rule || e->n_rule_names == 0)
+      snprintf(rules, sizeof rules, "rule %s", e->rule ? e->rule->name : "none");
+    else {
+      n += (size_t)snprintf(rules, sizeof rules, "rules ");
+      for (k = 0; k < e->n_rule_names; k++)
+        n += (size_t)snprintf(rules + n, sizeof rules - n, "%s%s", k ? ", " : "",
+                              e->rule_names[k]);
+    }
+    printf("%s: ok: experiment %s: %s with %zu units, prior %s via %s, task %s, "
+           "%s, %ld training trials\n",
+           o.config, e->name, e->model->type->name, e->model->n_hidden,
+           plx_prior_describe(e->prior), plx_process_name(e->process.kind),
+           plx_task_name(&e->task), rules, e->train.trials);
+  }
   plx_experiment_free(e);
   return 0;
 }

@@ -21,10 +21,14 @@ typedef struct plx_compare_opts {
   const char *out;     /* run directory (NULL: runs/<name>-compare)            */
   const plx_progress *prog;
   const char *command_line; /* for the manifest                                 */
+  /* While the run directory is being written, *watch holds its handle (so
+   * a signal handler can plx_rundir_abort it); NULL otherwise.  Optional. */
+  plx_rundir *volatile *watch;
+  char out_used[1200];      /* receives the run directory's path              */
 } plx_compare_opts;
 
 /* Run the comparison and write its run directory.  Results do not depend on
  * `threads`: jobs are independent and merged in (rule, seed) order. */
-int plx_compare_run(const plx_compare_opts *o, plx_error *err);
+int plx_compare_run(plx_compare_opts *o, plx_error *err);
 
 #endif

@@ -142,11 +142,14 @@ typedef struct plx_projection {
   const double *grad;     /* n_post × n_pre dLoss/dw, or NULL; valid when
                              plx_signal.grad_ready is set                */
   unsigned flags;
+  const double *pre_drive;/* n_pre × batch presynaptic activity that drove
+                             this step's dynamics (the previous step's, for
+                             an SDE), or NULL when it is `pre`: the score
+                             of w_ij is noise_i pre_drive_j / noise_var  */
   double noise_var;       /* variance of `noise` per unit of the time step
                              (sigma^2 for both an SDE step, where noise =
                              sigma sqrt(dt) xi, and a noisy pass, where
-                             noise = sigma xi): the score of w_ij is
-                             noise_i pre_j / noise_var                  */
+                             noise = sigma xi)                          */
 } plx_projection;
 
 /* Per-step signals from the task and trainer. */
