@@ -241,8 +241,51 @@ START_TEST(test_classification)
 }
 END_TEST
 
+/* configs/compare_feedforward.cfg: all three rules train the feedforward
+ * circuit (relaxation dynamics) far below the untrained error. */
+START_TEST(test_feedforward)
+{
+  static const char *const rules[3] = {"trifactor", "gradient", "node_perturbation"};
+  plx_h5 *h;
+  plx_error err;
+  size_t k;
+  int rc;
+  config = PLX_SRCDIR "/configs/compare_feedforward.cfg";
+  rc = run(PLX_BUILDDIR "/test_compare_ff", 3, reduced, sizeof reduced / sizeof reduced[0],
+           2, NULL, &err);
+  config = PLX_SRCDIR "/configs/compare_estimation.cfg";
+  ck_assert_msg(rc == PLX_OK, "%s", err.msg);
+  ck_assert_int_eq(plx_h5_open(&h, PLX_BUILDDIR "/test_compare_ff/results.h5", 0, &err), PLX_OK);
+  for (k = 0; k < 3; k++) {
+    char path[256];
+    double *lc, m, s, d1 = 0, d2 = 0;
+    size_t rows, cols, j;
+    snprintf(path, sizeof path, "/compare/%s/learning_curve/seeds", rules[k]);
+    ck_assert_int_eq(plx_h5_read_matrix(h, path, &lc, &rows, &cols, &err), PLX_OK);
+    for (j = 0; j < cols; j++) {
+      double d = lc[0 + j * rows] - lc[rows - 1 + j * rows];
+      d1 += d;
+      d2 += d * d;
+    }
+    m = d1 / (double)cols;
+    s = sqrt((d2 - (double)cols * m * m) / (double)(cols - 1) / (double)cols);
+    fprintf(stderr, "feedforward, %s: error %.3f -> %.3f (drop z %.1f)\n", rules[k],
+            lc[0], lc[rows - 1], m / s);
+    ck_assert_double_gt(m / s, 4.0);
+    free(lc);
+  }
+  plx_h5_close(h);
+}
+END_TEST
+
 int main(void)
 {
+  /* PLX_SKIP_SLOW=1 (the sanitizer build of scripts/test.sh) skips this
+   * long statistical suite; the plain build runs it (make distcheck). */
+  if (getenv("PLX_SKIP_SLOW") && *getenv("PLX_SKIP_SLOW") == '1') {
+    fprintf(stderr, "skipped: PLX_SKIP_SLOW=1\n");
+    return 77;
+  }
   Suite *s = suite_create("compare");
   TCase *tc = tcase_create("reduced");
   SRunner *sr;
@@ -252,6 +295,7 @@ int main(void)
   tcase_add_test(tc, test_threads_do_not_matter);
   tcase_add_test(tc, test_prior_shift);
   tcase_add_test(tc, test_classification);
+  tcase_add_test(tc, test_feedforward);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
