@@ -5,9 +5,12 @@
 set -eu
 cd "$(dirname "$0")/.."
 
+# Natural photographs for the linear-net and deep-net paths come from two
+# Debian wallpaper packages (mate-backgrounds: nature/*.jpg; lomiri).
 PACKAGES="build-essential autoconf automake libtool libltdl-dev autoconf-archive
 pkg-config check libgsl-dev libopenblas-dev liblapacke-dev libconfig-dev
-libhdf5-dev hdf5-tools libcairo2-dev libpng-dev libjpeg-dev ${EXTRA_PACKAGES:-}"
+libhdf5-dev hdf5-tools libcairo2-dev libpng-dev libjpeg-dev
+mate-backgrounds lomiri-wallpapers-16.04 ${EXTRA_PACKAGES:-}"
 
 missing=""
 for p in $PACKAGES; do
