@@ -177,6 +177,7 @@ static const char *kind_name(plx_param_kind k)
   case PLX_PARAM_STRING_ARRAY: return "an array of strings [\"a\", ...]";
   case PLX_PARAM_GROUP:
   case PLX_PARAM_MAP: return "a group { ... }";
+  case PLX_PARAM_LIST: return "a list of groups ( {...}, {...} )";
   default: return "a group { ... }";
   }
 }
@@ -404,6 +405,12 @@ static int validate_value(plx_config *cfg, plx_params *node,
       return fail_at(cfg, m, path, err, "expected a group { ... }, got %s",
                      type_name(t));
     return PLX_OK; /* contents checked by the caller */
+  case PLX_PARAM_LIST:
+    if (t != CONFIG_TYPE_LIST)
+      return fail_at(cfg, m, path, err,
+                     "expected a list of groups ( {...}, {...} ), got %s",
+                     type_name(t));
+    return PLX_OK; /* elements checked by the caller */
   case PLX_PARAM_ANY:
   default:
     (void)node;
@@ -452,6 +459,27 @@ static int validate(plx_config *cfg, plx_params *node, plx_error *err)
           return plx_error_set(err, PLX_ENOMEM, "out of memory");
         if ((rc = validate(cfg, kid, err)))
           return rc;
+      } else if (sp->kind == PLX_PARAM_LIST) {
+        plx_params *list = node_new(cfg, m, NULL, NULL, path);
+        int k, mlen = m ? config_setting_length(m) : 0;
+        if (!list || node_add_child(node, sp->name, list))
+          return plx_error_set(err, PLX_ENOMEM, "out of memory");
+        list->is_map = 1;
+        for (k = 0; k < mlen; k++) {
+          config_setting_t *e = config_setting_get_elem(m, (unsigned)k);
+          char epath[600], key[32];
+          plx_params *kid;
+          snprintf(epath, sizeof epath, "%s[%d]", path, k);
+          snprintf(key, sizeof key, "%d", k);
+          if (config_setting_type(e) != CONFIG_TYPE_GROUP)
+            return fail_at(cfg, e, epath, err, "expected a group { ... }, got %s",
+                           type_name(config_setting_type(e)));
+          kid = node_new(cfg, e, sp->children, NULL, epath);
+          if (!kid || node_add_child(list, key, kid))
+            return plx_error_set(err, PLX_ENOMEM, "out of memory");
+          if ((rc = validate(cfg, kid, err)))
+            return rc;
+        }
       } else if (sp->kind == PLX_PARAM_MAP) {
         plx_params *map = node_new(cfg, m, NULL, NULL, path);
         int k, mlen = m ? config_setting_length(m) : 0;
@@ -881,9 +909,9 @@ void plx_params_describe(const plx_param_spec *spec, const char *prefix,
     }
     if (sp->kind == PLX_PARAM_GROUP)
       plx_params_describe(sp->children, path, emit, ctx);
-    else if (sp->kind == PLX_PARAM_MAP) {
+    else if (sp->kind == PLX_PARAM_MAP || sp->kind == PLX_PARAM_LIST) {
       char mp[560];
-      snprintf(mp, sizeof mp, "%s.<name>", path);
+      snprintf(mp, sizeof mp, sp->kind == PLX_PARAM_MAP ? "%s.<name>" : "%s[i]", path);
       plx_params_describe(sp->children, mp, emit, ctx);
     }
   }

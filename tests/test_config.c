@@ -142,6 +142,44 @@ START_TEST(test_overrides)
 }
 END_TEST
 
+static const plx_param_spec layer_spec[] = {
+    PLX_P_STRING("type", "fc", "fc|relu", "layer type"),
+    PLX_P_INT_MIN("out", 1, 1, "units"),
+    PLX_P_END};
+static const plx_param_spec net_spec[] = {
+    PLX_P_LIST("layers", layer_spec, "layers in order"),
+    PLX_P_END};
+
+START_TEST(test_group_lists)
+{
+  plx_config *cfg;
+  const plx_params *root, *l;
+  plx_error err;
+  ck_assert_int_eq(plx_config_load_string(&cfg, "layers = ( { type = \"fc\"; out = 10; },\n"
+                                          " { type = \"relu\"; } );", "n.cfg", &err), PLX_OK);
+  ck_assert_int_eq(plx_config_bind(cfg, NULL, net_spec, NULL, &root, &err), PLX_OK);
+  l = plx_params_group(root, "layers");
+  ck_assert_uint_eq(plx_params_count(l), 2);
+  ck_assert_int_eq(plx_params_int(plx_params_at(l, 0), "out"), 10);
+  ck_assert_str_eq(plx_params_string(plx_params_at(l, 1), "type"), "relu");
+  plx_config_free(cfg);
+  ck_assert_int_eq(plx_config_load_string(&cfg, "layers = ( { type = \"fc\"; },\n"
+                                          " { outt = 3; } );", "n.cfg", &err), PLX_OK);
+  ck_assert_int_eq(plx_config_bind(cfg, NULL, net_spec, NULL, &root, &err), PLX_EINVAL);
+  ck_assert_msg(strstr(err.msg, "n.cfg:2: layers[1].outt: unknown key (did you mean 'out'?") != NULL,
+                "%s", err.msg);
+  plx_config_free(cfg);
+  ck_assert_int_eq(plx_config_load_string(&cfg, "layers = ( 3 );", "n.cfg", &err), PLX_OK);
+  ck_assert_int_eq(plx_config_bind(cfg, NULL, net_spec, NULL, &root, &err), PLX_EINVAL);
+  ck_assert_msg(strstr(err.msg, "layers[0]: expected a group") != NULL, "%s", err.msg);
+  plx_config_free(cfg);
+  ck_assert_int_eq(plx_config_load_string(&cfg, "layers = { a = 1; };", "n.cfg", &err), PLX_OK);
+  ck_assert_int_eq(plx_config_bind(cfg, NULL, net_spec, NULL, &root, &err), PLX_EINVAL);
+  ck_assert_msg(strstr(err.msg, "layers: expected a list of groups") != NULL, "%s", err.msg);
+  plx_config_free(cfg);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("config");
@@ -152,6 +190,7 @@ int main(void)
   tcase_add_loop_test(tc, test_bad_inputs, 0, (int)(sizeof bad / sizeof bad[0]));
   tcase_add_test(tc, test_missing_file);
   tcase_add_test(tc, test_overrides);
+  tcase_add_test(tc, test_group_lists);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -68,7 +68,10 @@ typedef enum plx_param_kind {
   PLX_PARAM_GROUP,        /* { ... } validated against `children`            */
   PLX_PARAM_MAP,          /* { name = {...}; ... }: any key, each validated
                              against `children` (e.g. per-projection rates) */
-  PLX_PARAM_ANY           /* not validated here (dispatched elsewhere)      */
+  PLX_PARAM_ANY,          /* not validated here (dispatched elsewhere)      */
+  PLX_PARAM_LIST          /* ( {...}, {...} ): each element a group validated
+                             against `children` (e.g. network layers);
+                             read with plx_params_count / plx_params_at   */
 } plx_param_kind;
 
 enum plx_param_flags {
@@ -240,6 +243,8 @@ typedef struct plx_rule_type {
   { name, PLX_PARAM_GROUP, 0, 0, NULL, 0, 0, NULL, children, help }
 #define PLX_P_MAP(name, children, help) \
   { name, PLX_PARAM_MAP, 0, 0, NULL, 0, 0, NULL, children, help }
+#define PLX_P_LIST(name, children, help) \
+  { name, PLX_PARAM_LIST, 0, 0, NULL, 0, 0, NULL, children, help }
 #define PLX_P_END { NULL, (plx_param_kind)0, 0, 0, NULL, 0, 0, NULL, NULL, NULL }
 
 #ifdef __cplusplus
