@@ -1,0 +1,615 @@
+/* deepnet.c -- convolution, ReLU, max pooling, local response
+ * normalisation and fully connected layers in single precision: forward,
+ * backward and forward-mode (tangent) passes over a batch, through im2col
+ * and OpenBLAS sgemm.  See plastix/deepnet.h. */
+#include "config.h"
+#include "plastix/deepnet.h"
+#include "plastix/error.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const plx_param_spec plx_layer_spec[] = {
+    {"type", PLX_PARAM_STRING, PLX_PARAM_REQUIRED, 0, NULL, 0, 0,
+     "conv|relu|maxpool|lrn|fc", NULL, "layer type"},
+    PLX_P_STRING("name", "", NULL, "layer name for probes (default <type><index>)"),
+    PLX_P_INT_RANGE("out", 0, 0, 1000000, "conv: output channels; fc: output units"),
+    PLX_P_INT_RANGE("kernel", 3, 1, 1000, "conv, maxpool: kernel size"),
+    PLX_P_INT_RANGE("stride", 1, 1, 1000, "conv, maxpool: stride"),
+    PLX_P_INT_RANGE("pad", 0, 0, 1000, "conv: zero padding"),
+    PLX_P_INT_RANGE("groups", 1, 1, 100000, "conv: channel groups"),
+    PLX_P_INT_RANGE("size", 5, 1, 1001, "lrn: channels in the window (odd)"),
+    PLX_P_FLOAT_MIN("alpha", 1e-4, 0.0, 0, "lrn: alpha (divided by size)"),
+    PLX_P_FLOAT_MIN("beta", 0.75, 0.0, 0, "lrn: exponent"),
+    PLX_P_FLOAT_MIN("k", 2.0, 0.0, PLX_PARAM_MIN_EXCL, "lrn: additive constant"),
+    PLX_P_END};
+
+static const char *kind_name(plx_layer_kind k)
+{
+  switch (k) {
+  case PLX_LAYER_CONV: return "conv";
+  case PLX_LAYER_RELU: return "relu";
+  case PLX_LAYER_MAXPOOL: return "maxpool";
+  case PLX_LAYER_LRN: return "lrn";
+  default: return "fc";
+  }
+}
+
+void plx_deepnet_free(plx_deepnet *net)
+{
+  size_t i;
+  if (!net)
+    return;
+  for (i = 0; i < net->n_layers; i++) {
+    plx_layer *l = &net->layers[i];
+    free(l->W);
+    free(l->b);
+    free(l->gW);
+    free(l->gb);
+    free(l->out);
+    free(l->tan);
+    free(l->delta);
+    free(l->argmax);
+    free(l->lrn_scale);
+  }
+  free(net->layers);
+  free(net->col);
+  free(net->dcol);
+  free(net);
+}
+
+int plx_deepnet_new(plx_deepnet **out, const plx_params *lp, size_t c, size_t h,
+                    size_t w, size_t max_batch, plx_error *err)
+{
+  plx_deepnet *net = calloc(1, sizeof *net);
+  size_t n = plx_params_count(lp), i, B = max_batch ? max_batch : 1;
+  size_t cc = c, hh = h, ww = w, colmax = 1;
+  *out = NULL;
+  if (!net)
+    return plx_error_set(err, PLX_ENOMEM, "out of memory");
+  if (n == 0) {
+    free(net);
+    return plx_params_error(lp, NULL, err, "a network needs at least one layer");
+  }
+  net->layers = calloc(n, sizeof *net->layers);
+  if (!net->layers) {
+    free(net);
+    return plx_error_set(err, PLX_ENOMEM, "out of memory");
+  }
+  net->n_layers = n;
+  net->in_c = c;
+  net->in_h = h;
+  net->in_w = w;
+  net->in_size = c * h * w;
+  net->max_batch = B;
+  for (i = 0; i < n; i++) {
+    const plx_params *p = plx_params_at(lp, i);
+    plx_layer *l = &net->layers[i];
+    const char *t = plx_params_string(p, "type"), *nm = plx_params_string(p, "name");
+    l->kind = strcmp(t, "conv") == 0      ? PLX_LAYER_CONV
+              : strcmp(t, "relu") == 0    ? PLX_LAYER_RELU
+              : strcmp(t, "maxpool") == 0 ? PLX_LAYER_MAXPOOL
+              : strcmp(t, "lrn") == 0     ? PLX_LAYER_LRN
+                                          : PLX_LAYER_FC;
+    if (nm[0])
+      snprintf(l->name, sizeof l->name, "%s", nm);
+    else
+      snprintf(l->name, sizeof l->name, "%s%zu", kind_name(l->kind), i + 1);
+    l->in_c = cc;
+    l->in_h = hh;
+    l->in_w = ww;
+    l->in_size = cc * hh * ww;
+    l->k = (size_t)plx_params_int(p, "kernel");
+    l->stride = (size_t)plx_params_int(p, "stride");
+    l->pad = (size_t)plx_params_int(p, "pad");
+    l->groups = (size_t)plx_params_int(p, "groups");
+    switch (l->kind) {
+    case PLX_LAYER_CONV: {
+      size_t oc = (size_t)plx_params_int(p, "out");
+      if (oc == 0 || cc % l->groups || oc % l->groups) {
+        plx_deepnet_free(net);
+        return plx_params_error(p, oc == 0 ? "out" : "groups", err,
+                                "conv needs out > 0 and groups dividing both the "
+                                "input channels (%zu) and out (%zu)", cc, oc);
+      }
+      if (hh + 2 * l->pad < l->k || ww + 2 * l->pad < l->k) {
+        plx_deepnet_free(net);
+        return plx_params_error(p, "kernel", err, "kernel %zu larger than the "
+                                "padded input %zux%zu", l->k, hh + 2 * l->pad,
+                                ww + 2 * l->pad);
+      }
+      l->out_c = oc;
+      l->out_h = (hh + 2 * l->pad - l->k) / l->stride + 1;
+      l->out_w = (ww + 2 * l->pad - l->k) / l->stride + 1;
+      l->n_w = oc * (cc / l->groups) * l->k * l->k;
+      if ((cc / l->groups) * l->k * l->k * l->out_h * l->out_w > colmax)
+        colmax = (cc / l->groups) * l->k * l->k * l->out_h * l->out_w;
+      break;
+    }
+    case PLX_LAYER_MAXPOOL:
+      if (hh < l->k || ww < l->k) {
+        plx_deepnet_free(net);
+        return plx_params_error(p, "kernel", err, "pooling kernel %zu larger than "
+                                "the input %zux%zu", l->k, hh, ww);
+      }
+      l->out_c = cc;
+      l->out_h = (hh - l->k) / l->stride + 1;
+      l->out_w = (ww - l->k) / l->stride + 1;
+      break;
+    case PLX_LAYER_LRN:
+      l->k = (size_t)plx_params_int(p, "size");
+      if (l->k % 2 == 0) {
+        plx_deepnet_free(net);
+        return plx_params_error(p, "size", err, "expected an odd window, got %zu", l->k);
+      }
+      l->lrn_alpha = (float)plx_params_float(p, "alpha");
+      l->lrn_beta = (float)plx_params_float(p, "beta");
+      l->lrn_k = (float)plx_params_float(p, "k");
+      /* fall through: shape unchanged */
+      l->out_c = cc;
+      l->out_h = hh;
+      l->out_w = ww;
+      break;
+    case PLX_LAYER_RELU:
+      l->out_c = cc;
+      l->out_h = hh;
+      l->out_w = ww;
+      break;
+    case PLX_LAYER_FC: {
+      size_t o = (size_t)plx_params_int(p, "out");
+      if (o == 0) {
+        plx_deepnet_free(net);
+        return plx_params_error(p, "out", err, "an fc layer needs out > 0");
+      }
+      l->out_c = o;
+      l->out_h = l->out_w = 1;
+      l->n_w = o * l->in_size;
+      break;
+    }
+    }
+    l->out_size = l->out_c * l->out_h * l->out_w;
+    if (l->n_w) {
+      l->W = calloc(l->n_w, sizeof(float));
+      l->gW = calloc(l->n_w, sizeof(float));
+      l->b = calloc(l->out_c, sizeof(float));
+      l->gb = calloc(l->out_c, sizeof(float));
+    }
+    l->out = calloc(l->out_size * B, sizeof(float));
+    l->tan = calloc(l->out_size * B, sizeof(float));
+    l->delta = calloc(l->in_size * B, sizeof(float));
+    if (l->kind == PLX_LAYER_MAXPOOL)
+      l->argmax = calloc(l->out_size * B, sizeof(int));
+    if (l->kind == PLX_LAYER_LRN)
+      l->lrn_scale = calloc(l->out_size * B, sizeof(float));
+    if ((l->n_w && (!l->W || !l->gW || !l->b || !l->gb)) || !l->out || !l->tan ||
+        !l->delta || (l->kind == PLX_LAYER_MAXPOOL && !l->argmax) ||
+        (l->kind == PLX_LAYER_LRN && !l->lrn_scale)) {
+      plx_deepnet_free(net);
+      return plx_error_set(err, PLX_ENOMEM, "out of memory (layer %s)", l->name);
+    }
+    cc = l->out_c;
+    hh = l->out_h;
+    ww = l->out_w;
+  }
+  net->col_size = colmax;
+  net->col = calloc(colmax, sizeof(float));
+  net->dcol = calloc(colmax, sizeof(float));
+  if (!net->col || !net->dcol) {
+    plx_deepnet_free(net);
+    return plx_error_set(err, PLX_ENOMEM, "out of memory");
+  }
+  *out = net;
+  return PLX_OK;
+}
+
+void plx_deepnet_init(plx_deepnet *net, double scale, plx_rng *rng)
+{
+  size_t i, j;
+  for (i = 0; i < net->n_layers; i++) {
+    plx_layer *l = &net->layers[i];
+    double fan, a;
+    if (!l->n_w)
+      continue;
+    fan = (double)(l->n_w / l->out_c);
+    a = scale / sqrt(fan);
+    for (j = 0; j < l->n_w; j++)
+      l->W[j] = (float)(-a + 2.0 * a * plx_rng_uniform(rng));
+    for (j = 0; j < l->out_c; j++)
+      l->b[j] = (float)(-a + 2.0 * a * plx_rng_uniform(rng));
+  }
+}
+
+int plx_deepnet_find(const plx_deepnet *net, const char *name)
+{
+  size_t i;
+  for (i = 0; i < net->n_layers; i++)
+    if (strcmp(net->layers[i].name, name) == 0)
+      return (int)i;
+  return -1;
+}
+
+size_t plx_deepnet_params(const plx_deepnet *net)
+{
+  size_t i, n = 0;
+  for (i = 0; i < net->n_layers; i++)
+    if (net->layers[i].n_w)
+      n += net->layers[i].n_w + net->layers[i].out_c;
+  return n;
+}
+
+/* ------------------------------------------------------------ im2col */
+
+/* x: one sample (C, H, W); columns for channels [c0, c0 + cg) into col
+ * (cg*k*k rows × OH*OW). */
+static void im2col(const plx_layer *l, const float *x, size_t c0, size_t cg, float *col)
+{
+  const size_t k = l->k, OH = l->out_h, OW = l->out_w, H = l->in_h, W = l->in_w;
+  const long pad = (long)l->pad, s = (long)l->stride;
+  size_t c, ki, kj, oh, ow, row = 0;
+  for (c = 0; c < cg; c++)
+    for (ki = 0; ki < k; ki++)
+      for (kj = 0; kj < k; kj++, row++) {
+        float *dst = col + row * OH * OW;
+        const float *src = x + (c0 + c) * H * W;
+        for (oh = 0; oh < OH; oh++) {
+          long ih = (long)oh * s - pad + (long)ki;
+          for (ow = 0; ow < OW; ow++) {
+            long iw = (long)ow * s - pad + (long)kj;
+            dst[oh * OW + ow] = (ih >= 0 && ih < (long)H && iw >= 0 && iw < (long)W)
+                                    ? src[ih * (long)W + iw] : 0.0f;
+          }
+        }
+      }
+}
+
+/* adjoint of im2col: accumulate col back into dx */
+static void col2im(const plx_layer *l, const float *col, size_t c0, size_t cg, float *dx)
+{
+  const size_t k = l->k, OH = l->out_h, OW = l->out_w, H = l->in_h, W = l->in_w;
+  const long pad = (long)l->pad, s = (long)l->stride;
+  size_t c, ki, kj, oh, ow, row = 0;
+  for (c = 0; c < cg; c++)
+    for (ki = 0; ki < k; ki++)
+      for (kj = 0; kj < k; kj++, row++) {
+        const float *src = col + row * OH * OW;
+        float *dst = dx + (c0 + c) * H * W;
+        for (oh = 0; oh < OH; oh++) {
+          long ih = (long)oh * s - pad + (long)ki;
+          if (ih < 0 || ih >= (long)H)
+            continue;
+          for (ow = 0; ow < OW; ow++) {
+            long iw = (long)ow * s - pad + (long)kj;
+            if (iw >= 0 && iw < (long)W)
+              dst[ih * (long)W + iw] += src[oh * OW + ow];
+          }
+        }
+      }
+}
+
+/* ---------------------------------------------------------- forward */
+
+/* conv or fc of `in` (B samples) into `out`; bias added when with_bias */
+static void linear_forward(plx_deepnet *net, plx_layer *l, const float *in, float *out,
+                           size_t B, int with_bias)
+{
+  size_t b, g, i, j;
+  if (l->kind == PLX_LAYER_FC) {
+    /* out [B × O] = in [B × I] W^T */
+    if (with_bias)
+      for (b = 0; b < B; b++)
+        memcpy(out + b * l->out_c, l->b, l->out_c * sizeof(float));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)l->out_c,
+                (int)l->in_size, 1.0f, in, (int)l->in_size, l->W, (int)l->in_size,
+                with_bias ? 1.0f : 0.0f, out, (int)l->out_c);
+    return;
+  }
+  {
+    const size_t G = l->groups, cg = l->in_c / G, og = l->out_c / G;
+    const size_t K = cg * l->k * l->k, P = l->out_h * l->out_w;
+    for (b = 0; b < B; b++) {
+      const float *xb = in + b * l->in_size;
+      float *yb = out + b * l->out_size;
+      for (g = 0; g < G; g++) {
+        im2col(l, xb, g * cg, cg, net->col);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)og, (int)P, (int)K,
+                    1.0f, l->W + g * og * K, (int)K, net->col, (int)P, 0.0f,
+                    yb + g * og * P, (int)P);
+      }
+      if (with_bias)
+        for (i = 0; i < l->out_c; i++)
+          for (j = 0; j < P; j++)
+            yb[i * P + j] += l->b[i];
+    }
+  }
+}
+
+static void lrn_window(const plx_layer *l, size_t c, size_t *lo, size_t *hi)
+{
+  const size_t half = l->k / 2;
+  *lo = c >= half ? c - half : 0;
+  *hi = c + half < l->in_c ? c + half : l->in_c - 1;
+}
+
+int plx_deepnet_forward(plx_deepnet *net, const float *x, size_t B)
+{
+  const float *in = x;
+  size_t i, b, c, j;
+  if (B > net->max_batch)
+    return PLX_EINVAL;
+  net->batch = B;
+  net->input = x;
+  for (i = 0; i < net->n_layers; i++) {
+    plx_layer *l = &net->layers[i];
+    switch (l->kind) {
+    case PLX_LAYER_CONV:
+    case PLX_LAYER_FC:
+      linear_forward(net, l, in, l->out, B, 1);
+      break;
+    case PLX_LAYER_RELU:
+      for (j = 0; j < l->out_size * B; j++)
+        l->out[j] = in[j] > 0 ? in[j] : 0.0f;
+      break;
+    case PLX_LAYER_MAXPOOL: {
+      const size_t H = l->in_h, W = l->in_w, OH = l->out_h, OW = l->out_w, k = l->k,
+                   s = l->stride;
+      for (b = 0; b < B; b++)
+        for (c = 0; c < l->in_c; c++) {
+          const float *src = in + b * l->in_size + c * H * W;
+          size_t oh, ow, ki, kj;
+          for (oh = 0; oh < OH; oh++)
+            for (ow = 0; ow < OW; ow++) {
+              size_t best = (oh * s) * W + ow * s, o;
+              for (ki = 0; ki < k; ki++)
+                for (kj = 0; kj < k; kj++) {
+                  size_t idx = (oh * s + ki) * W + ow * s + kj;
+                  if (src[idx] > src[best])
+                    best = idx;
+                }
+              o = b * l->out_size + c * OH * OW + oh * OW + ow;
+              l->out[o] = src[best];
+              l->argmax[o] = (int)best;
+            }
+        }
+      break;
+    }
+    case PLX_LAYER_LRN: {
+      const size_t P = l->in_h * l->in_w;
+      const float an = l->lrn_alpha / (float)l->k;
+      for (b = 0; b < B; b++)
+        for (c = 0; c < l->in_c; c++) {
+          size_t lo, hi, cc, p;
+          lrn_window(l, c, &lo, &hi);
+          for (p = 0; p < P; p++) {
+            float sum = 0;
+            for (cc = lo; cc <= hi; cc++) {
+              float a = in[b * l->in_size + cc * P + p];
+              sum += a * a;
+            }
+            sum = l->lrn_k + an * sum;
+            l->lrn_scale[b * l->out_size + c * P + p] = sum;
+            l->out[b * l->out_size + c * P + p] =
+                in[b * l->in_size + c * P + p] * powf(sum, -l->lrn_beta);
+          }
+        }
+      break;
+    }
+    }
+    in = l->out;
+  }
+  return PLX_OK;
+}
+
+const float *plx_deepnet_output(const plx_deepnet *net, size_t *size)
+{
+  const plx_layer *l = &net->layers[net->n_layers - 1];
+  if (size)
+    *size = l->out_size;
+  return l->out;
+}
+
+double plx_deepnet_softmax_ce(const plx_deepnet *net, const int *labels,
+                              const unsigned char *mask, float *dlogits,
+                              unsigned char *correct)
+{
+  const plx_layer *l = &net->layers[net->n_layers - 1];
+  const size_t B = net->batch, K = l->out_size;
+  double loss = 0;
+  size_t b, k, used = 0;
+  for (b = 0; b < B; b++)
+    used += !mask || mask[b];
+  for (b = 0; b < B; b++) {
+    const float *z = l->out + b * K;
+    float *d = dlogits ? dlogits + b * K : NULL;
+    double m = z[0], s = 0, lse;
+    size_t arg = 0;
+    for (k = 1; k < K; k++)
+      if (z[k] > m) {
+        m = z[k];
+        arg = k;
+      }
+    for (k = 0; k < K; k++)
+      s += exp((double)z[k] - m);
+    lse = m + log(s);
+    if (correct)
+      correct[b] = (int)arg == labels[b];
+    if (mask && !mask[b]) {
+      if (d)
+        memset(d, 0, K * sizeof *d);
+      continue;
+    }
+    loss += lse - (double)z[labels[b]];
+    if (d)
+      for (k = 0; k < K; k++)
+        d[k] = (float)((exp((double)z[k] - lse) - (k == (size_t)labels[b])) /
+                       (double)used);
+  }
+  return used ? loss / (double)used : 0.0;
+}
+
+/* --------------------------------------------------------- backward */
+
+int plx_deepnet_backward(plx_deepnet *net, const float *dout)
+{
+  const size_t B = net->batch;
+  size_t ii, b, c, j;
+  const float *d = dout;
+  for (ii = net->n_layers; ii-- > 0;) {
+    plx_layer *l = &net->layers[ii];
+    const float *in = ii ? net->layers[ii - 1].out : net->input;
+    float *dx = l->delta; /* d loss / d input of this layer */
+    switch (l->kind) {
+    case PLX_LAYER_FC:
+      /* gW [O × I] = d^T [O × B] in [B × I]; gb = sum_b d; dx = d W */
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)l->out_c,
+                  (int)l->in_size, (int)B, 1.0f, d, (int)l->out_c, in,
+                  (int)l->in_size, 0.0f, l->gW, (int)l->in_size);
+      memset(l->gb, 0, l->out_c * sizeof(float));
+      for (b = 0; b < B; b++)
+        for (j = 0; j < l->out_c; j++)
+          l->gb[j] += d[b * l->out_c + j];
+      if (ii)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)l->in_size,
+                    (int)l->out_c, 1.0f, d, (int)l->out_c, l->W, (int)l->in_size, 0.0f,
+                    dx, (int)l->in_size);
+      break;
+    case PLX_LAYER_CONV: {
+      const size_t G = l->groups, cg = l->in_c / G, og = l->out_c / G;
+      const size_t K = cg * l->k * l->k, P = l->out_h * l->out_w;
+      size_t g;
+      memset(l->gW, 0, l->n_w * sizeof(float));
+      memset(l->gb, 0, l->out_c * sizeof(float));
+      if (ii)
+        memset(dx, 0, l->in_size * B * sizeof(float));
+      for (b = 0; b < B; b++) {
+        const float *xb = in + b * l->in_size, *db = d + b * l->out_size;
+        for (c = 0; c < l->out_c; c++)
+          for (j = 0; j < P; j++)
+            l->gb[c] += db[c * P + j];
+        for (g = 0; g < G; g++) {
+          im2col(l, xb, g * cg, cg, net->col);
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)og, (int)K, (int)P,
+                      1.0f, db + g * og * P, (int)P, net->col, (int)P, 1.0f,
+                      l->gW + g * og * K, (int)K);
+          if (ii) {
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)K, (int)P, (int)og,
+                        1.0f, l->W + g * og * K, (int)K, db + g * og * P, (int)P, 0.0f,
+                        net->dcol, (int)P);
+            col2im(l, net->dcol, g * cg, cg, dx + b * l->in_size);
+          }
+        }
+      }
+      break;
+    }
+    case PLX_LAYER_RELU:
+      for (j = 0; j < l->in_size * B; j++)
+        dx[j] = in[j] > 0 ? d[j] : 0.0f;
+      break;
+    case PLX_LAYER_MAXPOOL:
+      memset(dx, 0, l->in_size * B * sizeof(float));
+      for (b = 0; b < B; b++)
+        for (c = 0; c < l->out_c; c++) {
+          size_t o0 = b * l->out_size + c * l->out_h * l->out_w, q;
+          for (q = 0; q < l->out_h * l->out_w; q++)
+            dx[b * l->in_size + c * l->in_h * l->in_w + (size_t)l->argmax[o0 + q]] +=
+                d[o0 + q];
+        }
+      break;
+    case PLX_LAYER_LRN: {
+      /* da_j = g_j S_j^-b - (2 a b / n) a_j sum_{c near j} g_c a_c S_c^(-b-1) */
+      const size_t P = l->in_h * l->in_w;
+      const float an = l->lrn_alpha / (float)l->k, be = l->lrn_beta;
+      for (b = 0; b < B; b++)
+        for (c = 0; c < l->in_c; c++) {
+          size_t lo, hi, cc, p;
+          lrn_window(l, c, &lo, &hi);
+          for (p = 0; p < P; p++) {
+            size_t o = b * l->out_size + c * P + p;
+            float acc = 0, aj = in[b * l->in_size + c * P + p];
+            for (cc = lo; cc <= hi; cc++) {
+              size_t oc = b * l->out_size + cc * P + p;
+              float S = l->lrn_scale[oc];
+              acc += d[oc] * in[b * l->in_size + cc * P + p] * powf(S, -be - 1.0f);
+            }
+            dx[o] = d[o] * powf(l->lrn_scale[o], -be) - 2.0f * an * be * aj * acc;
+          }
+        }
+      break;
+    }
+    }
+    d = dx;
+  }
+  return PLX_OK;
+}
+
+void plx_deepnet_sgd(plx_deepnet *net, double lr, double decay)
+{
+  size_t i, j;
+  const float f = (float)lr, k = (float)decay;
+  for (i = 0; i < net->n_layers; i++) {
+    plx_layer *l = &net->layers[i];
+    if (!l->n_w)
+      continue;
+    for (j = 0; j < l->n_w; j++)
+      l->W[j] -= f * (l->gW[j] + k * l->W[j]);
+    for (j = 0; j < l->out_c; j++)
+      l->b[j] -= f * (l->gb[j] + k * l->b[j]);
+  }
+}
+
+/* ------------------------------------------------------ tangent pass */
+
+int plx_deepnet_jvp(plx_deepnet *net, const float *dx)
+{
+  const size_t B = net->batch;
+  const float *tin = dx;
+  size_t i, b, c, j;
+  for (i = 0; i < net->n_layers; i++) {
+    plx_layer *l = &net->layers[i];
+    const float *in = i ? net->layers[i - 1].out : net->input;
+    switch (l->kind) {
+    case PLX_LAYER_CONV:
+    case PLX_LAYER_FC:
+      linear_forward(net, l, tin, l->tan, B, 0);
+      break;
+    case PLX_LAYER_RELU:
+      for (j = 0; j < l->out_size * B; j++)
+        l->tan[j] = in[j] > 0 ? tin[j] : 0.0f;
+      break;
+    case PLX_LAYER_MAXPOOL:
+      for (b = 0; b < B; b++)
+        for (c = 0; c < l->out_c; c++) {
+          size_t o0 = b * l->out_size + c * l->out_h * l->out_w, q;
+          for (q = 0; q < l->out_h * l->out_w; q++)
+            l->tan[o0 + q] = tin[b * l->in_size + c * l->in_h * l->in_w +
+                                 (size_t)l->argmax[o0 + q]];
+        }
+      break;
+    case PLX_LAYER_LRN: {
+      /* db_c = da_c S_c^-b - b a_c S_c^(-b-1) (2 a / n) sum_j a_j da_j */
+      const size_t P = l->in_h * l->in_w;
+      const float an = l->lrn_alpha / (float)l->k, be = l->lrn_beta;
+      for (b = 0; b < B; b++)
+        for (c = 0; c < l->in_c; c++) {
+          size_t lo, hi, cc, p;
+          lrn_window(l, c, &lo, &hi);
+          for (p = 0; p < P; p++) {
+            size_t o = b * l->out_size + c * P + p;
+            float S = l->lrn_scale[o], dot = 0;
+            for (cc = lo; cc <= hi; cc++) {
+              size_t q = b * l->in_size + cc * P + p;
+              dot += in[q] * tin[q];
+            }
+            l->tan[o] = tin[o] * powf(S, -be) -
+                        be * in[o] * powf(S, -be - 1.0f) * 2.0f * an * dot;
+          }
+        }
+      break;
+    }
+    }
+    tin = l->tan;
+  }
+  return PLX_OK;
+}

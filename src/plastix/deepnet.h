@@ -1,0 +1,96 @@
+/* plastix/deepnet.h -- deterministic deep networks in single precision:
+ * convolution (stride, padding, groups), ReLU, max pooling (overlapping
+ * allowed), local response normalisation, fully connected layers, and a
+ * softmax cross-entropy loss.  Forward and backward passes over a batch go
+ * through im2col and OpenBLAS sgemm; a forward-mode pass propagates a
+ * tangent (d image / d theta) to every layer, which is what the
+ * sensitivity probe D(y_l; theta) = |d y_l / d theta|^2 needs.
+ *
+ * Activations are sample-major: sample b of a layer with shape (C, H, W)
+ * starts at b * C * H * W, channel-major inside.  Weights are row-major:
+ * a conv's W is out_channels x (in_channels/groups * k * k), an fc's W is
+ * out x in.  The architecture comes from a config list:
+ *
+ *   layers = ( { type = "conv"; name = "conv1"; out = 16; kernel = 5; stride = 2; },
+ *              { type = "relu"; },
+ *              { type = "maxpool"; kernel = 3; stride = 2; },
+ *              { type = "lrn"; },
+ *              { type = "fc"; name = "fc1"; out = 60; } ); */
+#ifndef PLASTIX_DEEPNET_H
+#define PLASTIX_DEEPNET_H
+
+#include "plastix/config.h"
+#include "plastix/rng.h"
+
+typedef enum {
+  PLX_LAYER_CONV,
+  PLX_LAYER_RELU,
+  PLX_LAYER_MAXPOOL,
+  PLX_LAYER_LRN,
+  PLX_LAYER_FC
+} plx_layer_kind;
+
+typedef struct plx_layer {
+  plx_layer_kind kind;
+  char name[32];
+  size_t in_c, in_h, in_w, out_c, out_h, out_w;
+  size_t in_size, out_size;  /* per sample                              */
+  /* conv / pool / lrn parameters */
+  size_t k, stride, pad, groups;
+  float lrn_alpha, lrn_beta, lrn_k;
+  /* weights and gradients (conv, fc) */
+  float *W, *b, *gW, *gb;
+  size_t n_w;                /* elements of W                           */
+  /* per batch: outputs, tangents, backward deltas, pooling argmax */
+  float *out, *tan, *delta;
+  int *argmax;
+  float *lrn_scale;          /* LRN: (k + alpha/n sum a^2) per element   */
+} plx_layer;
+
+typedef struct plx_deepnet {
+  size_t n_layers;
+  plx_layer *layers;
+  size_t in_c, in_h, in_w, in_size, max_batch, batch;
+  float *col, *dcol;         /* im2col workspaces (one sample)          */
+  size_t col_size;
+  const float *input;        /* last forward's input (not owned)        */
+} plx_deepnet;
+
+extern const plx_param_spec plx_layer_spec[];
+
+/* Build from a validated list of layer sections (plx_layer_spec) for input
+ * shape (c, h, w) and up to max_batch samples.  Layer names default to
+ * <type><index>. */
+int plx_deepnet_new(plx_deepnet **out, const plx_params *layers, size_t c,
+                    size_t h, size_t w, size_t max_batch, plx_error *err);
+void plx_deepnet_free(plx_deepnet *net);
+
+/* PyTorch's default initialisation (U(+-1/sqrt(fan_in)) for weights and
+ * biases) times `scale`. */
+void plx_deepnet_init(plx_deepnet *net, double scale, plx_rng *rng);
+
+/* Forward pass of `batch` samples (input stays referenced until the next
+ * backward). */
+int plx_deepnet_forward(plx_deepnet *net, const float *x, size_t batch);
+/* Output of the last layer (logits for a classifier). */
+const float *plx_deepnet_output(const plx_deepnet *net, size_t *size);
+/* Softmax cross-entropy of the last layer's outputs against labels; a
+ * sample with mask[b] == 0 (a dropped label) contributes nothing.  Returns
+ * the mean loss over unmasked samples; dlogits receives d(mean loss)/d
+ * logits (batch × classes); correct[b] = 1 when argmax == label. */
+double plx_deepnet_softmax_ce(const plx_deepnet *net, const int *labels,
+                              const unsigned char *mask, float *dlogits,
+                              unsigned char *correct);
+/* Backward pass from d loss / d output: fills every layer's gW, gb. */
+int plx_deepnet_backward(plx_deepnet *net, const float *dout);
+/* SGD step w -= lr (g + decay w) on every conv and fc layer. */
+void plx_deepnet_sgd(plx_deepnet *net, double lr, double decay);
+/* Forward-mode pass: tangent dx of the input (same layout) to every
+ * layer's `tan` (call after plx_deepnet_forward on the same x). */
+int plx_deepnet_jvp(plx_deepnet *net, const float *dx);
+/* Index of the layer called `name`, or -1. */
+int plx_deepnet_find(const plx_deepnet *net, const char *name);
+/* Parameter count. */
+size_t plx_deepnet_params(const plx_deepnet *net);
+
+#endif

@@ -1,0 +1,209 @@
+/* test_deepnet.c -- the deep-network layers against central finite
+ * differences: weight gradients of the softmax cross-entropy through every
+ * layer type (grouped strided padded convolution, ReLU, overlapping max
+ * pooling, local response normalisation, fully connected), and the
+ * forward-mode tangent of every layer.  Single precision: the loss is
+ * accumulated in double, steps are 1e-3 relative, tolerances are a few
+ * float epsilons of the loss divided by the step. */
+#include "config.h"
+#include "plastix/deepnet.h"
+#include "plastix/error.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define B 3
+
+static const char *net_text =
+    "layers = (\n"
+    " { type = \"conv\"; name = \"c1\"; out = 4; kernel = 3; stride = 2; pad = 1; groups = 2; },\n"
+    " { type = \"relu\"; },\n"
+    " { type = \"maxpool\"; kernel = 3; stride = 2; },\n"
+    " { type = \"lrn\"; size = 3; alpha = 0.5; beta = 0.75; k = 1.0; },\n"
+    " { type = \"conv\"; name = \"c2\"; out = 3; kernel = 2; },\n"
+    " { type = \"relu\"; },\n"
+    " { type = \"fc\"; name = \"fc\"; out = 5; } );\n";
+
+static const plx_param_spec spec[] = {PLX_P_LIST("layers", plx_layer_spec, "layers"),
+                                      PLX_P_END};
+
+static plx_deepnet *make(plx_config **cfg)
+{
+  const plx_params *root;
+  plx_deepnet *net;
+  plx_error err;
+  plx_rng *r = plx_rng_alloc(4, 0, PLX_POP_INIT);
+  ck_assert_int_eq(plx_config_load_string(cfg, net_text, "net.cfg", &err), PLX_OK);
+  ck_assert_int_eq(plx_config_bind(*cfg, NULL, spec, NULL, &root, &err), PLX_OK);
+  if (plx_deepnet_new(&net, plx_params_group(root, "layers"), 2, 13, 13, B, &err))
+    ck_abort_msg("%s", err.msg);
+  plx_deepnet_init(net, 1.5, r);
+  plx_rng_free(r);
+  return net;
+}
+
+static double loss_of(plx_deepnet *net, const float *x, const int *lab)
+{
+  plx_deepnet_forward(net, x, B);
+  return plx_deepnet_softmax_ce(net, lab, NULL, NULL, NULL);
+}
+
+START_TEST(test_shapes)
+{
+  plx_config *cfg;
+  plx_deepnet *net = make(&cfg);
+  /* 13 -> conv k3 s2 p1: 7 -> pool k3 s2: 3 -> conv k2: 2 -> fc 5 */
+  ck_assert_uint_eq(net->layers[0].out_h, 7);
+  ck_assert_uint_eq(net->layers[2].out_h, 3);
+  ck_assert_uint_eq(net->layers[4].out_h, 2);
+  ck_assert_uint_eq(net->layers[6].in_size, 3 * 2 * 2);
+  ck_assert_int_eq(plx_deepnet_find(net, "c2"), 4);
+  ck_assert_int_eq(plx_deepnet_find(net, "relu2"), 1);
+  ck_assert_uint_eq(plx_deepnet_params(net), 4 * 9 + 4 + 3 * 4 * 4 + 3 + 5 * 12 + 5);
+  plx_deepnet_free(net);
+  plx_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_weight_gradients)
+{
+  plx_config *cfg;
+  plx_deepnet *net = make(&cfg);
+  float x[B * 2 * 13 * 13], dl[B * 5];
+  int lab[B] = {1, 4, 2};
+  plx_rng *r = plx_rng_alloc(5, 0, PLX_POP_DATA);
+  size_t i, li, checked = 0;
+  for (i = 0; i < sizeof x / sizeof x[0]; i++)
+    x[i] = (float)(plx_rng_uniform(r) * 2 - 0.5);
+  plx_deepnet_forward(net, x, B);
+  plx_deepnet_softmax_ce(net, lab, NULL, dl, NULL);
+  plx_deepnet_backward(net, dl);
+  for (li = 0; li < net->n_layers; li++) {
+    plx_layer *l = &net->layers[li];
+    if (!l->n_w)
+      continue;
+    for (i = 0; i < l->n_w + l->out_c; i++) {
+      float *w = i < l->n_w ? &l->W[i] : &l->b[i - l->n_w];
+      double g = i < l->n_w ? l->gW[i] : l->gb[i - l->n_w];
+      float w0 = *w, h = 1e-3f * (1.0f + fabsf(w0));
+      double lp, lm, fd;
+      *w = w0 + h;
+      lp = loss_of(net, x, lab);
+      *w = w0 - h;
+      lm = loss_of(net, x, lab);
+      *w = w0;
+      fd = (lp - lm) / (2.0 * (double)h);
+      ck_assert_msg(fabs(g - fd) <= 2e-3 + 2e-2 * fabs(fd),
+                    "%s param %zu: backward %g, finite difference %g", l->name, i, g, fd);
+      checked++;
+    }
+  }
+  ck_assert_uint_eq(checked, plx_deepnet_params(net));
+  plx_rng_free(r);
+  plx_deepnet_free(net);
+  plx_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_tangents)
+{
+  plx_config *cfg;
+  plx_deepnet *net = make(&cfg);
+  const size_t n = B * 2 * 13 * 13;
+  float *x = malloc(n * sizeof *x), *v = malloc(n * sizeof *v), *xp = malloc(n * sizeof *xp);
+  float **tan = calloc(net->n_layers, sizeof *tan), **yp = calloc(net->n_layers, sizeof *yp);
+  plx_rng *r = plx_rng_alloc(6, 0, PLX_POP_DATA);
+  const float h = 1e-3f;
+  size_t i, li;
+  for (i = 0; i < n; i++) {
+    x[i] = (float)(plx_rng_uniform(r) * 2 - 0.5);
+    v[i] = (float)(plx_rng_uniform(r) - 0.5);
+  }
+  plx_deepnet_forward(net, x, B);
+  plx_deepnet_jvp(net, v);
+  for (li = 0; li < net->n_layers; li++) {
+    size_t m = net->layers[li].out_size * B;
+    tan[li] = malloc(m * sizeof(float));
+    yp[li] = malloc(m * sizeof(float));
+    memcpy(tan[li], net->layers[li].tan, m * sizeof(float));
+  }
+  for (i = 0; i < n; i++)
+    xp[i] = x[i] + h * v[i];
+  plx_deepnet_forward(net, xp, B);
+  for (li = 0; li < net->n_layers; li++)
+    memcpy(yp[li], net->layers[li].out, net->layers[li].out_size * B * sizeof(float));
+  for (i = 0; i < n; i++)
+    xp[i] = x[i] - h * v[i];
+  plx_deepnet_forward(net, xp, B);
+  for (li = 0; li < net->n_layers; li++) {
+    size_t m = net->layers[li].out_size * B, k;
+    for (k = 0; k < m; k++) {
+      double fd = ((double)yp[li][k] - (double)net->layers[li].out[k]) / (2.0 * h);
+      ck_assert_msg(fabs(tan[li][k] - fd) <= 2e-3 + 1e-2 * fabs(fd),
+                    "%s element %zu: tangent %g, finite difference %g",
+                    net->layers[li].name, k, tan[li][k], fd);
+    }
+    free(tan[li]);
+    free(yp[li]);
+  }
+  free(tan);
+  free(yp);
+  free(x);
+  free(v);
+  free(xp);
+  plx_rng_free(r);
+  plx_deepnet_free(net);
+  plx_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_bad_architectures)
+{
+  static const struct {
+    const char *text, *needle;
+  } bad[] = {
+      {"layers = ( { type = \"conv\"; out = 3; groups = 2; } );", "layers[0].groups: conv needs out > 0 and groups dividing"},
+      {"layers = ( { type = \"maxpool\"; kernel = 40; } );", "layers[0].kernel: pooling kernel 40 larger than the input 13x13"},
+      {"layers = ( { type = \"lrn\"; size = 4; } );", "layers[0].size: expected an odd window, got 4"},
+      {"layers = ( { type = \"fc\"; } );", "layers[0].out: an fc layer needs out > 0"},
+      {"layers = ( { type = \"dense\"; out = 3; } );", "layers[0].type: expected one of: conv, relu, maxpool, lrn, fc"},
+  };
+  size_t k;
+  for (k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+    plx_config *cfg;
+    const plx_params *root;
+    plx_deepnet *net = NULL;
+    plx_error err;
+    int rc;
+    ck_assert_int_eq(plx_config_load_string(&cfg, bad[k].text, "bad.cfg", &err), PLX_OK);
+    rc = plx_config_bind(cfg, NULL, spec, NULL, &root, &err);
+    if (!rc)
+      rc = plx_deepnet_new(&net, plx_params_group(root, "layers"), 2, 13, 13, 1, &err);
+    ck_assert_int_eq(rc, PLX_EINVAL);
+    ck_assert_msg(strstr(err.msg, bad[k].needle) != NULL, "case %zu: %s", k, err.msg);
+    ck_assert_ptr_null(net);
+    plx_config_free(cfg);
+  }
+}
+END_TEST
+
+int main(void)
+{
+  Suite *s = suite_create("deepnet");
+  TCase *tc = tcase_create("layers");
+  SRunner *sr;
+  int nf;
+  tcase_add_test(tc, test_shapes);
+  tcase_add_test(tc, test_weight_gradients);
+  tcase_add_test(tc, test_tangents);
+  tcase_add_test(tc, test_bad_architectures);
+  suite_add_tcase(s, tc);
+  sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  nf = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return nf == 0 ? 0 : 1;
+}
