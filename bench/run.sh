@@ -1,0 +1,326 @@
+#!/bin/sh
+# run.sh -- `make bench`: every benchmark of the recurrent tri-factor path
+# with its peers in the same run, ratios, and each target of issue 7 marked
+# met or with its gap.  See bench/README.md.
+#
+#   make bench [BENCH_SIZE=tiny|default|full]
+#
+# Environment: BENCH_SIZE (default "default"), BENCH_OUT (results directory,
+# default ./bench-results), PYTHON (default /usr/bin/python3),
+# PLX_BENCH_REFERENCE (a checkout of the authors' code: timed when set),
+# BENCH_SKIP (space-separated sections to skip: stream train numpy brian2
+# reference callgrind scaling seeds batch).  make sets BENCH_SRCDIR (bench/
+# sources) and BENCH_BINDIR (built plx_bench and stream).
+#
+# Nothing here depends on timing: a benchmark fails only when a program
+# fails.  Peers that are not installed are reported as skipped.
+set -u
+
+SIZE=${BENCH_SIZE:-default}
+[ -n "$SIZE" ] || SIZE=default
+SRC=${BENCH_SRCDIR:-$(cd "$(dirname "$0")" && pwd)}
+BIN=${BENCH_BINDIR:-$(pwd)/bench}
+OUT=${BENCH_OUT:-$(pwd)/bench-results}
+PY=${PYTHON:-/usr/bin/python3}
+SKIP=" ${BENCH_SKIP:-} "
+PLX="$BIN/plx_bench"
+STREAM="$BIN/stream"
+EST="$SRC/configs/estimation.cfg"
+FRZ="$SRC/configs/frozen.cfg"
+
+# single-core figures: no BLAS threads anywhere (plastix and numpy alike)
+OPENBLAS_NUM_THREADS=1
+export OPENBLAS_NUM_THREADS
+
+case "$SIZE" in
+  tiny)     # CI: proves every benchmark runs, in seconds; no targets judged
+    D_CMP=2; WARM=1; D_FULL=2; REP=1; BR_TARGETS=numpy; REF_D=41
+    CG_D=1; SIZES=10,40,100; SC_S=0.02; SC_REP=1; SEED_D=2; SEED_J=2
+    BATCHES=1,4; BATCH_S=200; ST_MB=4; ST_L3MB=1; ST_R=2; RUN260=0 ;;
+  default)  # a few minutes
+    D_CMP=200; WARM=40; D_FULL=1000; REP=3; BR_TARGETS=numpy,cython; REF_D=200
+    CG_D=50; SIZES=10,20,40,100,200,500,1000,2000; SC_S=1; SC_REP=2
+    SEED_D=500; SEED_J=8; BATCHES=1,2,4,8,16,32,64; BATCH_S=20000
+    ST_MB=64; ST_L3MB=2; ST_R=10; RUN260=0 ;;
+  full)     # the whole paper run and full-length peer trials (~10 minutes,
+            # the reference trial alone ~1.3 GB)
+    D_CMP=1000; WARM=40; D_FULL=1000; REP=3; BR_TARGETS=numpy,cython; REF_D=1000
+    CG_D=50; SIZES=10,20,40,70,100,200,350,500,700,1000,1400,2000; SC_S=3; SC_REP=3
+    SEED_D=1000; SEED_J=8; BATCHES=1,2,4,8,16,32,64,128; BATCH_S=50000
+    ST_MB=128; ST_L3MB=2; ST_R=20; RUN260=1 ;;
+  *) echo "bench: BENCH_SIZE must be tiny, default or full (got '$SIZE')" >&2; exit 2 ;;
+esac
+
+for p in "$PLX" "$STREAM"; do
+  [ -x "$p" ] || { echo "bench: $p not built (run 'make bench')" >&2; exit 2; }
+done
+mkdir -p "$OUT" || exit 1
+RES="$OUT/results.txt"
+LOG="$OUT/log.txt"
+SUM="$OUT/summary.md"
+: > "$RES"
+: > "$LOG"
+status=0
+
+# ---------------------------------------------------------------- helpers
+say() { echo "$@" | tee -a "$LOG"; }
+skipped() { case "$SKIP" in *" $1 "*) return 0 ;; esac; return 1; }
+# field KEY of a RESULT line
+val() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n 1; }
+# arithmetic (awk): calc FORMAT EXPR; "-" when an operand is missing
+calc() { awk "BEGIN { printf \"$1\", ($2) }" 2>/dev/null || echo "-"; }
+have() { [ -n "$1" ] && [ "$1" != "-" ]; }
+# run a program, keep its output in the log and its RESULT lines
+run() {
+  label=$1; shift
+  say "\$ $*"
+  out=$("$@" 2>&1); rc=$?
+  echo "$out" | tee -a "$LOG" | grep -v '^RESULT' | sed 's/^/  /'
+  echo "$out" | grep '^RESULT' | sed "s/^RESULT /RESULT $label /" | tee -a "$RES" | sed 's/^/  /'
+  if [ $rc -ne 0 ]; then
+    say "bench: '$label' failed (exit $rc)"
+    status=1
+  fi
+  return $rc
+}
+get() { grep "^RESULT $1 " "$RES" | tail -n 1; }
+load() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?"; }
+
+# ---------------------------------------------------------------- machine
+CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)
+CORES=$(nproc 2>/dev/null || echo "?")
+FLAGS=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null)
+ISA=baseline
+case "$FLAGS" in *avx2*fma*|*fma*avx2*) ISA="AVX2+FMA" ;; esac
+BLAS_PLX=$(ldd "$PLX" 2>/dev/null | awk '/blas/ { print $3 }' | while read -r f; do
+  printf '%s ' "$(readlink -f "$f")"; done)
+L3=$(lscpu 2>/dev/null | sed -n 's/^L3 cache:[[:space:]]*//p')
+say "== plastix benchmarks (issue 7), size $SIZE, $(date -u '+%Y-%m-%d %H:%M UTC')"
+say "machine: $CPU, $CORES cores, L3 ${L3:-?}, kernels $ISA, load before: $(load)"
+say "plastix links: ${BLAS_PLX:-?}; OPENBLAS_NUM_THREADS=1"
+say "compiler: $(${CC:-cc} --version 2>/dev/null | head -n 1)"
+say "results: $OUT"
+LOAD0=$(load)
+
+# ---------------------------------------------------------------- stream
+if ! skipped stream; then
+  say ""
+  say "== memory bandwidth (STREAM-like triad, one core)"
+  run stream_dram "$STREAM" --mb "$ST_MB" --reps "$ST_R"
+  run stream_l3 "$STREAM" --mb "$ST_L3MB" --reps "$((ST_R * 5))"
+fi
+BW=$(val "$(get stream_dram)" gbs)
+BW_L3=$(val "$(get stream_l3)" gbs)
+
+# ---------------------------------------------------------------- plastix
+if ! skipped train; then
+  say ""
+  say "== plastix through libplastix (plx_train), N = 40, one core"
+  run plx_cmp "$PLX" train "$EST" --label cmp --repeat "$REP" \
+    --set "train.duration=$D_CMP" --set "train.warmup=$WARM"
+  run plx_full "$PLX" train "$EST" --label full --repeat "$REP" \
+    --set "train.duration=$D_FULL" --set "train.warmup=$WARM"
+  run plx_frozen "$PLX" train "$FRZ" --label frozen --repeat "$REP" \
+    --set "train.duration=$D_CMP" --set "train.warmup=$WARM"
+  if [ "$RUN260" = 1 ]; then
+    run plx_260 "$PLX" train "$EST" --label paper260 --set train.trials=260 \
+      --set train.duration=1000 --set train.warmup=40
+  fi
+fi
+
+# ---------------------------------------------------------------- peers
+PY_OK=0
+if [ -x "$PY" ] && "$PY" -c 'import numpy' 2>/dev/null; then PY_OK=1; fi
+if ! skipped numpy; then
+  say ""
+  say "== peer: vectorised numpy tri-factor training (bench/numpy_trifactor.py)"
+  if [ $PY_OK = 1 ]; then
+    run numpy "$PY" "$SRC/numpy_trifactor.py" --duration "$D_CMP" --warmup "$WARM" \
+      --repeat 1
+  else
+    say "skipped: $PY with numpy not found (apt-get install python3-numpy)"
+  fi
+fi
+if ! skipped brian2; then
+  say ""
+  say "== peer: Brian2, same rate equations without plasticity (bench/brian2_rate.py)"
+  if [ $PY_OK = 1 ] && "$PY" -c 'import brian2' 2>/dev/null; then
+    targets=$BR_TARGETS
+    if ! command -v cython3 >/dev/null 2>&1 && ! "$PY" -c 'import Cython' 2>/dev/null; then
+      targets=numpy
+    fi
+    run brian2 "$PY" "$SRC/brian2_rate.py" --duration "$D_CMP" --target "$targets"
+  else
+    say "skipped: brian2 not importable by $PY (apt-get install python3-brian)"
+  fi
+fi
+if ! skipped reference; then
+  say ""
+  say "== peer: the authors' reference code (bench/reference_peer.py)"
+  if [ -n "${PLX_BENCH_REFERENCE:-}" ] && [ $PY_OK = 1 ]; then
+    run reference "$PY" "$SRC/reference_peer.py" --duration "$REF_D"
+  else
+    say "skipped: PLX_BENCH_REFERENCE not set (the spec's figure is used: 19 s per 1000-time-unit trial)"
+  fi
+fi
+
+# ---------------------------------------------------------------- callgrind
+if ! skipped callgrind; then
+  say ""
+  say "== instruction counts (valgrind --tool=callgrind, inside plx_train only)"
+  if command -v valgrind >/dev/null 2>&1; then
+    for k in plastic frozen; do
+      cfg=$EST; [ $k = frozen ] && cfg=$FRZ
+      cg="$OUT/callgrind.$k.out"
+      say "\$ valgrind --tool=callgrind --toggle-collect=plx_train $PLX train $cfg --set train.duration=$CG_D --set train.warmup=0"
+      out=$(valgrind --tool=callgrind --toggle-collect=plx_train --callgrind-out-file="$cg" \
+        "$PLX" train "$cfg" --set "train.duration=$CG_D" --set train.warmup=0 2>&1)
+      rc=$?
+      echo "$out" >> "$LOG"
+      ir=$(sed -n 's/^\(summary\|totals\): *//p' "$cg" 2>/dev/null | head -n 1)
+      steps=$(val "$(echo "$out" | grep '^RESULT')" steps)
+      if [ $rc -ne 0 ] || ! have "$ir" || ! have "$steps"; then
+        say "bench: callgrind ($k) failed"; status=1; continue
+      fi
+      line="RESULT callgrind_$k n=40 duration=$CG_D steps=$steps ir=$ir ir_per_step=$(calc %.0f "$ir / $steps")"
+      echo "$line" >> "$RES"
+      say "  $line"
+      if command -v callgrind_annotate >/dev/null 2>&1; then
+        callgrind_annotate "$cg" 2>/dev/null | sed -n '/file:function/,/^$/p' | sed -n '3,10p' |
+          sed 's/^/    /' | tee -a "$LOG" > "$OUT/callgrind.$k.top.txt"
+        cat "$OUT/callgrind.$k.top.txt"
+      fi
+    done
+  else
+    say "skipped: valgrind not installed (apt-get install valgrind)"
+  fi
+fi
+
+# ---------------------------------------------------------------- scaling
+if ! skipped scaling; then
+  say ""
+  say "== scaling: cost per Euler step against N (warm-up 0, one core)"
+  run scaling "$PLX" scaling "$EST" "$FRZ" --sizes "$SIZES" --seconds "$SC_S" \
+    --repeat "$SC_REP" --bandwidth "${BW:-0}" --csv "$OUT/scaling.csv" --png "$OUT/scaling"
+fi
+
+# ---------------------------------------------------------------- seeds
+if ! skipped seeds; then
+  say ""
+  say "== many seeds: independent trainings on 1 and 2 threads"
+  run seeds "$PLX" seeds "$EST" --threads 1,2 --jobs "$SEED_J" \
+    --set "train.duration=$SEED_D" --set "train.warmup=$WARM"
+fi
+if ! skipped batch; then
+  say ""
+  say "== batched trials: N x B state, one BLAS-3 call per step (frozen, N = 40)"
+  run batch "$PLX" batch "$FRZ" --batches "$BATCHES" --steps "$BATCH_S"
+fi
+
+# ---------------------------------------------------------------- summary
+BLAS_USE=$(sed -n 's/^.*# plx_bench: blas in use: //p' "$LOG" | head -n 1)
+P=$(get "plx_cmp train"); PF=$(get "plx_full train"); PZ=$(get "plx_frozen train")
+NP=$(get "numpy numpy_trifactor"); REF=$(get "reference reference")
+P260=$(get "plx_260 train")
+us_p=$(val "$P" us_step_cpu); us_full=$(val "$PF" us_step_cpu); us_z=$(val "$PZ" us_step_cpu)
+trial_s=$(calc %.4f "$(val "$PF" cpu_s) * 1000 / $D_FULL")
+rss=$(val "$PF" maxrss_mb)
+us_np=$(val "$NP" us_step_cpu)
+us_ref=$(val "$REF" us_step_cpu)
+# Brian2: the faster of the targets that ran
+us_br=""; br_t=""
+for t in cython numpy; do
+  l=$(grep "^RESULT brian2 brian2 target=$t " "$RES" | tail -n 1)
+  u=$(val "$l" us_step_cpu)
+  if have "$u" && { ! have "$us_br" || [ "$(calc %d "$u < $us_br")" = 1 ]; }; then us_br=$u; br_t=$t; fi
+done
+if have "$P260"; then
+  run260=$(val "$P260" cpu_s); run260_how="measured"
+else
+  run260=$(calc %.1f "260 * $trial_s"); run260_how="260 x one trial"
+fi
+worst() { # largest ratio over N >= 500 in the scaling CSV, column $1
+  [ -f "$OUT/scaling.csv" ] || { echo "-"; return; }
+  awk -F, -v c="$1" 'NR > 1 && $1 >= 500 { if ($c > m) m = $c; n++ }
+    END { if (n) printf "%.2f", m; else print "-" }' "$OUT/scaling.csv"
+}
+bw_p=$(worst 8); bw_z=$(worst 9)
+S1=$(grep '^RESULT seeds seeds threads=1 ' "$RES" | tail -n 1)
+S2=$(grep '^RESULT seeds seeds threads=2 ' "$RES" | tail -n 1)
+sp=$(val "$S2" speedup_vs_first)
+
+judge() { # judge VALUE OP LIMIT -> "met" | "gap: ..."
+  if [ "$SIZE" = tiny ]; then echo "(tiny: not judged)"; return; fi
+  have "$1" || { echo "not measured"; return; }
+  case "$2" in
+    le) if [ "$(calc %d "$1 <= $3")" = 1 ]; then echo "met"; else echo "gap: $(calc %.2f "$1 / $3")x over"; fi ;;
+    ge) if [ "$(calc %d "$1 >= $3")" = 1 ]; then echo "met"; else echo "gap: $(calc %.2f "$3 / $1")x short"; fi ;;
+  esac
+}
+r_np=$(have "$us_np" && have "$us_p" && calc %.1f "$us_np / $us_p" || echo "-")
+if have "$us_ref"; then
+  r_ref=$(calc %.0f "$us_ref / $us_p"); ref_how="measured, $REF_D-time-unit trial"
+else
+  r_ref=$(have "$trial_s" && calc %.0f "19 / $trial_s" || echo "-"); ref_how="spec: 19 s per trial"
+fi
+r_br=$(have "$us_br" && have "$us_z" && calc %.1f "$us_br / $us_z" || echo "-")
+
+{
+  echo "## plastix benchmark summary ($SIZE, $(date -u '+%Y-%m-%d'))"
+  echo ""
+  echo "Machine: $CPU, $CORES cores, L3 ${L3:-?}, kernels $ISA; plastix links"
+  echo "${BLAS_PLX:-?}; BLAS in use: ${BLAS_USE:-?};"
+  echo "load average before: $LOAD0, after: $(load). Times are CPU seconds of one"
+  echo "process (best of repeats); ratios are taken in this run. Triad bandwidth:"
+  echo "${BW:-?} GB/s (DRAM-sized arrays), ${BW_L3:-?} GB/s (L3-sized)."
+  echo ""
+  echo "| target | measured | status |"
+  echo "|---|---|---|"
+  echo "| <= 1 us per Euler step, plasticity on, N = 40 | $us_full us ($D_FULL-time-unit trial) | $(judge "$us_full" le 1) |"
+  echo "| <= 0.1 s per 1000-time-unit trial | $trial_s s | $(judge "$trial_s" le 0.1) |"
+  echo "| 260-trial paper run < 30 s | $run260 s ($run260_how) | $(judge "$run260" le 30) |"
+  echo "| >= 150x the reference code | ${r_ref}x ($ref_how) | $(judge "$r_ref" ge 150) |"
+  echo "| >= 20x vectorised numpy | ${r_np}x (numpy $us_np us vs $us_p us per step, $D_CMP-time-unit trial) | $(judge "$r_np" ge 20) |"
+  echo "| < 50 MB resident | $rss MB (plx_bench process) | $(judge "$rss" le 50) |"
+  echo "| >= 10x Brian2 without plasticity | ${r_br}x (Brian2 $br_t $us_br us vs $us_z us per step) | $(judge "$r_br" ge 10) |"
+  echo "| within 2x of the bandwidth bound, N >= 500 | worst ratio plastic $bw_p, frozen $bw_z | $(judge "$bw_p" le 2) / $(judge "$bw_z" le 2) |"
+  echo "| >= 1.8x from 1 to 2 cores (seeds) | ${sp:--}x | $(judge "$sp" ge 1.8) |"
+  echo ""
+  echo "Peers per Euler step (CPU us): plastix $us_p, numpy ${us_np:--}, reference ${us_ref:--},"
+  echo "Brian2 ${us_br:--} ($br_t); plastix without plasticity $us_z."
+  if [ -f "$OUT/scaling.csv" ]; then
+    echo ""
+    echo "| N | us/step plastic | us/step frozen | bound plastic (us) | bound frozen (us) | ratio plastic | ratio frozen |"
+    echo "|---|---|---|---|---|---|---|"
+    awk -F, 'NR > 1 { printf "| %s | %.4g | %.4g | %.4g | %.4g | %.2f | %.2f |\n", $1, $2, $3, $6, $7, $8, $9 }' "$OUT/scaling.csv"
+  fi
+  if have "$S1"; then
+    echo ""
+    echo "| threads | seed-steps/s | per core | speed-up |"
+    echo "|---|---|---|---|"
+    for l in "$S1" "$S2"; do
+      have "$l" && echo "| $(val "$l" threads) | $(val "$l" seed_steps_per_s) | $(val "$l" per_core) | $(val "$l" speedup_vs_first) |"
+    done
+  fi
+  if grep -q '^RESULT batch batch ' "$RES"; then
+    echo ""
+    echo "| batch B | us per step | us per column-step |"
+    echo "|---|---|---|"
+    grep '^RESULT batch batch ' "$RES" | while read -r l; do
+      echo "| $(val "$l" batch) | $(val "$l" us_step) | $(val "$l" us_column_step) |"
+    done
+  fi
+  if grep -q '^RESULT callgrind_' "$RES"; then
+    echo ""
+    echo "| callgrind (inside plx_train) | steps | instructions | per step |"
+    echo "|---|---|---|---|"
+    grep '^RESULT callgrind_' "$RES" | while read -r l; do
+      echo "| $(echo "$l" | cut -d' ' -f2) | $(val "$l" steps) | $(val "$l" ir) | $(val "$l" ir_per_step) |"
+    done
+  fi
+} > "$SUM"
+say ""
+tee -a "$LOG" < "$SUM"
+say ""
+say "bench: wrote $SUM, $RES, $LOG${BW:+, $OUT/scaling.csv, $OUT/scaling.png}"
+exit $status
