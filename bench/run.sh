@@ -31,6 +31,12 @@ FRZ="$SRC/configs/frozen.cfg"
 # single-core figures: no BLAS threads anywhere (plastix and numpy alike)
 OPENBLAS_NUM_THREADS=1
 export OPENBLAS_NUM_THREADS
+# a sanitizer build (CI) runs the tiny size too: the project's leak
+# suppressions (fontconfig, used by the scaling figure's text), no valgrind
+LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$SRC/../tests/lsan.supp:print_suppressions=0}
+export LSAN_OPTIONS
+SANITIZED=0
+if ldd "$BIN/plx_bench" 2>/dev/null | grep -q 'libasan'; then SANITIZED=1; fi
 
 case "$SIZE" in
   tiny)     # CI: proves every benchmark runs, in seconds; no targets judged
@@ -168,7 +174,9 @@ fi
 if ! skipped callgrind; then
   say ""
   say "== instruction counts (valgrind --tool=callgrind, inside plx_train only)"
-  if command -v valgrind >/dev/null 2>&1; then
+  if [ $SANITIZED = 1 ]; then
+    say "skipped: sanitizer build (valgrind cannot run AddressSanitizer binaries)"
+  elif command -v valgrind >/dev/null 2>&1; then
     for k in plastic frozen; do
       cfg=$EST; [ $k = frozen ] && cfg=$FRZ
       cg="$OUT/callgrind.$k.out"
