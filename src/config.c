@@ -540,16 +540,29 @@ static int apply_override(plx_config *cfg, const char *ov, plx_error *err)
   while ((dot = strchr(seg, '.')) != NULL) {
     config_setting_t *g;
     *dot = '\0';
-    g = config_setting_get_member(parent, seg);
-    if (!g)
-      g = config_setting_add(parent, seg, CONFIG_TYPE_GROUP);
-    else if (config_setting_type(g) != CONFIG_TYPE_GROUP)
-      g = NULL;
+    if (seg[0] == '[') {
+      /* an element of a list of groups: model.layers.[0].out=256 */
+      char *end;
+      long idx = strtol(seg + 1, &end, 10);
+      g = (*end == ']' && end[1] == '\0' && idx >= 0 &&
+           (config_setting_type(parent) == CONFIG_TYPE_LIST ||
+            config_setting_type(parent) == CONFIG_TYPE_ARRAY))
+              ? config_setting_get_elem(parent, (unsigned)idx) : NULL;
+      if (g && config_setting_type(g) != CONFIG_TYPE_GROUP)
+        g = NULL;
+    } else {
+      g = config_setting_get_member(parent, seg);
+      if (!g)
+        g = config_setting_add(parent, seg, CONFIG_TYPE_GROUP);
+      else if (config_setting_type(g) != CONFIG_TYPE_GROUP &&
+               config_setting_type(g) != CONFIG_TYPE_LIST)
+        g = NULL;
+    }
     if (!g) {
       *dot = '.';
       rc = plx_error_set(err, PLX_EINVAL,
-                         "--set %s: '%s' is not a group or not a valid name",
-                         ov, seg);
+                         "--set %s: '%s' is not a group, a list element [i] "
+                         "or a valid name", ov, seg);
       goto done;
     }
     *dot = '.';

@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "plastix/error.h"
 #include "plastix/experiment.h"
+#include "plastix/orientation.h"
 #include "plastix/probe.h"
 #include "plastix/protocol.h"
 #include "plastix/rundir.h"
@@ -345,12 +346,45 @@ static const char check_usage[] =
     "error: prints it as one line with file:line and the key, exits 2;\n"
     "otherwise prints a summary and exits 0.\n";
 
+/* The deep-net orientation experiment (task.type = "orientation"). */
+static int run_orientation(cli_opts *o)
+{
+  plx_orientation_opts oo;
+  cli_progress cp;
+  plx_progress prog;
+  plx_error err;
+  int rc;
+  memset(&oo, 0, sizeof oo);
+  cli_progress_init(&cp, o->quiet);
+  prog.fn = cli_progress_cb;
+  prog.ctx = &cp;
+  oo.config = o->config;
+  oo.overrides = o->sets;
+  oo.n_overrides = o->n_sets;
+  oo.out = o->out;
+  oo.threads = o->threads;
+  oo.prog = &prog;
+  oo.watch = &cli_current_rd;
+  cli_signals(1);
+  rc = plx_orientation_run(&oo, &err);
+  cli_signals(0);
+  if (rc)
+    return cli_fail(rc, err.msg);
+  if (!o->quiet)
+    fprintf(stderr, "plastix: final loss %.4g, accuracy %.3f; sensitivity at 90 deg %.4g, "
+                    "at 0 deg %.4g\nplastix: wrote %s\n",
+            oo.final_loss, oo.final_accuracy, oo.sens_common, oo.sens_rare, oo.out_used);
+  return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
   cli_opts o;
   int rc = cli_parse(argc, argv, &o, run_usage, 0);
   if (rc)
     return rc < 0 ? 0 : rc;
+  if (plx_orientation_is(o.config))
+    return run_orientation(&o);
   return run_experiment("run", &o, 1);
 }
 
@@ -372,6 +406,18 @@ int cmd_check(int argc, char **argv)
   int rc = cli_parse(argc, argv, &o, check_usage, 0);
   if (rc)
     return rc < 0 ? 0 : rc;
+  if (plx_orientation_is(o.config)) {
+    plx_orientation_opts oo;
+    char summary[512];
+    memset(&oo, 0, sizeof oo);
+    oo.config = o.config;
+    oo.overrides = o.sets;
+    oo.n_overrides = o.n_sets;
+    if ((rc = plx_orientation_check(&oo, summary, sizeof summary, &err)))
+      return cli_fail(rc, err.msg);
+    printf("%s: ok: %s\n", o.config, summary);
+    return 0;
+  }
   {
     plx_load_opts lo = {o.rule, 1, 0, 0};
     if ((rc = plx_experiment_load_opts(&e, o.config, o.sets, o.n_sets, &lo, &err)))

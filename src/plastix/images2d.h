@@ -1,0 +1,36 @@
+/* plastix/images2d.h -- oriented 2-D stimuli with exact derivatives with
+ * respect to their orientation, for the deep-net path: masked sinusoidal
+ * gratings (the supervised orientation task of Benjamin et al. 2022,
+ * Fig. 6) and Gabor patches (their Fig. 2 sensitivity analysis).
+ *
+ * Images are size × size, row-major, pixel (i, j) at coordinates
+ * x = j - (size - 1)/2, y = (size - 1)/2 - i (y up).  Orientation theta is
+ * the direction of the stripes: theta = 0 gives horizontal stripes (the
+ * wave vector points along y), theta = pi/2 vertical ones, so cardinal
+ * orientations are 0 and pi/2 and obliques pi/4, 3pi/4. */
+#ifndef PLASTIX_IMAGES2D_H
+#define PLASTIX_IMAGES2D_H
+
+#include <stddef.h>
+
+typedef struct plx_grating2d {
+  size_t size;         /* pixels per side                                   */
+  double period;       /* pixels per cycle                                  */
+  double contrast;     /* amplitude of the sinusoid                         */
+  double mask_radius;  /* pixels; <= 0 for no mask                          */
+  double mask_blur;    /* s.d. of the Gaussian that softens the mask edge   */
+  double envelope;     /* Gabor: s.d. of the isotropic Gaussian envelope, 0 = none */
+  double offset;       /* added to every pixel (e.g. 0.5 for [0, 1] images)  */
+} plx_grating2d;
+
+/* img = offset + mask * contrast * cos(2 pi u / period + phase) * env, with
+ * u = x sin(theta) - y cos(theta) the coordinate across the stripes;
+ * dimg (may be NULL) receives d img / d theta. */
+void plx_grating2d_render(const plx_grating2d *g, double theta, double phase,
+                          float *img, float *dimg);
+
+/* Inverse binary entropy on the branch sigma >= 1/2: H_b(sigma) = h, h in
+ * [0, 1] bits (bisection to machine precision). */
+double plx_inverse_binary_entropy(double h);
+
+#endif
