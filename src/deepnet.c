@@ -54,6 +54,7 @@ void plx_deepnet_free(plx_deepnet *net)
     free(l->delta);
     free(l->argmax);
     free(l->lrn_scale);
+    free(l->noise);
   }
   free(net->layers);
   free(net->col);
@@ -172,6 +173,7 @@ int plx_deepnet_new(plx_deepnet **out, const plx_params *lp, size_t c, size_t h,
     }
     l->out_size = l->out_c * l->out_h * l->out_w;
     if (l->n_w) {
+      l->noise = calloc(l->out_size * B, sizeof(float));
       l->W = calloc(l->n_w, sizeof(float));
       l->gW = calloc(l->n_w, sizeof(float));
       l->b = calloc(l->out_c, sizeof(float));
@@ -184,7 +186,7 @@ int plx_deepnet_new(plx_deepnet **out, const plx_params *lp, size_t c, size_t h,
       l->argmax = calloc(l->out_size * B, sizeof(int));
     if (l->kind == PLX_LAYER_LRN)
       l->lrn_scale = calloc(l->out_size * B, sizeof(float));
-    if ((l->n_w && (!l->W || !l->gW || !l->b || !l->gb)) || !l->out || !l->tan ||
+    if ((l->n_w && (!l->W || !l->gW || !l->b || !l->gb || !l->noise)) || !l->out || !l->tan ||
         !l->delta || (l->kind == PLX_LAYER_MAXPOOL && !l->argmax) ||
         (l->kind == PLX_LAYER_LRN && !l->lrn_scale)) {
       plx_deepnet_free(net);
@@ -333,7 +335,22 @@ static void lrn_window(const plx_layer *l, size_t c, size_t *lo, size_t *hi)
   *hi = c + half < l->in_c ? c + half : l->in_c - 1;
 }
 
+static int forward_impl(plx_deepnet *net, const float *x, size_t B, double sigma,
+                        plx_rng *rng);
+
 int plx_deepnet_forward(plx_deepnet *net, const float *x, size_t B)
+{
+  return forward_impl(net, x, B, 0.0, NULL);
+}
+
+int plx_deepnet_forward_noisy(plx_deepnet *net, const float *x, size_t B, double sigma,
+                              plx_rng *rng)
+{
+  return forward_impl(net, x, B, sigma, rng);
+}
+
+static int forward_impl(plx_deepnet *net, const float *x, size_t B, double sigma,
+                        plx_rng *rng)
 {
   const float *in = x;
   size_t i, b, c, j;
@@ -347,6 +364,12 @@ int plx_deepnet_forward(plx_deepnet *net, const float *x, size_t B)
     case PLX_LAYER_CONV:
     case PLX_LAYER_FC:
       linear_forward(net, l, in, l->out, B, 1);
+      if (rng && sigma > 0) {
+        for (j = 0; j < l->out_size * B; j++) {
+          l->noise[j] = (float)(sigma * plx_rng_normal(rng));
+          l->out[j] += l->noise[j];
+        }
+      }
       break;
     case PLX_LAYER_RELU:
       for (j = 0; j < l->out_size * B; j++)
@@ -449,6 +472,24 @@ double plx_deepnet_softmax_ce(const plx_deepnet *net, const int *labels,
   return used ? loss / (double)used : 0.0;
 }
 
+void plx_deepnet_softmax_ce_each(const plx_deepnet *net, const int *labels,
+                                 double *each)
+{
+  const plx_layer *l = &net->layers[net->n_layers - 1];
+  const size_t K = l->out_size;
+  size_t b, k;
+  for (b = 0; b < net->batch; b++) {
+    const float *z = l->out + b * K;
+    double m = z[0], s = 0;
+    for (k = 1; k < K; k++)
+      if (z[k] > m)
+        m = z[k];
+    for (k = 0; k < K; k++)
+      s += exp((double)z[k] - m);
+    each[b] = m + log(s) - (double)z[labels[b]];
+  }
+}
+
 /* --------------------------------------------------------- backward */
 
 int plx_deepnet_backward(plx_deepnet *net, const float *dout)
@@ -540,6 +581,45 @@ int plx_deepnet_backward(plx_deepnet *net, const float *dout)
     }
     }
     d = dx;
+  }
+  return PLX_OK;
+}
+
+int plx_deepnet_layer_grad(plx_deepnet *net, size_t li, const float *d)
+{
+  plx_layer *l = &net->layers[li];
+  const size_t B = net->batch;
+  const float *in = li ? net->layers[li - 1].out : net->input;
+  size_t b, c, j;
+  if (!l->n_w)
+    return PLX_EINVAL;
+  memset(l->gb, 0, l->out_c * sizeof(float));
+  if (l->kind == PLX_LAYER_FC) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)l->out_c, (int)l->in_size,
+                (int)B, 1.0f, d, (int)l->out_c, in, (int)l->in_size, 0.0f, l->gW,
+                (int)l->in_size);
+    for (b = 0; b < B; b++)
+      for (j = 0; j < l->out_c; j++)
+        l->gb[j] += d[b * l->out_c + j];
+    return PLX_OK;
+  }
+  {
+    const size_t G = l->groups, cg = l->in_c / G, og = l->out_c / G;
+    const size_t K = cg * l->k * l->k, P = l->out_h * l->out_w;
+    size_t g;
+    memset(l->gW, 0, l->n_w * sizeof(float));
+    for (b = 0; b < B; b++) {
+      const float *xb = in + b * l->in_size, *db = d + b * l->out_size;
+      for (c = 0; c < l->out_c; c++)
+        for (j = 0; j < P; j++)
+          l->gb[c] += db[c * P + j];
+      for (g = 0; g < G; g++) {
+        im2col(l, xb, g * cg, cg, net->col);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)og, (int)K, (int)P, 1.0f,
+                    db + g * og * P, (int)P, net->col, (int)P, 1.0f, l->gW + g * og * K,
+                    (int)K);
+      }
+    }
   }
   return PLX_OK;
 }

@@ -75,6 +75,13 @@ static const plx_param_spec task_spec[] = {
     PLX_P_END};
 
 static const plx_param_spec train_spec[] = {
+    PLX_P_STRING("rule", "gradient", "gradient|node_perturbation|trifactor",
+                 "gradient: backpropagation, SGD; node_perturbation: N(0, "
+                 "sigma^2) noise on every pre-activation correlated with the "
+                 "reward (minus the batch's mean reward); trifactor: not "
+                 "applicable to deterministic layers (an error says so)"),
+    PLX_P_FLOAT_MIN("sigma", 0.1, 0.0, PLX_PARAM_MIN_EXCL,
+                    "node_perturbation: s.d. of the injected noise"),
     PLX_P_INT_MIN("steps", 300, 1, "SGD steps, each on a fresh batch"),
     PLX_P_INT_RANGE("batch", 2048, 1, 1000000, "stimuli per step"),
     PLX_P_FLOAT_MIN("lr", 0.5, 0.0, PLX_PARAM_MIN_EXCL, "learning rate"),
@@ -119,7 +126,8 @@ typedef struct orient {
   plx_deepnet *net;
   double init_scale;
   long steps, batch, log_every;
-  double lr, decay;
+  double lr, decay, np_sigma;
+  int np; /* node perturbation instead of backpropagation */
   int probe_layer;
   size_t probe_t, probe_p, eval_p;
   unsigned formats;
@@ -228,6 +236,18 @@ static int orient_load(orient **out, const plx_orientation_opts *op, plx_error *
     return rc;
   }
   t = plx_params_group(o->root, "train");
+  if (strcmp(plx_params_string(t, "rule"), "trifactor") == 0) {
+    rc = plx_params_error(t, "rule", err,
+                          "the tri-factor rule needs stochastic rate units in a "
+                          "Langevin steady state (models recurrent_langevin or "
+                          "feedforward with mode = \"relax\"); a deterministic "
+                          "deepnet's fc and conv layers cannot be driven by it: use "
+                          "gradient or node_perturbation");
+    orient_free(o);
+    return rc;
+  }
+  o->np = strcmp(plx_params_string(t, "rule"), "node_perturbation") == 0;
+  o->np_sigma = plx_params_float(t, "sigma");
   o->steps = plx_params_int(t, "steps");
   o->batch = plx_params_int(t, "batch");
   o->lr = plx_params_float(t, "lr");
@@ -346,8 +366,9 @@ int plx_orientation_check(const plx_orientation_opts *op, char *summary, size_t 
   int rc = orient_load(&o, op, err);
   if (rc)
     return rc;
-  snprintf(summary, n, "orientation task: %s prior, %zu bins, label noise %s, "
-           "%zu-layer deepnet with %zu parameters, %ld SGD steps of %ld",
+  snprintf(summary, n, "orientation task (%s): %s prior, %zu bins, label noise %s, "
+           "%zu-layer deepnet with %zu parameters, %ld steps of %ld",
+           o->np ? "node_perturbation" : "gradient",
            o->prior == PRIOR_SKEWED ? "skewed" : "uniform", o->bins,
            o->noise == NOISE_NONE ? "none" : o->noise == NOISE_BALANCED ? "balanced"
                                             : o->noise == NOISE_COSINE ? "cosine"
@@ -376,7 +397,7 @@ static void manifest(plx_jw *w, void *vc)
   plx_jw_string(w, "experiment", c->o->name);
   plx_jw_int(w, "seed", (long long)c->o->seed);
   plx_jw_string(w, "task", "orientation");
-  plx_jw_string(w, "rule", "gradient (SGD)");
+  plx_jw_string(w, "rule", c->o->np ? "node_perturbation" : "gradient (backpropagation, SGD)");
   plx_jw_int(w, "parameters", (long long)plx_deepnet_params(c->o->net));
   plx_jw_number(w, "final_loss", c->op->final_loss);
   plx_jw_number(w, "final_accuracy", c->op->final_accuracy);
@@ -399,7 +420,9 @@ int plx_orientation_run(plx_orientation_opts *op, plx_error *err)
 {
   orient *o = NULL;
   plx_rundir *rd = NULL;
-  plx_rng *rng = NULL;
+  plx_rng *rng = NULL, *nrng = NULL;
+  double *each = NULL;
+  float *npd = NULL;
   const size_t S0 = 0;
   float *x = NULL, *dx = NULL, *dl = NULL;
   int *lab = NULL;
@@ -430,8 +453,17 @@ int plx_orientation_run(plx_orientation_opts *op, plx_error *err)
   bacc = calloc((size_t)o->steps, sizeof *bacc);
   steps_logged = calloc(nlog_cap, sizeof *steps_logged);
   rng = plx_rng_alloc(o->seed, 0, PLX_POP_INIT);
+  nrng = plx_rng_alloc(o->seed, 0, PLX_POP_RULE);
+  each = malloc(maxb * sizeof *each);
+  {
+    size_t li, m = 1;
+    for (li = 0; li < o->net->n_layers; li++)
+      if (o->net->layers[li].out_size > m)
+        m = o->net->layers[li].out_size;
+    npd = malloc(m * maxb * sizeof *npd);
+  }
   if (!x || !dx || !dl || !lab || !mask || !correct || !sens || !acc || !loss || !bacc ||
-      !steps_logged || !rng) {
+      !steps_logged || !rng || !nrng || !each || !npd) {
     rc = plx_error_set(err, PLX_ENOMEM, "out of memory (batch of %zu images)", maxb);
     goto done;
   }
@@ -468,8 +500,15 @@ int plx_orientation_run(plx_orientation_opts *op, plx_error *err)
       lab[i] = (int)bin;
       mask[i] = plx_rng_uniform(rng) < keep(o, th);
     }
-    plx_deepnet_forward(o->net, x, (size_t)o->batch);
-    loss[step] = plx_deepnet_softmax_ce(o->net, lab, mask, dl, correct);
+    if (o->np) {
+      /* node perturbation: the injected noise x (reward - batch mean) */
+      plx_rng_reseed(nrng, o->seed, (uint64_t)step, PLX_POP_RULE);
+      plx_deepnet_forward_noisy(o->net, x, (size_t)o->batch, o->np_sigma, nrng);
+      loss[step] = plx_deepnet_softmax_ce(o->net, lab, mask, NULL, correct);
+    } else {
+      plx_deepnet_forward(o->net, x, (size_t)o->batch);
+      loss[step] = plx_deepnet_softmax_ce(o->net, lab, mask, dl, correct);
+    }
     {
       double c = 0;
       for (i = 0; i < (size_t)o->batch; i++)
@@ -482,7 +521,32 @@ int plx_orientation_run(plx_orientation_opts *op, plx_error *err)
                             "reduce the learning rate", step);
       goto done;
     }
-    plx_deepnet_backward(o->net, dl);
+    if (o->np) {
+      double base = 0, used = 0, v = o->np_sigma * o->np_sigma;
+      size_t li, q;
+      plx_deepnet_softmax_ce_each(o->net, lab, each);
+      for (i = 0; i < (size_t)o->batch; i++)
+        if (mask[i]) {
+          base += -each[i];
+          used += 1;
+        }
+      base = used > 0 ? base / used : 0;
+      for (li = 0; li < o->net->n_layers; li++) {
+        const plx_layer *l = &o->net->layers[li];
+        if (!l->n_w)
+          continue;
+        /* d(-reward)/d(output) estimate: -(R - Rbar) noise / sigma^2, batch mean */
+        for (i = 0; i < (size_t)o->batch; i++) {
+          double dlt = mask[i] ? (-each[i] - base) : 0.0;
+          for (q = 0; q < l->out_size; q++)
+            npd[i * l->out_size + q] =
+                (float)(-dlt * l->noise[i * l->out_size + q] / (v * (used > 0 ? used : 1)));
+        }
+        plx_deepnet_layer_grad(o->net, li, npd);
+      }
+    } else {
+      plx_deepnet_backward(o->net, dl);
+    }
     plx_deepnet_sgd(o->net, o->lr, o->decay);
     if (op->prog && op->prog->fn)
       op->prog->fn(op->prog->ctx, "train", (double)(step + 1) / (double)o->steps);
@@ -638,6 +702,9 @@ done:
   if (rd)
     plx_rundir_abort(rd);
   plx_rng_free(rng);
+  plx_rng_free(nrng);
+  free(each);
+  free(npd);
   free(x);
   free(dx);
   free(dl);

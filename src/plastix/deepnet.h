@@ -45,6 +45,8 @@ typedef struct plx_layer {
   float *out, *tan, *delta;
   int *argmax;
   float *lrn_scale;          /* LRN: (k + alpha/n sum a^2) per element   */
+  float *noise;              /* conv, fc: noise added to the pre-activation
+                                by plx_deepnet_forward_noisy (per batch)  */
 } plx_layer;
 
 typedef struct plx_deepnet {
@@ -81,6 +83,17 @@ const float *plx_deepnet_output(const plx_deepnet *net, size_t *size);
 double plx_deepnet_softmax_ce(const plx_deepnet *net, const int *labels,
                               const unsigned char *mask, float *dlogits,
                               unsigned char *correct);
+/* The loss of every sample (NaN-free; 0 for masked samples) into each[]. */
+void plx_deepnet_softmax_ce_each(const plx_deepnet *net, const int *labels,
+                                 double *each);
+/* Forward pass with N(0, sigma^2) noise added to every conv and fc
+ * pre-activation (kept in layer->noise): the perturbations of node
+ * perturbation.  Drawn from rng in a fixed order. */
+int plx_deepnet_forward_noisy(plx_deepnet *net, const float *x, size_t batch,
+                              double sigma, plx_rng *rng);
+/* Weight gradient of layer li alone from d loss / d (its output), without
+ * propagating further (node perturbation's local update). */
+int plx_deepnet_layer_grad(plx_deepnet *net, size_t li, const float *dout);
 /* Backward pass from d loss / d output: fills every layer's gW, gb. */
 int plx_deepnet_backward(plx_deepnet *net, const float *dout);
 /* SGD step w -= lr (g + decay w) on every conv and fc layer. */
