@@ -2,13 +2,14 @@
  * recurrent circuit trained by plx_train, timed around that call only
  * (config parsing and weight initialisation excluded).
  *
- *   plx_bench train CONFIG [--set K=V]... [--repeat R] [--label L]
+ *   plx_bench train CONFIG [--set K=V]... [--repeat R] [--label L] [--rule R]
  *       plx_train with CONFIG (bench/configs/estimation.cfg: tri-factor;
  *       frozen.cfg: rule none, fixed input); best of R runs.
  *   plx_bench scaling PLASTIC_CFG FROZEN_CFG --sizes 10,40,... [--seconds S]
- *       [--bandwidth GBS] [--csv FILE] [--png STEM] [--set K=V]...
+ *       [--bandwidth GBS] [--bandwidth-l3 GBS] [--csv FILE] [--png STEM]
  *       per-step cost against N with and without plasticity (warm-up 0),
- *       next to the bound bytes-per-step / bandwidth; CSV and a PNG.
+ *       next to the bound bytes-per-step / bandwidth (DRAM triad; the L3
+ *       triad for context); CSV and a PNG.
  *   plx_bench seeds CONFIG --threads 1,2 [--jobs J] [--set K=V]...
  *       J independent seeds trained concurrently on T OpenMP threads:
  *       seed-steps per second and per core.
@@ -47,9 +48,10 @@ typedef struct opts {
   size_t n_sets;
   int repeat;
   const char *label;
+  const char *rule; /* rules.<rule> of a config with several */
   long list[MAX_LIST];
   size_t n_list;
-  double seconds, bandwidth;
+  double seconds, bandwidth, bandwidth_l3;
   const char *csv, *png;
   long jobs, steps;
 } opts;
@@ -111,6 +113,7 @@ static plx_experiment *load(const char *cfg, const opts *o, const char *const *e
   for (i = 0; i < n_extra && n < MAX_SETS + 8; i++)
     sets[n++] = extra[i];
   memset(&lo, 0, sizeof lo);
+  lo.rule = o->rule;
   lo.seed_set = seed_set;
   lo.seed = seed;
   plx_error_clear(&err);
@@ -193,6 +196,7 @@ static int mode_scaling(const char *plastic_cfg, const char *frozen_cfg, const o
 {
   FILE *csv = NULL;
   double xs[MAX_LIST], yp[MAX_LIST], yf[MAX_LIST], bp[MAX_LIST], bf[MAX_LIST];
+  double lp[MAX_LIST], lf[MAX_LIST];
   size_t k;
   bench_print_machine(stdout, "plx_bench");
   if (o->csv && !(csv = fopen(o->csv, "w"))) {
@@ -202,7 +206,8 @@ static int mode_scaling(const char *plastic_cfg, const char *frozen_cfg, const o
   if (csv)
     fprintf(csv, "n,us_step_plastic,us_step_frozen,bytes_step_plastic,"
                  "bytes_step_frozen,bound_us_plastic,bound_us_frozen,"
-                 "ratio_plastic,ratio_frozen,bandwidth_gbs\n");
+                 "ratio_plastic,ratio_frozen,bandwidth_gbs,l3_bound_us_plastic,"
+                 "l3_bound_us_frozen,bandwidth_l3_gbs\n");
   for (k = 0; k < o->n_list; k++) {
     const long N = o->list[k];
     double us[2], bytes[2];
@@ -243,16 +248,19 @@ static int mode_scaling(const char *plastic_cfg, const char *frozen_cfg, const o
     yf[k] = us[0];
     bp[k] = o->bandwidth > 0 ? 1e6 * bytes[1] / (o->bandwidth * 1e9) : NAN;
     bf[k] = o->bandwidth > 0 ? 1e6 * bytes[0] / (o->bandwidth * 1e9) : NAN;
+    lp[k] = o->bandwidth_l3 > 0 ? 1e6 * bytes[1] / (o->bandwidth_l3 * 1e9) : NAN;
+    lf[k] = o->bandwidth_l3 > 0 ? 1e6 * bytes[0] / (o->bandwidth_l3 * 1e9) : NAN;
     printf("RESULT scaling n=%ld us_step_plastic=%.4f us_step_frozen=%.4f "
            "bytes_step_plastic=%.0f bytes_step_frozen=%.0f bound_us_plastic=%.4f "
-           "bound_us_frozen=%.4f ratio_plastic=%.3f ratio_frozen=%.3f\n",
+           "bound_us_frozen=%.4f ratio_plastic=%.3f ratio_frozen=%.3f "
+           "l3_bound_us_plastic=%.4f l3_bound_us_frozen=%.4f\n",
            N, us[1], us[0], bytes[1], bytes[0], bp[k], bf[k], us[1] / bp[k],
-           us[0] / bf[k]);
+           us[0] / bf[k], lp[k], lf[k]);
     fflush(stdout);
     if (csv)
-      fprintf(csv, "%ld,%.6g,%.6g,%.0f,%.0f,%.6g,%.6g,%.4g,%.4g,%.4g\n", N, us[1],
-              us[0], bytes[1], bytes[0], bp[k], bf[k], us[1] / bp[k], us[0] / bf[k],
-              o->bandwidth);
+      fprintf(csv, "%ld,%.6g,%.6g,%.0f,%.0f,%.6g,%.6g,%.4g,%.4g,%.4g,%.6g,%.6g,%.4g\n",
+              N, us[1], us[0], bytes[1], bytes[0], bp[k], bf[k], us[1] / bp[k],
+              us[0] / bf[k], o->bandwidth, lp[k], lf[k], o->bandwidth_l3);
   }
   if (csv)
     fclose(csv);
@@ -282,6 +290,12 @@ static int mode_scaling(const char *plastic_cfg, const char *frozen_cfg, const o
       plx_axes_line(ax, xs, bf, o->n_list, PLX_C_BLUE, PLX_DASHED,
                     "bound: bytes moved / bandwidth (frozen)");
     }
+    if (o->bandwidth_l3 > 0) {
+      plx_axes_line(ax, xs, lp, o->n_list, PLX_C_VERMILLION, PLX_DOTTED,
+                    "same bytes at L3 triad bandwidth (plastic)");
+      plx_axes_line(ax, xs, lf, o->n_list, PLX_C_BLUE, PLX_DOTTED,
+                    "same bytes at L3 triad bandwidth (frozen)");
+    }
     if (plx_figure_save(fig, o->png, PLX_FIG_PNG, &err))
       fprintf(stderr, "plx_bench: %s\n", err.msg);
     else
@@ -294,7 +308,7 @@ static int mode_scaling(const char *plastic_cfg, const char *frozen_cfg, const o
 static int mode_seeds(const char *cfg, const opts *o)
 {
   size_t t;
-  double rate1 = 0;
+  double rate1 = 0, eff1 = 0;
   bench_print_machine(stdout, "plx_bench");
   for (t = 0; t < o->n_list; t++) {
     const int T = (int)o->list[t];
@@ -330,11 +344,17 @@ static int mode_seeds(const char *cfg, const opts *o)
       return 1;
     }
     rate = (double)steps / w;
-    if (t == 0)
+    if (t == 0) {
       rate1 = rate / T;
+      eff1 = (double)steps / c;
+    }
+    /* steps per CPU-second: what each core achieves while it runs, which a
+     * loaded machine does not distort (wall time needs T idle cores) */
     printf("RESULT seeds threads=%d jobs=%ld seed_steps=%lu wall_s=%.4f cpu_s=%.4f "
-           "seed_steps_per_s=%.0f per_core=%.0f speedup_vs_first=%.3f\n",
-           T, J, steps, w, c, rate, rate / T, rate1 > 0 ? rate / rate1 : 0.0);
+           "seed_steps_per_s=%.0f per_core=%.0f speedup_vs_first=%.3f "
+           "steps_per_cpu_s=%.0f cpu_projected_speedup=%.3f\n",
+           T, J, steps, w, c, rate, rate / T, rate1 > 0 ? rate / rate1 : 0.0,
+           (double)steps / c, eff1 > 0 ? T * ((double)steps / c) / eff1 : 0.0);
     fflush(stdout);
     for (j = 0; j < J; j++)
       plx_experiment_free(es[j]);
@@ -397,8 +417,10 @@ static void usage(void)
 {
   fprintf(stderr,
           "usage: plx_bench train CONFIG [--set K=V]... [--repeat R] [--label L]\n"
+          "                 [--rule NAME]   (rules.NAME of a config with several)\n"
           "       plx_bench scaling PLASTIC_CFG FROZEN_CFG --sizes LIST [--seconds S]\n"
-          "                 [--bandwidth GBS] [--csv FILE] [--png STEM] [--repeat R]\n"
+          "                 [--bandwidth GBS] [--bandwidth-l3 GBS] [--csv FILE]\n"
+          "                 [--png STEM] [--repeat R]\n"
           "       plx_bench seeds CONFIG --threads LIST [--jobs J] [--set K=V]...\n"
           "       plx_bench batch CONFIG --batches LIST [--steps S] [--set K=V]...\n");
 }
@@ -425,6 +447,9 @@ int main(int argc, char **argv)
     } else if (strcmp(a, "--repeat") == 0 && v) {
       o.repeat = atoi(v);
       i++;
+    } else if (strcmp(a, "--rule") == 0 && v) {
+      o.rule = v;
+      i++;
     } else if (strcmp(a, "--label") == 0 && v) {
       o.label = v;
       i++;
@@ -437,6 +462,9 @@ int main(int argc, char **argv)
       i++;
     } else if (strcmp(a, "--bandwidth") == 0 && v) {
       o.bandwidth = atof(v);
+      i++;
+    } else if (strcmp(a, "--bandwidth-l3") == 0 && v) {
+      o.bandwidth_l3 = atof(v);
       i++;
     } else if (strcmp(a, "--csv") == 0 && v) {
       o.csv = v;
