@@ -271,8 +271,8 @@ static int rl_step(plx_model *m, const double *x, plx_rng *const *rngs,
   /* h = W r + C x_s + b */
   for (bcol = 0; bcol < B; bcol++)
     memcpy(s->h + bcol * N, s->b, N * sizeof *s->h);
-  if (B == 1 && N <= 256) {
-    /* small circuits: a plain loop beats a BLAS call's overhead */
+  if (B == 1) {
+    /* one column: a plain loop (no packing of W) beats a BLAS call */
     plx_k_gemv_add(N, N, s->W, N, s->r, s->h);
     plx_k_gemv_add(N, ni, s->C, N, xs, s->h);
   } else {
