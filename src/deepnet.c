@@ -233,6 +233,93 @@ int plx_deepnet_find(const plx_deepnet *net, const char *name)
   return -1;
 }
 
+int plx_deepnet_save(const plx_deepnet *net, plx_h5 *h, const char *group,
+                     plx_error *err)
+{
+  size_t k;
+  for (k = 0; k < net->n_layers; k++) {
+    const plx_layer *l = &net->layers[k];
+    char p[256];
+    size_t dims[2];
+    int rc;
+    if (!l->n_w)
+      continue;
+    dims[0] = l->out_c;
+    dims[1] = l->n_w / l->out_c;
+    snprintf(p, sizeof p, "%s/%s/W", group, l->name);
+    if ((rc = plx_h5_write_float_array(h, p, l->W, 2, dims, err)))
+      return rc;
+    snprintf(p, sizeof p, "%s/%s/b", group, l->name);
+    if ((rc = plx_h5_write_float_array(h, p, l->b, 1, dims, err)))
+      return rc;
+  }
+  return 0;
+}
+
+/* Read dataset p into dst (n floats) after checking its shape. */
+static int load_tensor(plx_h5 *h, const char *p, float *dst, int rank,
+                       const size_t *want, plx_error *err)
+{
+  double *buf = NULL;
+  size_t dims[PLX_H5_MAX_RANK], n = 1, i;
+  int r, rc = plx_h5_read_array(h, p, &buf, &r, dims, err);
+  if (rc)
+    return rc;
+  if (r != rank || dims[0] != want[0] || (rank == 2 && dims[1] != want[1])) {
+    char got[96] = "", exp[64];
+    size_t o = 0;
+    int d;
+    for (d = 0; d < r && o < sizeof got - 24; d++)
+      o += (size_t)snprintf(got + o, sizeof got - o, "%s%zu", d ? " x " : "", dims[d]);
+    if (rank == 2)
+      snprintf(exp, sizeof exp, "%zu x %zu", want[0], want[1]);
+    else
+      snprintf(exp, sizeof exp, "%zu", want[0]);
+    free(buf);
+    return plx_error_set(err, PLX_EINVAL, "%s: dataset %s has shape %s, the network needs %s",
+                         plx_h5_path(h), p, r ? got : "(scalar)", exp);
+  }
+  for (i = 0; i < (size_t)rank; i++)
+    n *= want[i];
+  for (i = 0; i < n; i++)
+    dst[i] = (float)buf[i];
+  free(buf);
+  return 0;
+}
+
+int plx_deepnet_load(plx_deepnet *net, plx_h5 *h, const char *group,
+                     int only_present, plx_error *err)
+{
+  size_t k, loaded = 0;
+  for (k = 0; k < net->n_layers; k++) {
+    plx_layer *l = &net->layers[k];
+    char p[256];
+    size_t dims[2];
+    int rc;
+    if (!l->n_w)
+      continue;
+    dims[0] = l->out_c;
+    dims[1] = l->n_w / l->out_c;
+    snprintf(p, sizeof p, "%s/%s/W", group, l->name);
+    if (!plx_h5_exists(h, p)) {
+      if (only_present)
+        continue;
+      return plx_error_set(err, PLX_ENOTFOUND, "%s: no dataset %s (layer %s); the file holds "
+                           "weights of another network", plx_h5_path(h), p, l->name);
+    }
+    if ((rc = load_tensor(h, p, l->W, 2, dims, err)))
+      return rc;
+    snprintf(p, sizeof p, "%s/%s/b", group, l->name);
+    if ((rc = load_tensor(h, p, l->b, 1, dims, err)))
+      return rc;
+    loaded++;
+  }
+  if (!loaded)
+    return plx_error_set(err, PLX_ENOTFOUND, "%s: no layer of the network found under %s",
+                         plx_h5_path(h), group);
+  return 0;
+}
+
 size_t plx_deepnet_params(const plx_deepnet *net)
 {
   size_t i, n = 0;

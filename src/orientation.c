@@ -615,19 +615,7 @@ int plx_orientation_run(plx_orientation_opts *op, plx_error *err)
       if (!rc) rc = plx_h5_write_vector(h, "/orientation/logged_steps", steps_logged, n_logs, err);
       if (!rc) rc = plx_h5_write_vector(h, "/orientation/theta_deg", th, o->probe_t, err);
       if (!rc) rc = plx_h5_write_vector(h, "/train/loss", loss, (size_t)o->steps, err);
-      for (k = 0; !rc && k < o->net->n_layers; k++) {
-        const plx_layer *l = &o->net->layers[k];
-        char p[128];
-        size_t dims[2];
-        if (!l->n_w)
-          continue;
-        dims[0] = l->out_c;
-        dims[1] = l->n_w / l->out_c;
-        snprintf(p, sizeof p, "/weights/final/%s/W", l->name);
-        rc = plx_h5_write_float_array(h, p, l->W, 2, dims, err);
-        snprintf(p, sizeof p, "/weights/final/%s/b", l->name);
-        if (!rc) rc = plx_h5_write_float_array(h, p, l->b, 1, dims, err);
-      }
+      if (!rc) rc = plx_deepnet_save(o->net, h, "/weights/final", err);
       if (!rc) {
         /* figures: sensitivity heat map (orientation x step), final curve,
          * accuracy heat map, loss */

@@ -190,6 +190,48 @@ START_TEST(test_bad_architectures)
 }
 END_TEST
 
+START_TEST(test_save_load)
+{
+  /* save, perturb, load: every weight back bit for bit; a file of another
+   * shape is refused naming the dataset and both shapes */
+  plx_config *cfg;
+  plx_deepnet *net = make(&cfg);
+  plx_h5 *h;
+  plx_error err;
+  char path[] = "test_deepnet_weights.h5";
+  size_t k, i;
+  float *copy = malloc(net->layers[0].n_w * sizeof *copy);
+  memcpy(copy, net->layers[0].W, net->layers[0].n_w * sizeof *copy);
+  ck_assert_int_eq(plx_h5_create(&h, path, &err), PLX_OK);
+  ck_assert_int_eq(plx_deepnet_save(net, h, "/weights/final", &err), PLX_OK);
+  plx_h5_close(h);
+  for (k = 0; k < net->n_layers; k++)
+    for (i = 0; i < net->layers[k].n_w; i++)
+      net->layers[k].W[i] = 7.0f;
+  ck_assert_int_eq(plx_h5_open(&h, path, 0, &err), PLX_OK);
+  ck_assert_int_eq(plx_deepnet_load(net, h, "/weights/final", 0, &err), PLX_OK);
+  ck_assert_int_eq(memcmp(copy, net->layers[0].W, net->layers[0].n_w * sizeof *copy), 0);
+  ck_assert_int_eq(plx_deepnet_load(net, h, "/nowhere", 1, &err), PLX_ENOTFOUND);
+  ck_assert_msg(strstr(err.msg, "no layer of the network found under /nowhere"), "%s", err.msg);
+  plx_h5_close(h);
+  /* a dataset of the wrong shape */
+  ck_assert_int_eq(plx_h5_open(&h, path, 1, &err), PLX_OK);
+  {
+    const size_t dims[2] = {2, 3};
+    const float z[6] = {0};
+    ck_assert_int_eq(plx_h5_write_float_array(h, "/weights/final/c2/W", z, 2, dims, &err), PLX_OK);
+  }
+  ck_assert_int_eq(plx_deepnet_load(net, h, "/weights/final", 0, &err), PLX_EINVAL);
+  ck_assert_msg(strstr(err.msg, "dataset /weights/final/c2/W has shape 2 x 3, the network needs 3 x 16"),
+                "%s", err.msg);
+  plx_h5_close(h);
+  remove(path);
+  free(copy);
+  plx_deepnet_free(net);
+  plx_config_free(cfg);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("deepnet");
@@ -200,6 +242,7 @@ int main(void)
   tcase_add_test(tc, test_weight_gradients);
   tcase_add_test(tc, test_tangents);
   tcase_add_test(tc, test_bad_architectures);
+  tcase_add_test(tc, test_save_load);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

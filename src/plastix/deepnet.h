@@ -20,6 +20,7 @@
 #define PLASTIX_DEEPNET_H
 
 #include "plastix/config.h"
+#include "plastix/h5io.h"
 #include "plastix/rng.h"
 
 typedef enum {
@@ -103,6 +104,18 @@ void plx_deepnet_sgd(plx_deepnet *net, double lr, double decay);
 int plx_deepnet_jvp(plx_deepnet *net, const float *dx);
 /* Index of the layer called `name`, or -1. */
 int plx_deepnet_find(const plx_deepnet *net, const char *name);
+/* Write every conv and fc layer's weights to `h` as float datasets
+ * <group>/<layer name>/W (out x fan-in) and <group>/<layer name>/b. */
+int plx_deepnet_save(const plx_deepnet *net, plx_h5 *h, const char *group,
+                     plx_error *err);
+/* Read them back: every conv and fc layer of `net` must be present under
+ * `group` by name with exactly its shape (an error names the file, the
+ * dataset, and the shape expected and found).  Extra datasets in the file
+ * are ignored, so a file saved from a larger network can seed the layers
+ * it shares by name when `only_present` is set; then layers missing from
+ * the file keep their values. */
+int plx_deepnet_load(plx_deepnet *net, plx_h5 *h, const char *group,
+                     int only_present, plx_error *err);
 /* Parameter count. */
 size_t plx_deepnet_params(const plx_deepnet *net);
 
