@@ -54,4 +54,8 @@ void cli_signals(int on);
 /* Print "plastix: <msg>" and return the exit status for code. */
 int cli_fail(int code, const char *msg);
 
+/* `plastix run` / `plastix check` for the linear-net path (cmd_linear.c). */
+int cli_run_linear(const cli_opts *o);
+int cli_check_linear(const cli_opts *o);
+
 #endif

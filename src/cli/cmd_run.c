@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "plastix/error.h"
 #include "plastix/experiment.h"
+#include "plastix/linearnet.h"
 #include "plastix/orientation.h"
 #include "plastix/probe.h"
 #include "plastix/protocol.h"
@@ -385,6 +386,8 @@ int cmd_run(int argc, char **argv)
     return rc < 0 ? 0 : rc;
   if (plx_orientation_is(o.config))
     return run_orientation(&o);
+  if (plx_linearnet_wants(o.config, o.sets, o.n_sets))
+    return cli_run_linear(&o);
   return run_experiment("run", &o, 1);
 }
 
@@ -418,6 +421,8 @@ int cmd_check(int argc, char **argv)
     printf("%s: ok: %s\n", o.config, summary);
     return 0;
   }
+  if (plx_linearnet_wants(o.config, o.sets, o.n_sets))
+    return cli_check_linear(&o);
   {
     plx_load_opts lo = {o.rule, 1, 0, 0};
     if ((rc = plx_experiment_load_opts(&e, o.config, o.sets, o.n_sets, &lo, &err)))
