@@ -152,6 +152,17 @@ expect 0 "analyze plastix results.h5" -- $PLASTIX analyze "$cfg" --weights "$wor
   --set test.prior_duration=100.0
 expect 2 "analyze without weights" -- $PLASTIX analyze "$cfg" -o "$work/ref3"
 
+# --- the linear-net path through plastix run / check ---------------------
+lcfg="$SRCDIR/configs/linear_1layer_reduced.cfg"
+expect 0 "check linear config" -- $PLASTIX check "$lcfg"
+grep -q "linear_deep" "$work/out" && ok "check linear summary" || bad "check linear summary"
+expect 0 "run linear config" -- $PLASTIX run "$lcfg" -o "$work/lin" -q --set train.epochs=50
+[ -s "$work/lin/results.h5" ] && [ -s "$work/lin/tables/spectrum.csv" ] && [ -s "$work/lin/figures/spectrum.png" ] \
+  && ok "linear run outputs" || bad "linear run outputs"
+expect 2 "linear config typo" -- $PLASTIX run "$lcfg" -o "$work/linx" -q --set train.epoch=50
+one_line_error "linear config typo" "train.epoch"
+[ ! -e "$work/linx" ] && ok "no output from a failed linear run" || bad "failed linear run left output"
+
 # --- the built-in rules are also built as plugin modules ----------------
 # (tests/plugin.sh loads out-of-tree modules; a module named like a
 # built-in is shadowed by the built-in)
