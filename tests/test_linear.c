@@ -909,7 +909,10 @@ static void run_reduced(const char *cfg, const char *tmp, const char *name, curv
   for (i = 0; i < n_extra; i++)
     ov[1 + i] = extra[i];
   memset(&o, 0, sizeof o);
-  snprintf(path, sizeof path, "%s/configs/%s", PLX_SRCDIR, cfg);
+  if (cfg[0] == '/')
+    snprintf(path, sizeof path, "%s", cfg);
+  else
+    snprintf(path, sizeof path, "%s/configs/%s", PLX_SRCDIR, cfg);
   o.config = path;
   o.out = out;
   o.overrides = ov;
@@ -1050,6 +1053,152 @@ START_TEST(test_sgd_one_batch_is_full_batch)
   ck_assert_double_le(max_abs_diff(a.diag, b.diag, a.rows * a.K), 1e-10);
   curves_free(&a);
   curves_free(&b);
+  rm_rf(tmp);
+}
+END_TEST
+
+/* Read a dataset of a run directory's results.h5 (C order). */
+static double *read_result(const char *dir, const char *name, size_t *n0, size_t *n1)
+{
+  char path[300];
+  plx_h5 *h;
+  plx_error err;
+  double *v;
+  int rank;
+  size_t dims[PLX_H5_MAX_RANK];
+  snprintf(path, sizeof path, "%s/results.h5", dir);
+  ck_assert_int_eq(plx_h5_open(&h, path, 0, &err), PLX_OK);
+  if (plx_h5_read_array(h, name, &v, &rank, dims, &err))
+    ck_abort_msg("%s", err.msg);
+  *n0 = dims[0];
+  *n1 = rank > 1 ? dims[1] : 1;
+  plx_h5_close(h);
+  return v;
+}
+
+/* Run a config given as text (reduced synthetic data; `model` and
+ * `tail` spliced in) into tmp/name. */
+static void run_text(const char *tmp, const char *name, const char *model,
+                     const char *tail, curves *cv, const char *const *ov, size_t nov)
+{
+  char cfg[256], text[2048];
+  snprintf(cfg, sizeof cfg, "%s/%s.cfg", tmp, name);
+  snprintf(text, sizeof text,
+           "experiment = { name = \"%s\"; seed = 4; };\n"
+           "data = { source = \"synthetic\"; synthetic = { images = 16; side = 256; alpha = 1.2; };\n"
+           "         patch = 8; patches = 16384; };\n"
+           "model = { type = \"linear_deep\"; %s };\n"
+           "rule = { method = \"full_batch\"; eta = 10.0; batch = 4096; };\n"
+           "probes = { pcs = 20; freq = [0.5, 6.0]; freq_points = 12; acuity_range = [0.5, 7.0];\n"
+           "           cutoff = 0.3; fit_range = [4, 40]; };\n"
+           "output = { figures = []; };\n%s\n",
+           name, model, tail);
+  write_text(cfg, text);
+  run_reduced(cfg, tmp, name, cv, ov, nov);
+}
+
+/* The driver's other choices: supervised targets (pc_gains exactly, the
+ * blur map), the paper's and the aligned initialisation, probe spacing,
+ * and SGD with output noise reproducible from the seed. */
+START_TEST(test_driver_variants)
+{
+  char tmp[64], dir[128];
+  curves c;
+  size_t n0, n1, i, j, k;
+  double *v, *w;
+  make_tmp(tmp, sizeof tmp);
+  {
+    /* supervised, M = U diag(k^-0.5) U^T, one free matrix: W_t - M =
+     * (W_0 - M)(I - eta c S)^t, so u^T W u = m + (u^T W_0 u - m)(1 - eta c
+     * lambda)^(4 epochs) exactly */
+    const char *ov[] = {"task.type=\"supervised\"", "task.target=\"pc_gains\"",
+                        "task.gain_exponent=0.5", "train.epochs=120"};
+    run_reduced("linear_1layer_reduced.cfg", tmp, "sup", &c, ov, 4);
+    for (k = 0; k < c.K; k++) {
+      const double mk = pow((double)(k + 1), -0.5), g = 1.0 - 10.0 * (2.0 / 64.0) * c.var[k];
+      for (i = 0; i < c.rows; i += 13) {
+        double pred = mk + (c.diag[k] - mk) * pow(g, 4.0 * c.epoch[i]);
+        ck_assert_msg(fabs(c.diag[i * c.K + k] - pred) < 1e-9, "PC %zu epoch %g: %g vs %g",
+                      k + 1, c.epoch[i], c.diag[i * c.K + k], pred);
+      }
+    }
+    /* PC 2 reached its target t/lambda = m = 2^-0.5 */
+    ck_assert_double_le(fabs(c.diag[(c.rows - 1) * c.K + 1] - pow(2.0, -0.5)), 1e-3);
+    curves_free(&c);
+  }
+  {
+    /* the blur target: rows are normalised Gaussian weights over the patch */
+    const char *ov[] = {"task.type=\"supervised\"", "task.target=\"blur\"",
+                        "task.blur_sigma=1.5", "train.epochs=2"};
+    run_reduced("linear_1layer_reduced.cfg", tmp, "blur", &c, ov, 4);
+    curves_free(&c);
+    snprintf(dir, sizeof dir, "%s/blur", tmp);
+    v = read_result(dir, "task/target_map", &n0, &n1);
+    ck_assert_uint_eq(n0, 64);
+    for (i = 0; i < 64; i++) {
+      double sum = 0, tot = 0;
+      for (j = 0; j < 64; j++) {
+        double dr = (double)(i / 8) - (double)(j / 8), dc = (double)(i % 8) - (double)(j % 8);
+        tot += exp(-(dr * dr + dc * dc) / (2.0 * 1.5 * 1.5));
+        sum += v[i * 64 + j]; /* [rows, cols] in C order: row i */
+      }
+      ck_assert_double_le(fabs(sum - 1.0), 1e-12);
+      j = (i + 1) % 64;
+      {
+        double dr = (double)(i / 8) - (double)(j / 8), dc = (double)(i % 8) - (double)(j % 8);
+        ck_assert_double_le(fabs(v[i * 64 + j] - exp(-(dr * dr + dc * dc) / 4.5) / tot), 1e-15);
+      }
+    }
+    free(v);
+  }
+  {
+    /* the paper's init: U(-1/(100 sqrt d), +) = U(-0.00125, 0.00125) for d = 64;
+     * the largest of 4096 draws is within 0.8 of the bound with probability
+     * 1 - 0.8^4096 */
+    double big = 0;
+    run_text(tmp, "paper", "init = \"paper\";", "train = { epochs = 1; };", &c, NULL, 0);
+    curves_free(&c);
+    snprintf(dir, sizeof dir, "%s/paper", tmp);
+    v = read_result(dir, "weights/initial/W", &n0, &n1);
+    for (i = 0; i < 64 * 64; i++)
+      big = fmax(big, fabs(v[i]));
+    ck_assert_double_le(big, 0.00125);
+    ck_assert_double_ge(big, 0.8 * 0.00125);
+    free(v);
+  }
+  {
+    /* aligned init: u^T W u = init_sigma on every PC at epoch 0; probes
+     * every 7 epochs and after the last */
+    const char *ov[] = {"probes.every=7"};
+    run_text(tmp, "aligned", "layers = 2; init = \"aligned\"; init_sigma = 0.01;",
+             "train = { epochs = 20; };", &c, ov, 1);
+    ck_assert_uint_eq(c.rows, 4);
+    ck_assert_double_eq(c.epoch[1], 7.0);
+    ck_assert_double_eq(c.epoch[3], 20.0);
+    for (k = 0; k < c.K; k++)
+      ck_assert_double_le(fabs(c.diag[k] - 0.01), 1e-14);
+    curves_free(&c);
+  }
+  {
+    /* SGD with output noise: the same seed gives the same run, another
+     * seed another one */
+    const char *ov[] = {"rule.method=\"sgd\"", "rule.output_noise=0.1", "train.epochs=5"};
+    const char *ov2[] = {"rule.method=\"sgd\"", "rule.output_noise=0.1", "train.epochs=5",
+                         "experiment.seed=5"};
+    curves c2, c3;
+    run_reduced("linear_1layer_reduced.cfg", tmp, "n1", &c, ov, 3);
+    run_reduced("linear_1layer_reduced.cfg", tmp, "n2", &c2, ov, 3);
+    run_reduced("linear_1layer_reduced.cfg", tmp, "n3", &c3, ov2, 4);
+    ck_assert_int_eq(memcmp(c.diag, c2.diag, c.rows * c.K * sizeof *c.diag), 0);
+    ck_assert_int_ne(memcmp(c.diag, c3.diag, c.rows * c.K * sizeof *c.diag), 0);
+    snprintf(dir, sizeof dir, "%s/n1", tmp);
+    w = read_result(dir, "train/loss", &n0, &n1);
+    ck_assert_double_lt(w[n0 - 1], w[0]); /* it learns */
+    free(w);
+    curves_free(&c);
+    curves_free(&c2);
+    curves_free(&c3);
+  }
   rm_rf(tmp);
 }
 END_TEST
@@ -1269,6 +1418,7 @@ int main(void)
   tcase_add_test(tc, test_grating_derivative);
   tcase_add_test(tc, test_reduced_order_and_depth);
   tcase_add_test(tc, test_sgd_one_batch_is_full_batch);
+  tcase_add_test(tc, test_driver_variants);
   tcase_add_test(tc, test_real_photographs_small);
   tcase_add_test(tc, test_bad_inputs);
   suite_add_tcase(s, tc);
