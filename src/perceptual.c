@@ -1,0 +1,1223 @@
+/* perceptual.c -- the perceptual-learning experiment (Wenliang & Seitz
+ * 2018): config validation, the condition grid, training of one network
+ * per condition (two-interval 2AFC, shared weights, zero-initialised
+ * readout; gradient descent or node perturbation; SGD with momentum),
+ * accuracy on trained and transfer stimuli at log-spaced iterations, layer
+ * change every iteration, frozen-layer runs and tuning probes before and
+ * after training.  Conditions run in parallel, one network per thread,
+ * each condition on its own random streams, so results do not depend on
+ * the thread count.  Writes a run directory like `plastix run`; the
+ * reductions and outputs are in perceptual_report.c. */
+#include "config.h"
+#include "plastix/perceptual.h"
+#include "plastix/deepnet.h"
+#include "plastix/deepnet_train.h"
+#include "plastix/error.h"
+#include "plastix/perceptual_results.h"
+#include "plastix/perceptual_stimulus.h"
+#include "plastix/perceptual_units.h"
+#include "plastix/rundir.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define MAX_GRID 64
+
+static const plx_param_spec exp_spec[] = {
+    PLX_P_STRING("name", "perceptual_learning", NULL, "name used for the run directory"),
+    PLX_P_INT_MIN("seed", 1, 0, "master seed"),
+    PLX_P_STRING("description", "", NULL, "free text, copied to the manifest"),
+    PLX_P_END};
+
+static const plx_param_spec stim_spec[] = {
+    PLX_P_STRING("type", "gabor", "gabor", "stimulus family"),
+    PLX_P_INT_RANGE("size", 64, 8, 1024, "image side in pixels (the paper: 227)"),
+    {"reference_orientations", PLX_PARAM_FLOAT_ARRAY, 0, 0, NULL, 0, 0, NULL, NULL,
+     "reference orientations in degrees (default 0, 15, ..., 165)"},
+    {"separations", PLX_PARAM_FLOAT_ARRAY, PLX_PARAM_HAS_MIN | PLX_PARAM_MIN_EXCL, 0, NULL,
+     0, 0, NULL, NULL, "angle separations in degrees (default 0.5, 1, 2, 5, 10)"},
+    {"wavelengths", PLX_PARAM_FLOAT_ARRAY, PLX_PARAM_HAS_MIN, 0, NULL, 2.0, 0, NULL, NULL,
+     "spatial wavelengths in pixels, >= 2 (default [5.6])"},
+    {"contrasts", PLX_PARAM_FLOAT_ARRAY, PLX_PARAM_HAS_MIN | PLX_PARAM_HAS_MAX, 0, NULL, 0.0,
+     1.0, NULL, NULL, "contrasts, fraction of the dynamic range (default [0.5])"},
+    {"noise_sds", PLX_PARAM_FLOAT_ARRAY, PLX_PARAM_HAS_MIN, 0, NULL, 0.0, 0, NULL, NULL,
+     "s.d. of the additive pixel noise in grey levels (default [5])"},
+    PLX_P_FLOAT_MIN("envelope", 14.1, 0.0, PLX_PARAM_MIN_EXCL,
+                    "s.d. of the Gaussian window in pixels (the paper: 50 of 227)"),
+    PLX_P_FLOAT("phase", 0.0, "phase of the carrier at the centre, radians"),
+    PLX_P_BOOL("random_phase", 0, "a fresh uniform phase for every image"),
+    PLX_P_FLOAT_RANGE("background", 127.5, 0.0, 255.0, 0, "grey level of the background"),
+    PLX_P_FLOAT("input_offset", 127.5, "network input = (grey - input_offset) * input_scale"),
+    PLX_P_FLOAT_MIN("input_scale", 1.0 / 127.5, 0.0, PLX_PARAM_MIN_EXCL,
+                    "network input = (grey - input_offset) * input_scale"),
+    PLX_P_BOOL("clip", 1, "clip grey levels to [0, 255] (8-bit images)"),
+    PLX_P_END};
+
+static const plx_param_spec model_spec[] = {
+    {"type", PLX_PARAM_STRING, PLX_PARAM_REQUIRED, 0, NULL, 0, 0, "deepnet", NULL,
+     "deepnet"},
+    PLX_P_LIST("layers", plx_layer_spec,
+               "layers in order; the last is the readout: fc with out = 1"),
+    PLX_P_STRING("pretrained", "", NULL,
+                 "HDF5 weights file (relative paths: from the config's folder); "
+                 "empty: random initialisation (a control)"),
+    PLX_P_STRING("pretrained_group", "/weights/trained", NULL,
+                 "group holding <layer>/W and <layer>/b"),
+    {"pretrained_layers", PLX_PARAM_STRING_ARRAY, 0, 0, NULL, 0, 0, NULL, NULL,
+     "layers loaded from the file (default: every conv and fc layer but the readout)"},
+    PLX_P_FLOAT_MIN("init_scale", 1.0, 0.0, PLX_PARAM_MIN_EXCL,
+                    "random initialisation: PyTorch's default times this"),
+    PLX_P_END};
+
+static const plx_param_spec task_spec[] = {
+    {"type", PLX_PARAM_STRING, PLX_PARAM_REQUIRED, 0, NULL, 0, 0, "perceptual_learning",
+     NULL, "perceptual_learning: two-interval orientation discrimination"},
+    PLX_P_END};
+
+static const plx_param_spec train_spec[] = {
+    PLX_P_STRING("rule", "gradient", "gradient|node_perturbation|trifactor",
+                 "gradient: backpropagation through both streams; "
+                 "node_perturbation: N(0, sigma^2) noise on every pre-activation "
+                 "of both streams correlated with the pair's loss; trifactor: "
+                 "refused (needs stochastic rate units)"),
+    PLX_P_FLOAT_MIN("sigma", 0.01, 0.0, PLX_PARAM_MIN_EXCL,
+                    "node_perturbation: s.d. of the injected noise"),
+    PLX_P_INT_RANGE("iterations", 1000, 1, 100000000, "SGD iterations"),
+    PLX_P_INT_RANGE("batch", 20, 1, 100000, "pairs per iteration"),
+    PLX_P_FLOAT_MIN("lr", 1e-4, 0.0, PLX_PARAM_MIN_EXCL, "learning rate"),
+    PLX_P_FLOAT_RANGE("momentum", 0.9, 0.0, 1.0, PLX_PARAM_MAX_EXCL, "momentum"),
+    PLX_P_FLOAT_MIN("decay", 0.0, 0.0, 0, "weight decay"),
+    PLX_P_INT_RANGE("log_points", 20, 2, 10000,
+                    "log-spaced iterations where accuracy is measured (plus 0)"),
+    PLX_P_INT_RANGE("psi_window", 21, 1, 100001,
+                    "iterations in the moving average of a layer's change rate "
+                    "(peak-speed iteration); odd"),
+    PLX_P_END};
+
+static const plx_param_spec test_spec[] = {
+    PLX_P_INT_RANGE("pairs", 200, 1, 10000000, "test pairs per test condition"),
+    PLX_P_BOOL("transfer", 1,
+               "also test rotated references (+45, +90 deg clockwise) and halved / "
+               "doubled spatial frequency"),
+    PLX_P_BOOL("all_separations", 1,
+               "after training, test every separation of the grid"),
+    PLX_P_INT_MIN("early_iteration", 20, 1,
+                  "the rise effect compares accuracy here with iteration 1"),
+    PLX_P_END};
+
+static const plx_param_spec freeze_spec[] = {
+    {"depths", PLX_PARAM_FLOAT_ARRAY, PLX_PARAM_HAS_MIN, 0, NULL, 1.0, 0, NULL, NULL,
+     "for each k: retrain with weight layers 1..k frozen (default: none)"},
+    PLX_P_FLOAT_RANGE("threshold", 0.95, 0.5, 1.0, PLX_PARAM_MAX_EXCL,
+                      "accuracy that defines t95"),
+    PLX_P_END};
+
+static const plx_param_spec units_spec[] = {
+    PLX_P_BOOL("enabled", 1, "tuning curves before and after training"),
+    {"layers", PLX_PARAM_STRING_ARRAY, 0, 0, NULL, 0, 0, NULL, NULL,
+     "probed layers (default: the ReLU after each conv layer)"},
+    PLX_P_INT_RANGE("orientations", 100, 4, 100000, "orientations over [0, 180)"),
+    PLX_P_INT_RANGE("repeats", 50, 2, 1000000, "noisy presentations per orientation"),
+    PLX_P_FLOAT_RANGE("contrast", 0.2, 0.0, 1.0, 0, "probe contrast"),
+    PLX_P_FLOAT_MIN("noise_sd", 15.0, 0.0, 0, "probe noise s.d., grey levels"),
+    PLX_P_FLOAT_MIN("wavelength", 2.8, 2.0, 0, "probe wavelength, pixels"),
+    PLX_P_FLOAT_MIN("smooth_deg", 1.0, 0.0, 0, "s.d. of the circular Gaussian smoothing"),
+    PLX_P_FLOAT("min_activation", 1.0,
+                "units with a smaller mean response are left out"),
+    PLX_P_FLOAT_MIN("ridge", 0.01, 0.0, 0,
+                    "layer Fisher information: Sigma + ridge (tr Sigma / n) I"),
+    PLX_P_FLOAT_RANGE("window_deg", 10.0, 0.0, 90.0, PLX_PARAM_MIN_EXCL,
+                      "\"near the trained orientation\": within this many degrees"),
+    PLX_P_INT_RANGE("high_layers", 2, 1, 100, "the top this many probed layers are \"high\""),
+    PLX_P_END};
+
+static const plx_param_spec output_spec[] = {
+    {"figures", PLX_PARAM_STRING_ARRAY, 0, 0, NULL, 0, 0, "png|svg", NULL,
+     "figure formats (default [\"png\"])"},
+    PLX_P_BOOL("save_weights", 0, "write every condition's trained weights"),
+    PLX_P_END};
+
+static const plx_param_spec root_spec[] = {
+    PLX_P_GROUP("experiment", exp_spec, "name, seed"),
+    PLX_P_GROUP("stimulus", stim_spec, "the Gabor grid"),
+    PLX_P_GROUP("model", model_spec, "the network"),
+    PLX_P_GROUP("task", task_spec, "task.type = \"perceptual_learning\""),
+    PLX_P_GROUP("train", train_spec, "SGD with momentum"),
+    PLX_P_GROUP("test", test_spec, "behavioural tests"),
+    PLX_P_GROUP("freeze", freeze_spec, "frozen-layer runs"),
+    PLX_P_GROUP("units", units_spec, "tuning curves"),
+    PLX_P_GROUP("output", output_spec, "figures, weights"),
+    PLX_P_END};
+
+typedef struct pl {
+  plx_config *cfg;
+  const plx_params *root;
+  char name[128];
+  uint64_t seed;
+  plx_gabor_stim stim;     /* common fields; per condition: wavelength,
+                              contrast, noise_sd                          */
+  size_t n_ref, n_sep, n_wl, n_con, n_noise;
+  double ref[MAX_GRID], sep[MAX_GRID], wl[MAX_GRID], con[MAX_GRID], noise[MAX_GRID];
+  plx_deepnet *net;        /* the initial network (weights as loaded)     */
+  plx_deepnet_weights *w0;
+  char pretrained[1100];
+  int np, units, transfer, all_seps;
+  double np_sigma, lr, mu, decay;
+  long T, batch, log_points, psi_window, pairs, early;
+  size_t n_freeze;
+  long freeze_depth[MAX_GRID];
+  double freeze_threshold;
+  int probe[MAX_GRID];
+  size_t n_probe;
+  plx_gabor_stim probe_stim;
+  long n_ori, repeats;
+  double smooth, min_act, ridge, window;
+  long high;
+  size_t n_wl_layers;
+  unsigned formats;
+  int save_weights;
+} pl;
+
+int plx_perceptual_is(const char *path)
+{
+  config_t cf;
+  const char *t = NULL;
+  int yes;
+  config_init(&cf);
+  yes = config_read_file(&cf, path) == CONFIG_TRUE &&
+        config_lookup_string(&cf, "task.type", &t) == CONFIG_TRUE &&
+        strcmp(t, "perceptual_learning") == 0;
+  config_destroy(&cf);
+  return yes;
+}
+
+static void pl_free(pl *p)
+{
+  if (!p)
+    return;
+  plx_deepnet_weights_free(p->w0);
+  plx_deepnet_free(p->net);
+  plx_config_free(p->cfg);
+  free(p);
+}
+
+/* a float array with a default; every element must be distinct */
+static int grid(const plx_params *s, const char *key, const double *def, size_t ndef,
+                double *out, size_t *n, plx_error *err)
+{
+  size_t m = plx_params_float_array(s, key, out, MAX_GRID), i, j;
+  if (!plx_params_has(s, key)) {
+    memcpy(out, def, ndef * sizeof *def);
+    *n = ndef;
+    return PLX_OK;
+  }
+  if (m == 0 || m > MAX_GRID)
+    return plx_params_error(s, key, err, "expected 1 to %d values, got %zu", MAX_GRID, m);
+  for (i = 0; i < m; i++)
+    for (j = 0; j < i; j++)
+      if (out[i] == out[j])
+        return plx_params_error(s, key, err, "the value %g appears twice", out[i]);
+  *n = m;
+  return PLX_OK;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Load the named layers' W and b from an HDF5 file, checking shapes. */
+static int load_pretrained(pl *p, const plx_params *m, const char *path, const char *group,
+                           plx_error *err)
+{
+  plx_h5 *h = NULL;
+  config_setting_t *ls = plx_params_setting(m, "pretrained_layers");
+  size_t li, n_loaded = 0;
+  int rc;
+  plx_error e2;
+  if ((rc = plx_h5_open(&h, path, 0, &e2)))
+    return plx_params_error(m, "pretrained", err, "%s", e2.msg);
+  if (ls) {
+    int i, n = config_setting_length(ls);
+    for (i = 0; i < n; i++) {
+      const char *nm = config_setting_get_string(config_setting_get_elem(ls, (unsigned)i));
+      int k = plx_deepnet_find(p->net, nm);
+      if (k < 0 || !p->net->layers[k].n_w) {
+        plx_h5_close(h);
+        return plx_params_error(m, "pretrained_layers", err,
+                                "the network has no conv or fc layer '%s'", nm);
+      }
+      if (k == (int)p->net->n_layers - 1) {
+        plx_h5_close(h);
+        return plx_params_error(m, "pretrained_layers", err,
+                                "'%s' is the readout, which starts at zero", nm);
+      }
+    }
+  }
+  for (li = 0; li + 1 < p->net->n_layers; li++) {
+    plx_layer *l = &p->net->layers[li];
+    char path_w[300], path_b[300];
+    double *buf = NULL;
+    size_t dims[PLX_H5_MAX_RANK], fan = l->n_w ? l->n_w / l->out_c : 0, j;
+    int rank, want = !ls;
+    if (!l->n_w)
+      continue;
+    if (ls) {
+      int i, n = config_setting_length(ls);
+      for (i = 0; i < n; i++)
+        if (strcmp(config_setting_get_string(config_setting_get_elem(ls, (unsigned)i)),
+                   l->name) == 0)
+          want = 1;
+    }
+    if (!want)
+      continue;
+    snprintf(path_w, sizeof path_w, "%s/%s/W", group, l->name);
+    snprintf(path_b, sizeof path_b, "%s/%s/b", group, l->name);
+    if (!plx_h5_exists(h, path_w) || !plx_h5_exists(h, path_b)) {
+      rc = plx_params_error(m, "pretrained", err,
+                            "%s: no datasets %s and %s for layer %s (is pretrained_group "
+                            "right?)", path, path_w, path_b, l->name);
+      plx_h5_close(h);
+      return rc;
+    }
+    if ((rc = plx_h5_read_array(h, path_w, &buf, &rank, dims, &e2))) {
+      plx_h5_close(h);
+      return plx_params_error(m, "pretrained", err, "%s", e2.msg);
+    }
+    if (rank != 2 || dims[0] != l->out_c || dims[1] != fan) {
+      rc = plx_params_error(m, "pretrained", err,
+                            "%s: %s has shape %zu x %zu, layer %s needs %zu x %zu "
+                            "(out channels x in/groups*k*k)", path, path_w, dims[0],
+                            rank == 2 ? dims[1] : 1, l->name, l->out_c, fan);
+      free(buf);
+      plx_h5_close(h);
+      return rc;
+    }
+    for (j = 0; j < l->n_w; j++)
+      l->W[j] = (float)buf[j];
+    free(buf);
+    buf = NULL;
+    if ((rc = plx_h5_read_array(h, path_b, &buf, &rank, dims, &e2))) {
+      plx_h5_close(h);
+      return plx_params_error(m, "pretrained", err, "%s", e2.msg);
+    }
+    if (rank != 1 || dims[0] != l->out_c) {
+      rc = plx_params_error(m, "pretrained", err, "%s: %s has %zu values, layer %s needs %zu",
+                            path, path_b, dims[0], l->name, l->out_c);
+      free(buf);
+      plx_h5_close(h);
+      return rc;
+    }
+    for (j = 0; j < l->out_c; j++)
+      l->b[j] = (float)buf[j];
+    free(buf);
+    n_loaded++;
+  }
+  plx_h5_close(h);
+  if (!n_loaded)
+    return plx_params_error(m, "pretrained", err, "%s: no layer was loaded", path);
+  return PLX_OK;
+}
+
+static int pl_load(pl **out, const plx_perceptual_opts *op, plx_error *err)
+{
+  static const double def_ref[12] = {0, 15, 30, 45, 60, 75, 90, 105, 120, 135, 150, 165};
+  static const double def_sep[5] = {0.5, 1.0, 2.0, 5.0, 10.0};
+  static const double def_wl[1] = {5.6}, def_con[1] = {0.5}, def_noise[1] = {5.0};
+  pl *p = calloc(1, sizeof *p);
+  const plx_params *s, *m, *t, *te, *fz, *u, *outp;
+  config_setting_t *fs;
+  size_t i;
+  int rc;
+  *out = NULL;
+  if (!p)
+    return plx_error_set(err, PLX_ENOMEM, "out of memory");
+  plx_gsl_quiet();
+  if ((rc = plx_config_load(&p->cfg, op->config, op->overrides, op->n_overrides, err)) ||
+      (rc = plx_config_bind(p->cfg, NULL, root_spec, NULL, &p->root, err)))
+    goto fail;
+  snprintf(p->name, sizeof p->name, "%s",
+           plx_params_string(plx_params_group(p->root, "experiment"), "name"));
+  p->seed = (uint64_t)plx_params_int(plx_params_group(p->root, "experiment"), "seed");
+  /* stimulus grid */
+  s = plx_params_group(p->root, "stimulus");
+  if ((rc = grid(s, "reference_orientations", def_ref, 12, p->ref, &p->n_ref, err)) ||
+      (rc = grid(s, "separations", def_sep, 5, p->sep, &p->n_sep, err)) ||
+      (rc = grid(s, "wavelengths", def_wl, 1, p->wl, &p->n_wl, err)) ||
+      (rc = grid(s, "contrasts", def_con, 1, p->con, &p->n_con, err)) ||
+      (rc = grid(s, "noise_sds", def_noise, 1, p->noise, &p->n_noise, err)))
+    goto fail;
+  qsort(p->sep, p->n_sep, sizeof *p->sep, cmp_double);
+  p->stim.size = (size_t)plx_params_int(s, "size");
+  p->stim.envelope = plx_params_float(s, "envelope");
+  p->stim.phase = plx_params_float(s, "phase");
+  p->stim.random_phase = plx_params_bool(s, "random_phase");
+  p->stim.background = plx_params_float(s, "background");
+  p->stim.input_offset = plx_params_float(s, "input_offset");
+  p->stim.input_scale = plx_params_float(s, "input_scale");
+  p->stim.clip = plx_params_bool(s, "clip");
+  p->stim.wavelength = p->wl[0];
+  p->stim.contrast = p->con[0];
+  p->stim.noise_sd = p->noise[0];
+  for (i = 0; i < p->n_sep; i++)
+    if (p->sep[i] >= 45.0) {
+      rc = plx_params_error(s, "separations", err, "separations must be below 45 degrees, "
+                            "got %g", p->sep[i]);
+      goto fail;
+    }
+  /* training */
+  t = plx_params_group(p->root, "train");
+  if (strcmp(plx_params_string(t, "rule"), "trifactor") == 0) {
+    rc = plx_params_error(t, "rule", err,
+                          "the tri-factor rule needs stochastic rate units in a Langevin "
+                          "steady state (models recurrent_langevin or feedforward with "
+                          "mode = \"relax\"); the deterministic conv and fc layers of a "
+                          "deepnet cannot be driven by it: use gradient or "
+                          "node_perturbation");
+    goto fail;
+  }
+  p->np = strcmp(plx_params_string(t, "rule"), "node_perturbation") == 0;
+  p->np_sigma = plx_params_float(t, "sigma");
+  p->T = plx_params_int(t, "iterations");
+  p->batch = plx_params_int(t, "batch");
+  p->lr = plx_params_float(t, "lr");
+  p->mu = plx_params_float(t, "momentum");
+  p->decay = plx_params_float(t, "decay");
+  p->log_points = plx_params_int(t, "log_points");
+  p->psi_window = plx_params_int(t, "psi_window");
+  if (p->psi_window % 2 == 0) {
+    rc = plx_params_error(t, "psi_window", err, "expected an odd number, got %ld",
+                          p->psi_window);
+    goto fail;
+  }
+  te = plx_params_group(p->root, "test");
+  p->pairs = plx_params_int(te, "pairs");
+  p->transfer = plx_params_bool(te, "transfer");
+  p->all_seps = plx_params_bool(te, "all_separations");
+  p->early = plx_params_int(te, "early_iteration");
+  if (p->early > p->T) {
+    rc = plx_params_error(te, "early_iteration", err, "%ld exceeds train.iterations (%ld)",
+                          p->early, p->T);
+    goto fail;
+  }
+  if (p->transfer)
+    for (i = 0; i < p->n_wl; i++)
+      if (p->wl[i] / 2.0 < 2.0) {
+        rc = plx_params_error(s, "wavelengths", err,
+                              "the doubled-frequency transfer test of wavelength %g px "
+                              "would be %g px, below the 2 px Nyquist limit (use "
+                              "wavelengths >= 4 px or test.transfer = false)",
+                              p->wl[i], p->wl[i] / 2.0);
+        goto fail;
+      }
+  /* model */
+  m = plx_params_group(p->root, "model");
+  if ((rc = plx_deepnet_new(&p->net, plx_params_group(m, "layers"), 1, p->stim.size,
+                            p->stim.size, (size_t)(2 * p->batch), err)))
+    goto fail;
+  {
+    const plx_layer *last = &p->net->layers[p->net->n_layers - 1];
+    if (last->kind != PLX_LAYER_FC || last->out_size != 1) {
+      rc = plx_params_error(m, "layers", err, "the last layer must be the readout: an fc "
+                            "layer with out = 1 (got %s with %zu outputs)",
+                            last->kind == PLX_LAYER_FC ? "fc" : "another type",
+                            last->out_size);
+      goto fail;
+    }
+  }
+  for (i = 0; i < p->net->n_layers; i++)
+    p->n_wl_layers += p->net->layers[i].n_w > 0;
+  {
+    const char *pre = plx_params_string(m, "pretrained");
+    plx_rng *r = plx_rng_alloc(p->seed, 0, PLX_POP_INIT);
+    if (!r) {
+      rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
+      goto fail;
+    }
+    plx_deepnet_init(p->net, plx_params_float(m, "init_scale"), r);
+    plx_rng_free(r);
+    if (pre[0]) {
+      const char *cp = plx_config_path(p->cfg), *slash = cp ? strrchr(cp, '/') : NULL;
+      if (pre[0] == '/' || !slash)
+        snprintf(p->pretrained, sizeof p->pretrained, "%s", pre);
+      else
+        snprintf(p->pretrained, sizeof p->pretrained, "%.*s/%s", (int)(slash - cp), cp, pre);
+      if ((rc = load_pretrained(p, m, p->pretrained, plx_params_string(m, "pretrained_group"),
+                                err)))
+        goto fail;
+    }
+    {
+      plx_layer *ro = &p->net->layers[p->net->n_layers - 1];
+      memset(ro->W, 0, ro->n_w * sizeof(float));
+      memset(ro->b, 0, ro->out_c * sizeof(float));
+    }
+  }
+  /* freezing */
+  fz = plx_params_group(p->root, "freeze");
+  {
+    double d[MAX_GRID];
+    size_t n = plx_params_float_array(fz, "depths", d, MAX_GRID);
+    if (n > MAX_GRID) {
+      rc = plx_params_error(fz, "depths", err, "at most %d depths", MAX_GRID);
+      goto fail;
+    }
+    for (i = 0; i < n; i++) {
+      if (d[i] != floor(d[i]) || d[i] >= (double)p->n_wl_layers) {
+        rc = plx_params_error(fz, "depths", err, "expected whole numbers from 1 to %zu (the "
+                              "readout stays plastic), got %g", p->n_wl_layers - 1, d[i]);
+        goto fail;
+      }
+      p->freeze_depth[i] = (long)d[i];
+    }
+    p->n_freeze = n;
+    p->freeze_threshold = plx_params_float(fz, "threshold");
+  }
+  /* units */
+  u = plx_params_group(p->root, "units");
+  p->units = plx_params_bool(u, "enabled");
+  fs = plx_params_setting(u, "layers");
+  if (fs) {
+    int k, n = config_setting_length(fs);
+    if (n == 0 || n > MAX_GRID) {
+      rc = plx_params_error(u, "layers", err, "expected 1 to %d layer names", MAX_GRID);
+      goto fail;
+    }
+    for (k = 0; k < n; k++) {
+      const char *nm = config_setting_get_string(config_setting_get_elem(fs, (unsigned)k));
+      int li = plx_deepnet_find(p->net, nm);
+      if (li < 0 || li == (int)p->net->n_layers - 1) {
+        rc = plx_params_error(u, "layers", err, li < 0 ? "the network has no layer '%s'"
+                              : "'%s' is the readout (one unit, no tuning to probe)", nm);
+        goto fail;
+      }
+      p->probe[p->n_probe++] = li;
+    }
+  } else {
+    for (i = 0; i + 1 < p->net->n_layers && p->n_probe < MAX_GRID; i++)
+      if (p->net->layers[i].kind == PLX_LAYER_CONV)
+        p->probe[p->n_probe++] = (int)(i + 1 < p->net->n_layers - 1 &&
+                                               p->net->layers[i + 1].kind == PLX_LAYER_RELU
+                                           ? i + 1 : i);
+    if (p->units && p->n_probe == 0) {
+      rc = plx_params_error(u, "layers", err, "the network has no conv layer: name the "
+                            "layers to probe");
+      goto fail;
+    }
+  }
+  p->n_ori = plx_params_int(u, "orientations");
+  p->repeats = plx_params_int(u, "repeats");
+  p->smooth = plx_params_float(u, "smooth_deg");
+  p->min_act = plx_params_float(u, "min_activation");
+  p->ridge = plx_params_float(u, "ridge");
+  p->window = plx_params_float(u, "window_deg");
+  p->high = plx_params_int(u, "high_layers");
+  if (p->units && (size_t)p->high > p->n_probe) {
+    rc = plx_params_error(u, "high_layers", err, "%ld exceeds the %zu probed layers",
+                          p->high, p->n_probe);
+    goto fail;
+  }
+  p->probe_stim = p->stim;
+  p->probe_stim.contrast = plx_params_float(u, "contrast");
+  p->probe_stim.noise_sd = plx_params_float(u, "noise_sd");
+  p->probe_stim.wavelength = plx_params_float(u, "wavelength");
+  /* output */
+  outp = plx_params_group(p->root, "output");
+  fs = plx_params_setting(outp, "figures");
+  p->formats = PLX_FIG_PNG;
+  if (fs) {
+    int k, n = config_setting_length(fs);
+    p->formats = 0;
+    for (k = 0; k < n; k++)
+      p->formats |= strcmp(config_setting_get_string(config_setting_get_elem(fs, (unsigned)k)),
+                           "svg") == 0 ? PLX_FIG_SVG : PLX_FIG_PNG;
+  }
+  p->save_weights = plx_params_bool(outp, "save_weights");
+  if (!(p->w0 = plx_deepnet_weights_new(p->net))) {
+    rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
+    goto fail;
+  }
+  *out = p;
+  return PLX_OK;
+fail:
+  pl_free(p);
+  return rc;
+}
+
+static size_t n_conditions(const pl *p)
+{
+  return p->n_ref * p->n_sep * p->n_wl * p->n_con * p->n_noise;
+}
+
+int plx_perceptual_check(const plx_perceptual_opts *op, char *summary, size_t n,
+                         plx_error *err)
+{
+  pl *p;
+  int rc = pl_load(&p, op, err);
+  if (rc)
+    return rc;
+  snprintf(summary, n, "perceptual learning (%s): %zu conditions (%zu references x %zu "
+           "separations x %zu wavelengths x %zu contrasts x %zu noise levels), %zu x %zu "
+           "images, %zu-layer deepnet with %zu parameters, %s, %ld iterations of %ld pairs",
+           p->np ? "node_perturbation" : "gradient", n_conditions(p), p->n_ref, p->n_sep,
+           p->n_wl, p->n_con, p->n_noise, p->stim.size, p->stim.size, p->net->n_layers,
+           plx_deepnet_params(p->net), p->pretrained[0] ? "pretrained weights" : "random "
+           "initial weights (control)", p->T, p->batch);
+  pl_free(p);
+  return PLX_OK;
+}
+
+/* ---------------------------------------------------------------- worker */
+
+typedef struct worker {
+  plx_deepnet *net;
+  plx_deepnet_momentum *mom;
+  float *x, *dx, *dout, *npw, *tx;
+  unsigned char *label, *tlabel;
+  double *conf, *each, *sloss;
+  plx_rng *rng, *nrng;
+} worker;
+
+static void worker_free(worker *w)
+{
+  if (!w)
+    return;
+  plx_deepnet_free(w->net);
+  plx_deepnet_momentum_free(w->mom);
+  free(w->x);
+  free(w->dx);
+  free(w->dout);
+  free(w->npw);
+  free(w->tx);
+  free(w->label);
+  free(w->tlabel);
+  free(w->conf);
+  free(w->each);
+  free(w->sloss);
+  plx_rng_free(w->rng);
+  plx_rng_free(w->nrng);
+  memset(w, 0, sizeof *w);
+}
+
+static int worker_init(worker *w, const pl *p, plx_error *err)
+{
+  const size_t S = p->stim.size * p->stim.size, B = 2 * (size_t)p->batch;
+  const size_t nt = p->transfer ? PLX_PL_N_TESTS : 1;
+  int rc;
+  memset(w, 0, sizeof *w);
+  if ((rc = plx_deepnet_new(&w->net, plx_params_group(plx_params_group(p->root, "model"),
+                                                      "layers"),
+                            1, p->stim.size, p->stim.size, B, err)))
+    return rc;
+  plx_deepnet_copy_weights(w->net, p->net);
+  w->mom = plx_deepnet_momentum_new(w->net);
+  w->x = malloc(B * S * sizeof *w->x);
+  w->dx = malloc(B * S * sizeof *w->dx);
+  w->dout = malloc(B * sizeof *w->dout);
+  w->npw = p->np ? malloc(plx_deepnet_np_work(w->net) * sizeof *w->npw) : NULL;
+  w->tx = malloc(nt * 2 * (size_t)p->pairs * S * sizeof *w->tx);
+  w->label = malloc(B);
+  w->tlabel = malloc(nt * (size_t)p->pairs);
+  w->conf = malloc(B * sizeof *w->conf);
+  w->each = malloc(B * sizeof *w->each);
+  w->sloss = malloc(B * sizeof *w->sloss);
+  w->rng = plx_rng_alloc(p->seed, 0, PLX_POP_DATA);
+  w->nrng = plx_rng_alloc(p->seed, 0, PLX_POP_RULE);
+  if (!w->mom || !w->x || !w->dx || !w->dout || (p->np && !w->npw) || !w->tx || !w->label ||
+      !w->tlabel || !w->conf || !w->each || !w->sloss || !w->rng || !w->nrng) {
+    worker_free(w);
+    return plx_error_set(err, PLX_ENOMEM, "out of memory (%ld test pairs of %zu x %zu "
+                         "images per thread)", p->pairs, p->stim.size, p->stim.size);
+  }
+  return PLX_OK;
+}
+
+/* stimulus of test set ts for condition c */
+static void test_stim(const pl *p, const plx_pl_condition *c, int ts, plx_gabor_stim *s,
+                      double *ref_deg)
+{
+  *s = p->stim;
+  s->wavelength = c->wavelength;
+  s->contrast = c->contrast;
+  s->noise_sd = c->noise_sd;
+  *ref_deg = c->ref_deg;
+  if (ts == PLX_PL_TEST_ORI45)
+    *ref_deg -= 45.0;
+  else if (ts == PLX_PL_TEST_ORI90)
+    *ref_deg -= 90.0;
+  else if (ts == PLX_PL_TEST_SF_HALF)
+    s->wavelength *= 2.0;
+  else if (ts == PLX_PL_TEST_SF_DOUBLE)
+    s->wavelength /= 2.0;
+}
+
+/* the pairs of test set ts at test separation index si (chunked: each
+ * chunk of up to `batch` pairs holds its targets, then its references) */
+static void make_test(const pl *p, worker *w, const plx_pl_condition *c, int ts, size_t si,
+                      float *x, unsigned char *label)
+{
+  const size_t S = p->stim.size * p->stim.size, Bc = (size_t)p->batch;
+  plx_gabor_stim s;
+  double ref;
+  size_t done;
+  test_stim(p, c, ts, &s, &ref);
+  plx_rng_reseed(w->rng, p->seed, c->group,
+                 PLX_POP_SUB(PLX_POP_EVAL_STIMULUS, 1 + (size_t)ts * MAX_GRID + si));
+  for (done = 0; done < (size_t)p->pairs; done += Bc) {
+    size_t nb = (size_t)p->pairs - done < Bc ? (size_t)p->pairs - done : Bc;
+    plx_gabor_pairs(&s, ref * M_PI / 180.0, p->sep[si] * M_PI / 180.0, nb, w->rng,
+                    x + 2 * done * S, label + done);
+  }
+}
+
+/* mean confidence of the correct label on a prepared test set */
+static double evaluate(const pl *p, worker *w, const float *x, const unsigned char *label)
+{
+  const size_t S = p->stim.size * p->stim.size, Bc = (size_t)p->batch;
+  double sum = 0;
+  size_t done, b;
+  for (done = 0; done < (size_t)p->pairs; done += Bc) {
+    size_t nb = (size_t)p->pairs - done < Bc ? (size_t)p->pairs - done : Bc;
+    plx_deepnet_forward(w->net, x + 2 * done * S, 2 * nb);
+    plx_deepnet_pair_logistic(w->net, nb, label + done, NULL, w->conf, NULL);
+    for (b = 0; b < nb; b++)
+      sum += w->conf[b];
+  }
+  return sum / (double)p->pairs;
+}
+
+typedef struct shared {
+  const pl *p;
+  plx_pl_results *r;
+  const plx_perceptual_opts *op;
+  long total, done;
+} shared;
+
+static void tick(shared *sh, long n)
+{
+  long d;
+#pragma omp atomic
+  sh->done += n;
+#pragma omp atomic read
+  d = sh->done;
+#ifdef _OPENMP
+  if (omp_get_thread_num() != 0)
+    return;
+#endif
+  if (sh->op->prog && sh->op->prog->fn)
+    sh->op->prog->fn(sh->op->prog->ctx, "train", (double)d / (double)sh->total);
+}
+
+/* Train condition c from the initial weights for `iters` iterations with
+ * the first `depth` weight layers frozen.  With log set, accuracy is
+ * measured at the logged iterations and the layer change every iteration
+ * (into r). */
+static int train(shared *sh, worker *w, size_t ci, long depth, long iters, int log,
+                 plx_error *err)
+{
+  const pl *p = sh->p;
+  plx_pl_results *r = sh->r;
+  const plx_pl_condition *c = &r->cond[ci];
+  const size_t S = p->stim.size * p->stim.size, B = (size_t)p->batch;
+  const size_t nt = p->transfer ? PLX_PL_N_TESTS : 1;
+  plx_gabor_stim s;
+  double ref;
+  size_t li, k = 0, wi;
+  long it, pending = 0;
+  plx_deepnet_weights_set(w->net, p->w0);
+  plx_deepnet_momentum_reset(w->mom);
+  for (li = 0, wi = 0; li < w->net->n_layers; li++) {
+    w->mom->frozen[li] = 0;
+    if (w->net->layers[li].n_w)
+      w->mom->frozen[li] = (long)(wi++) < depth;
+  }
+  test_stim(p, c, PLX_PL_TEST_TRAINED, &s, &ref);
+  for (it = 0; it <= iters; it++) {
+    if (log && k < r->n_log && r->log_iter[k] == it) {
+      size_t ts;
+      for (ts = 0; ts < nt; ts++)
+        PLX_PL_ACC(r, ci, ts, k) =
+            evaluate(p, w, w->tx + ts * 2 * (size_t)p->pairs * S, w->tlabel + ts * (size_t)p->pairs);
+      k++;
+    }
+    if (log) {
+      for (li = 0, wi = 0; li < w->net->n_layers; li++) {
+        plx_layer_change ch;
+        if (!w->net->layers[li].n_w)
+          continue;
+        plx_deepnet_layer_change(w->net, p->w0, li, &ch);
+        PLX_PL_CHANGE(r, ci, wi, PLX_PL_REL1, it) = ch.rel1;
+        PLX_PL_CHANGE(r, ci, wi, PLX_PL_REL2, it) = ch.rel2;
+        PLX_PL_CHANGE(r, ci, wi, PLX_PL_M1, it) = ch.m1;
+        PLX_PL_CHANGE(r, ci, wi, PLX_PL_M2, it) = ch.m2;
+        wi++;
+      }
+    }
+    if (it == iters)
+      break;
+    plx_rng_reseed(w->rng, p->seed, c->group, PLX_POP_SUB(PLX_POP_STIMULUS, (uint64_t)it + 1));
+    plx_gabor_pairs(&s, ref * M_PI / 180.0, c->sep_deg * M_PI / 180.0, B, w->rng, w->x,
+                    w->label);
+    if (p->np) {
+      double base = 0, loss;
+      size_t b;
+      plx_rng_reseed(w->nrng, p->seed, c->group,
+                     PLX_POP_SUB(PLX_POP_NETWORK, (uint64_t)it + 1));
+      plx_deepnet_forward_noisy(w->net, w->x, 2 * B, p->np_sigma, w->nrng);
+      loss = plx_deepnet_pair_logistic(w->net, B, w->label, NULL, NULL, w->each);
+      for (b = 0; b < B; b++) {
+        base += w->each[b] / (double)B;
+        w->sloss[b] = w->sloss[B + b] = w->each[b];
+      }
+      if (log)
+        r->loss[ci * (size_t)p->T + (size_t)it] = loss;
+      plx_deepnet_np_grad(w->net, w->sloss, base, 1.0 / (p->np_sigma * p->np_sigma * (double)B),
+                          w->mom->frozen, w->npw);
+    } else {
+      double loss;
+      plx_deepnet_forward(w->net, w->x, 2 * B);
+      loss = plx_deepnet_pair_logistic(w->net, B, w->label, w->dout, NULL, NULL);
+      if (log)
+        r->loss[ci * (size_t)p->T + (size_t)it] = loss;
+      plx_deepnet_backward(w->net, w->dout);
+    }
+    if (log && !isfinite(r->loss[ci * (size_t)p->T + (size_t)it]))
+      return plx_params_error(plx_params_group(p->root, "train"), "lr", err,
+                              "training diverged in condition %zu at iteration %ld (loss "
+                              "not finite): reduce the learning rate", ci, it);
+    plx_deepnet_momentum_step(w->mom, w->net, p->lr, p->mu, p->decay);
+    if (++pending == 16) {
+      tick(sh, pending);
+      pending = 0;
+    }
+  }
+  if (pending)
+    tick(sh, pending);
+  return PLX_OK;
+}
+
+static int run_condition(shared *sh, worker *w, size_t ci, plx_error *err)
+{
+  const pl *p = sh->p;
+  plx_pl_results *r = sh->r;
+  const plx_pl_condition *c = &r->cond[ci];
+  const size_t S = p->stim.size * p->stim.size;
+  const size_t nt = p->transfer ? PLX_PL_N_TESTS : 1;
+  size_t ts, si, k, li;
+  int rc;
+  /* the test sets at the trained separation, rendered once */
+  for (ts = 0; ts < nt; ts++)
+    make_test(p, w, c, (int)ts, c->i_sep, w->tx + ts * 2 * (size_t)p->pairs * S,
+              w->tlabel + ts * (size_t)p->pairs);
+  if ((rc = train(sh, w, ci, 0, p->T, 1, err)))
+    return rc;
+  /* every test separation after training (the trained one is measured) */
+  for (ts = 0; ts < nt; ts++)
+    for (si = 0; si < p->n_sep; si++) {
+      if (si == c->i_sep) {
+        PLX_PL_ACCSEP(r, ci, ts, si) = PLX_PL_ACC(r, ci, ts, r->n_log - 1);
+        continue;
+      }
+      if (!p->all_seps) {
+        PLX_PL_ACCSEP(r, ci, ts, si) = NAN;
+        continue;
+      }
+      make_test(p, w, c, (int)ts, si, w->tx, w->tlabel);
+      PLX_PL_ACCSEP(r, ci, ts, si) = evaluate(p, w, w->tx, w->tlabel);
+    }
+  /* peak-speed iterations */
+  for (li = 0; li < r->n_wl; li++)
+    r->psi[ci * r->n_wl + li] = (double)plx_pl_peak_speed(
+        &PLX_PL_CHANGE(r, ci, li, PLX_PL_REL1, 0), p->T, p->psi_window);
+  /* tuning after training */
+  if (p->units) {
+    plx_tuning_probe pr;
+    pr.layers = p->probe;
+    pr.n_layers = p->n_probe;
+    pr.n_ori = (size_t)p->n_ori;
+    pr.repeats = (size_t)p->repeats;
+    pr.ridge = p->ridge;
+    pr.min_activation = p->min_act;
+    pr.seed = p->seed;
+    pr.trial = 0;
+    if ((rc = plx_tuning_measure(w->net, &pr, &p->probe_stim, w->rng, w->x, w->dx,
+                                 r->trained + ci * r->n_pl,
+                                 r->fi_trained + ci * r->n_pl * r->n_ori, err)))
+      return rc;
+  }
+  /* frozen low layers: the accuracy at t95 of the fully plastic run */
+  r->t95[ci] = -1;
+  for (k = 0; k < r->n_log; k++)
+    if (PLX_PL_ACC(r, ci, PLX_PL_TEST_TRAINED, k) >= p->freeze_threshold) {
+      r->t95[ci] = r->log_iter[k];
+      break;
+    }
+  if (p->n_freeze) {
+    long stop = r->t95[ci] >= 0 ? r->t95[ci] : p->T;
+    /* the trained test set again (the buffer was reused) */
+    make_test(p, w, c, PLX_PL_TEST_TRAINED, c->i_sep, w->tx, w->tlabel);
+    for (k = 0; k < p->n_freeze; k++) {
+      if ((rc = train(sh, w, ci, p->freeze_depth[k], stop, 0, err)))
+        return rc;
+      r->freeze_acc[ci * r->n_freeze + k] = evaluate(p, w, w->tx, w->tlabel);
+      tick(sh, p->T - stop);
+    }
+  }
+  return PLX_OK;
+}
+
+/* --------------------------------------------------------------- results */
+
+static void results_free(plx_pl_results *r)
+{
+  size_t i;
+  if (!r)
+    return;
+  if (r->naive)
+    for (i = 0; i < r->n_pl; i++)
+      plx_tuning_release(&r->naive[i]);
+  if (r->trained)
+    for (i = 0; i < r->n_cond * r->n_pl; i++)
+      plx_tuning_release(&r->trained[i]);
+  free(r->naive);
+  free(r->trained);
+  free(r->cond);
+  free(r->seps);
+  free(r->log_iter);
+  free(r->acc);
+  free(r->acc_sep);
+  free(r->loss);
+  free(r->wl_name);
+  free(r->change);
+  free(r->psi);
+  free(r->freeze_depth);
+  free(r->t95);
+  free(r->freeze_acc);
+  free(r->pl_name);
+  free(r->n_units);
+  free(r->fi_naive);
+  free(r->fi_trained);
+  free(r);
+}
+
+static int results_new(plx_pl_results **out, const pl *p, plx_error *err)
+{
+  plx_pl_results *r = calloc(1, sizeof *r);
+  size_t i, a, b, c, d, e, n = 0, li;
+  long *tmp;
+  *out = NULL;
+  if (!r)
+    return plx_error_set(err, PLX_ENOMEM, "out of memory");
+  r->n_cond = n_conditions(p);
+  r->n_sep = p->n_sep;
+  r->n_groups = r->n_cond / p->n_sep;
+  r->T = p->T;
+  r->transfer = p->transfer;
+  r->early_iter = p->early;
+  r->cond = calloc(r->n_cond, sizeof *r->cond);
+  r->seps = malloc(p->n_sep * sizeof *r->seps);
+  /* log-spaced iterations: 0 and round(T^(j/(L-1))), j = 0..L-1, unique */
+  tmp = malloc(((size_t)p->log_points + 2) * sizeof *tmp);
+  r->log_iter = malloc(((size_t)p->log_points + 3) * sizeof *r->log_iter);
+  if (!r->cond || !r->seps || !tmp || !r->log_iter) {
+    free(tmp);
+    results_free(r);
+    return plx_error_set(err, PLX_ENOMEM, "out of memory");
+  }
+  memcpy(r->seps, p->sep, p->n_sep * sizeof *r->seps);
+  r->log_iter[n++] = 0;
+  for (i = 0; i < (size_t)p->log_points; i++) {
+    long v = (long)floor(pow((double)p->T, (double)i / (double)(p->log_points - 1)) + 0.5);
+    if (v < 1)
+      v = 1;
+    if (v > p->T)
+      v = p->T;
+    if (v > r->log_iter[n - 1])
+      r->log_iter[n++] = v;
+  }
+  if (r->log_iter[n - 1] != p->T)
+    r->log_iter[n++] = p->T;
+  free(tmp);
+  r->n_log = n;
+  /* conditions: reference fastest, then wavelength, contrast, noise; the
+   * separation slowest, so a group (all but separation) is i mod n_groups */
+  i = 0;
+  for (e = 0; e < p->n_sep; e++)
+    for (d = 0; d < p->n_noise; d++)
+      for (c = 0; c < p->n_con; c++)
+        for (b = 0; b < p->n_wl; b++)
+          for (a = 0; a < p->n_ref; a++, i++) {
+            plx_pl_condition *q = &r->cond[i];
+            q->ref_deg = p->ref[a];
+            q->sep_deg = p->sep[e];
+            q->wavelength = p->wl[b];
+            q->contrast = p->con[c];
+            q->noise_sd = p->noise[d];
+            q->i_ref = a;
+            q->i_sep = e;
+            q->i_wl = b;
+            q->i_con = c;
+            q->i_noise = d;
+            q->group = i % r->n_groups;
+          }
+  r->acc = calloc(r->n_cond * PLX_PL_N_TESTS * r->n_log, sizeof *r->acc);
+  r->acc_sep = calloc(r->n_cond * PLX_PL_N_TESTS * r->n_sep, sizeof *r->acc_sep);
+  r->loss = calloc(r->n_cond * (size_t)p->T, sizeof *r->loss);
+  r->n_wl = p->n_wl_layers;
+  r->wl_name = calloc(r->n_wl, sizeof *r->wl_name);
+  r->change = calloc(r->n_cond * r->n_wl * PLX_PL_N_CHANGE * (size_t)(p->T + 1),
+                     sizeof *r->change);
+  r->psi = calloc(r->n_cond * r->n_wl, sizeof *r->psi);
+  r->n_freeze = p->n_freeze;
+  r->freeze_threshold = p->freeze_threshold;
+  r->freeze_depth = calloc(p->n_freeze + 1, sizeof *r->freeze_depth);
+  r->t95 = calloc(r->n_cond, sizeof *r->t95);
+  r->freeze_acc = calloc(r->n_cond * p->n_freeze + 1, sizeof *r->freeze_acc);
+  if (!r->acc || !r->acc_sep || !r->loss || !r->wl_name || !r->change || !r->psi ||
+      !r->freeze_depth || !r->t95 || !r->freeze_acc) {
+    results_free(r);
+    return plx_error_set(err, PLX_ENOMEM, "out of memory (%zu conditions x %ld iterations)",
+                         n_conditions(p), p->T);
+  }
+  if (!p->transfer)
+    for (i = 0; i < r->n_cond * PLX_PL_N_TESTS * r->n_log; i++)
+      r->acc[i] = NAN;
+  for (i = 0; i < r->n_cond * PLX_PL_N_TESTS * r->n_sep; i++)
+    r->acc_sep[i] = NAN;
+  memcpy(r->freeze_depth, p->freeze_depth, p->n_freeze * sizeof(long));
+  for (li = 0, i = 0; li < p->net->n_layers; li++)
+    if (p->net->layers[li].n_w)
+      snprintf(r->wl_name[i++], 32, "%s", p->net->layers[li].name);
+  r->units = p->units;
+  r->smooth_deg = p->smooth;
+  r->min_activation = p->min_act;
+  r->fi_window = p->window;
+  if (p->units) {
+    r->n_pl = p->n_probe;
+    r->n_ori = (size_t)p->n_ori;
+    r->high_from = p->n_probe - (size_t)p->high;
+    r->pl_name = calloc(r->n_pl, sizeof *r->pl_name);
+    r->n_units = calloc(r->n_pl, sizeof *r->n_units);
+    r->naive = calloc(r->n_pl, sizeof *r->naive);
+    r->trained = calloc(r->n_cond * r->n_pl, sizeof *r->trained);
+    r->fi_naive = calloc(r->n_pl * r->n_ori, sizeof *r->fi_naive);
+    r->fi_trained = calloc(r->n_cond * r->n_pl * r->n_ori, sizeof *r->fi_trained);
+    if (!r->pl_name || !r->n_units || !r->naive || !r->trained || !r->fi_naive ||
+        !r->fi_trained) {
+      results_free(r);
+      return plx_error_set(err, PLX_ENOMEM, "out of memory");
+    }
+    for (li = 0; li < r->n_pl; li++) {
+      const plx_layer *l = &p->net->layers[p->probe[li]];
+      snprintf(r->pl_name[li], 32, "%s", l->name);
+      r->n_units[li] = l->out_c;
+      if (plx_tuning_alloc(&r->naive[li], l->out_c, r->n_ori)) {
+        results_free(r);
+        return plx_error_set(err, PLX_ENOMEM, "out of memory");
+      }
+      for (i = 0; i < r->n_cond; i++)
+        if (plx_tuning_alloc(&r->trained[i * r->n_pl + li], l->out_c, r->n_ori)) {
+          results_free(r);
+          return plx_error_set(err, PLX_ENOMEM, "out of memory (tuning curves)");
+        }
+    }
+  }
+  *out = r;
+  return PLX_OK;
+}
+
+/* ------------------------------------------------------------------- run */
+
+typedef struct mctx {
+  const plx_perceptual_opts *op;
+  const pl *p;
+  const plx_pl_results *r;
+  double seconds;
+  int threads;
+} mctx;
+
+static void manifest(plx_jw *w, void *vc)
+{
+  mctx *c = vc;
+  size_t i;
+  plx_jw_string(w, "command", "run");
+  plx_jw_string(w, "config", c->op->config);
+  plx_jw_array_begin(w, "overrides");
+  for (i = 0; i < c->op->n_overrides; i++)
+    plx_jw_string(w, NULL, c->op->overrides[i]);
+  plx_jw_array_end(w);
+  plx_jw_string(w, "experiment", c->p->name);
+  plx_jw_int(w, "seed", (long long)c->p->seed);
+  plx_jw_string(w, "task", "perceptual_learning");
+  plx_jw_string(w, "rule", c->p->np ? "node_perturbation" : "gradient (backpropagation, "
+                "SGD with momentum)");
+  plx_jw_string(w, "pretrained", c->p->pretrained[0] ? c->p->pretrained : "");
+  plx_jw_int(w, "parameters", (long long)plx_deepnet_params(c->p->net));
+  plx_jw_int(w, "conditions", (long long)c->r->n_cond);
+  plx_jw_int(w, "threads", c->threads);
+  plx_jw_number(w, "final_accuracy", c->op->final_accuracy);
+  plx_jw_object_begin(w, "effects");
+  for (i = 0; i < PLX_PL_N_EFFECTS; i++) {
+    plx_jw_object_begin(w, c->r->effects[i].name);
+    plx_jw_number(w, "mean", c->r->effects[i].mean);
+    plx_jw_number(w, "sem", c->r->effects[i].sem);
+    plx_jw_number(w, "z", c->r->effects[i].z);
+    plx_jw_int(w, "n", (long long)c->r->effects[i].n);
+    plx_jw_string(w, "over", c->r->effects[i].over);
+    plx_jw_object_end(w);
+  }
+  plx_jw_object_end(w);
+  plx_jw_object_begin(w, "timings_seconds");
+  plx_jw_number(w, "total", c->seconds);
+  plx_jw_object_end(w);
+  plx_manifest_environment(w);
+}
+
+static double now_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int plx_perceptual_run(plx_perceptual_opts *op, plx_error *err)
+{
+  pl *p = NULL;
+  plx_pl_results *r = NULL;
+  plx_rundir *rd = NULL;
+  worker *ws = NULL;
+  int *wrc = NULL;
+  plx_error *werr = NULL;
+  shared sh;
+  double t0 = now_s();
+  char outdir[1200], buf[4400];
+  int rc, nt = op->threads, fail = 0;
+  size_t i;
+  mctx mc;
+
+  if ((rc = pl_load(&p, op, err)))
+    return rc;
+  if ((rc = results_new(&r, p, err)))
+    goto done;
+#ifdef _OPENMP
+  if (nt <= 0)
+    nt = omp_get_max_threads();
+#endif
+  if (nt <= 0)
+    nt = 1;
+  if ((size_t)nt > r->n_cond)
+    nt = (int)r->n_cond;
+  ws = calloc((size_t)nt, sizeof *ws);
+  wrc = calloc(r->n_cond, sizeof *wrc);
+  werr = calloc(r->n_cond, sizeof *werr);
+  if (!ws || !wrc || !werr) {
+    rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
+    goto done;
+  }
+  for (i = 0; i < (size_t)nt; i++)
+    if ((rc = worker_init(&ws[i], p, err)))
+      goto done;
+  /* the output directory is checked before the work */
+  snprintf(outdir, sizeof outdir, "%s", op->out ? op->out : "");
+  if (!op->out)
+    snprintf(outdir, sizeof outdir, "runs/%s", p->name);
+  if ((rc = plx_rundir_open(&rd, outdir, p->formats, err)))
+    goto done;
+  snprintf(op->out_used, sizeof op->out_used, "%s", outdir);
+  if (op->watch)
+    *op->watch = rd;
+  if ((rc = plx_rundir_copy(rd, op->config, "config.cfg", err)) ||
+      (rc = plx_config_write(p->cfg, plx_rundir_file(rd, "config.resolved.cfg", buf,
+                                                     sizeof buf), err)))
+    goto done;
+  /* naive tuning: the initial network, the same noisy images as after
+   * training */
+  if (p->units) {
+    plx_tuning_probe pr;
+    if (op->prog && op->prog->fn)
+      op->prog->fn(op->prog->ctx, "naive", 0.0);
+    pr.layers = p->probe;
+    pr.n_layers = p->n_probe;
+    pr.n_ori = (size_t)p->n_ori;
+    pr.repeats = (size_t)p->repeats;
+    pr.ridge = p->ridge;
+    pr.min_activation = p->min_act;
+    pr.seed = p->seed;
+    pr.trial = 0;
+    if ((rc = plx_tuning_measure(ws[0].net, &pr, &p->probe_stim, ws[0].rng, ws[0].x,
+                                 ws[0].dx, r->naive, r->fi_naive, err)))
+      goto done;
+  }
+  sh.p = p;
+  sh.r = r;
+  sh.op = op;
+  sh.done = 0;
+  sh.total = (long)r->n_cond * p->T * (1 + (long)p->n_freeze);
+  if (op->prog && op->prog->fn)
+    op->prog->fn(op->prog->ctx, "train", 0.0);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+  for (long ci = 0; ci < (long)r->n_cond; ci++) {
+    int tid = 0;
+#ifdef _OPENMP
+    tid = omp_get_thread_num();
+#endif
+    wrc[ci] = run_condition(&sh, &ws[tid], (size_t)ci, &werr[ci]);
+  }
+  for (i = 0; i < r->n_cond && !fail; i++)
+    if (wrc[i]) {
+      rc = wrc[i];
+      *err = werr[i];
+      fail = 1;
+    }
+  if (fail)
+    goto done;
+  if (op->prog && op->prog->fn)
+    op->prog->fn(op->prog->ctx, "train", 1.0);
+  plx_pl_effects(r);
+  /* summary for the caller */
+  {
+    double a = 0;
+    for (i = 0; i < r->n_cond; i++)
+      a += PLX_PL_ACC(r, i, PLX_PL_TEST_TRAINED, r->n_log - 1);
+    op->final_accuracy = a / (double)r->n_cond;
+    op->n_conditions = r->n_cond;
+    memcpy(op->effects, r->effects, sizeof op->effects);
+  }
+  if ((rc = plx_pl_write(r, rd, err)))
+    goto done;
+  if ((rc = plx_deepnet_save(p->net, plx_rundir_h5(rd), "/weights/initial", err)))
+    goto done;
+  op->seconds = now_s() - t0;
+  snprintf(op->summary, sizeof op->summary,
+           "%zu conditions, final accuracy %.3f (trained stimuli, mean), %.0f s on %d "
+           "threads", r->n_cond, op->final_accuracy, op->seconds, nt);
+  mc.op = op;
+  mc.p = p;
+  mc.r = r;
+  mc.seconds = op->seconds;
+  mc.threads = nt;
+  if (op->watch)
+    *op->watch = NULL;
+  rc = plx_rundir_commit(rd, manifest, &mc, err);
+  rd = NULL;
+done:
+  if (op->watch)
+    *op->watch = NULL;
+  if (rd)
+    plx_rundir_abort(rd);
+  if (ws)
+    for (i = 0; i < (size_t)nt; i++)
+      worker_free(&ws[i]);
+  free(ws);
+  free(wrc);
+  free(werr);
+  results_free(r);
+  pl_free(p);
+  return rc;
+}
