@@ -425,6 +425,13 @@ static void lrn_window(const plx_layer *l, size_t c, size_t *lo, size_t *hi)
 static int forward_impl(plx_deepnet *net, const float *x, size_t B, double sigma,
                         plx_rng *rng);
 
+/* S^-beta of the LRN; AlexNet's beta = 3/4 through two square roots, which
+ * is several times cheaper than powf in these element-wise loops */
+static inline float lrn_pow(float S, float be)
+{
+  return be == 0.75f ? 1.0f / sqrtf(S * sqrtf(S)) : powf(S, -be);
+}
+
 int plx_deepnet_forward(plx_deepnet *net, const float *x, size_t B)
 {
   return forward_impl(net, x, B, 0.0, NULL);
@@ -501,7 +508,7 @@ static int forward_impl(plx_deepnet *net, const float *x, size_t B, double sigma
             sum = l->lrn_k + an * sum;
             l->lrn_scale[b * l->out_size + c * P + p] = sum;
             l->out[b * l->out_size + c * P + p] =
-                in[b * l->in_size + c * P + p] * powf(sum, -l->lrn_beta);
+                in[b * l->in_size + c * P + p] * lrn_pow(sum, l->lrn_beta);
           }
         }
       break;
@@ -659,9 +666,9 @@ int plx_deepnet_backward(plx_deepnet *net, const float *dout)
             for (cc = lo; cc <= hi; cc++) {
               size_t oc = b * l->out_size + cc * P + p;
               float S = l->lrn_scale[oc];
-              acc += d[oc] * in[b * l->in_size + cc * P + p] * powf(S, -be - 1.0f);
+              acc += d[oc] * in[b * l->in_size + cc * P + p] * (lrn_pow(S, be) / S);
             }
-            dx[o] = d[o] * powf(l->lrn_scale[o], -be) - 2.0f * an * be * aj * acc;
+            dx[o] = d[o] * lrn_pow(l->lrn_scale[o], be) - 2.0f * an * be * aj * acc;
           }
         }
       break;
@@ -769,8 +776,8 @@ int plx_deepnet_jvp(plx_deepnet *net, const float *dx)
               size_t q = b * l->in_size + cc * P + p;
               dot += in[q] * tin[q];
             }
-            l->tan[o] = tin[o] * powf(S, -be) -
-                        be * in[o] * powf(S, -be - 1.0f) * 2.0f * an * dot;
+            float Sb = lrn_pow(S, be);
+            l->tan[o] = tin[o] * Sb - be * in[o] * (Sb / S) * 2.0f * an * dot;
           }
         }
       break;
