@@ -1,6 +1,7 @@
-/* images2d.c -- masked gratings and Gabor patches with their exact
- * derivative with respect to orientation (see plastix/images2d.h), and the
- * inverse binary entropy used to balance label noise against a prior. */
+/* images2d.c -- masked gratings, Gabor patches and rotated crops of
+ * photographs, each with its exact derivative with respect to orientation
+ * (see plastix/images2d.h), and the inverse binary entropy used to balance
+ * label noise against a prior. */
 #include "config.h"
 #include "plastix/images2d.h"
 
@@ -28,6 +29,76 @@ void plx_grating2d_render(const plx_grating2d *g, double theta, double phase,
       img[i * n + j] = (float)(g->offset + m * env * g->contrast * cos(arg));
       if (dimg)
         dimg[i * n + j] = (float)(-m * env * g->contrast * sin(arg) * k * du);
+    }
+}
+
+/* Keys' cubic convolution kernel (a = -1/2) and its derivative */
+static double keys(double t)
+{
+  const double a = -0.5;
+  t = fabs(t);
+  if (t <= 1)
+    return ((a + 2) * t - (a + 3)) * t * t + 1;
+  if (t < 2)
+    return ((a * t - 5 * a) * t + 8 * a) * t - 4 * a;
+  return 0;
+}
+
+static double keys_d(double t)
+{
+  const double a = -0.5;
+  double s = t < 0 ? -1.0 : 1.0;
+  t = fabs(t);
+  if (t <= 1)
+    return s * (3 * (a + 2) * t - 2 * (a + 3)) * t;
+  if (t < 2)
+    return s * ((3 * a * t - 10 * a) * t + 8 * a);
+  return 0;
+}
+
+double plx_rotated_crop_radius(size_t size)
+{
+  return 0.5 * M_SQRT2 * ((double)size - 1.0) + 2.0;
+}
+
+void plx_rotated_crop(const float *grey, size_t w, size_t h, double cx, double cy,
+                      size_t size, double theta, float *img, float *dimg)
+{
+  const double c0 = 0.5 * ((double)size - 1.0), ct = cos(theta), st = sin(theta);
+  size_t i, j;
+  (void)h;
+  for (i = 0; i < size; i++)
+    for (j = 0; j < size; j++) {
+      /* output point u (y up); it shows the source point R(-theta) u */
+      const double ux = (double)j - c0, uy = c0 - (double)i;
+      const double sx = ct * ux + st * uy, sy = -st * ux + ct * uy;
+      const double col = cx + sx, row = cy - sy;
+      const long c1 = (long)floor(col), r1 = (long)floor(row);
+      double v = 0, gx = 0, gy = 0, wx[4], wy[4], dwx[4], dwy[4];
+      int a, b;
+      for (a = 0; a < 4; a++) {
+        wx[a] = keys(col - (double)(c1 - 1 + a));
+        wy[a] = keys(row - (double)(r1 - 1 + a));
+        dwx[a] = keys_d(col - (double)(c1 - 1 + a));
+        dwy[a] = keys_d(row - (double)(r1 - 1 + a));
+      }
+      for (b = 0; b < 4; b++) {
+        const float *line = grey + (size_t)(r1 - 1 + b) * w + (size_t)(c1 - 1);
+        double sv = 0, sd = 0;
+        for (a = 0; a < 4; a++) {
+          sv += wx[a] * line[a];
+          sd += dwx[a] * line[a];
+        }
+        v += wy[b] * sv;
+        gx += wy[b] * sd;  /* d/d col */
+        gy += dwy[b] * sv; /* d/d row */
+      }
+      img[i * size + j] = (float)v;
+      if (dimg) {
+        /* d col / d theta = d sx; d row / d theta = -d sy */
+        const double dsx = -st * ux + ct * uy, dsy = -ct * ux - st * uy;
+        dimg[i * size + j] = (float)(gx * dsx - gy * dsy);
+      }
     }
 }
 

@@ -6,6 +6,7 @@
 #include "plastix/error.h"
 #include "plastix/experiment.h"
 #include "plastix/linearnet.h"
+#include "plastix/natimg.h"
 #include "plastix/orientation.h"
 #include "plastix/probe.h"
 #include "plastix/protocol.h"
@@ -378,6 +379,47 @@ static int run_orientation(cli_opts *o)
   return 0;
 }
 
+/* The natural-image experiment (task.type = "natural_images"). */
+static int run_natimg(cli_opts *o)
+{
+  plx_natimg_opts no;
+  cli_progress cp;
+  plx_progress prog;
+  plx_error err;
+  size_t p;
+  int rc, k;
+  memset(&no, 0, sizeof no);
+  cli_progress_init(&cp, o->quiet);
+  prog.fn = cli_progress_cb;
+  prog.ctx = &cp;
+  no.config = o->config;
+  no.overrides = o->sets;
+  no.n_overrides = o->n_sets;
+  no.out = o->out;
+  no.threads = o->threads;
+  no.prog = &prog;
+  no.watch = &cli_current_rd;
+  cli_signals(1);
+  rc = plx_natimg_run(&no, &err);
+  cli_signals(0);
+  if (rc)
+    return cli_fail(rc, err.msg);
+  if (!o->quiet) {
+    fprintf(stderr, "plastix: final loss %.4g, held-out accuracy %.3f (chance %.3f)\n",
+            no.final_loss, no.eval_accuracy, no.chance);
+    for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
+      if (!no.measured[k])
+        continue;
+      fprintf(stderr, "plastix: cardinal/oblique sqrt D, %-9s:", plx_natimg_condition_names[k]);
+      for (p = 0; p < no.n_probes; p++)
+        fprintf(stderr, " %s %.2f", no.probe_names[p], no.ratio[k][p]);
+      fputc('\n', stderr);
+    }
+    fprintf(stderr, "plastix: wrote %s\n", no.out_used);
+  }
+  return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
   cli_opts o;
@@ -386,6 +428,8 @@ int cmd_run(int argc, char **argv)
     return rc < 0 ? 0 : rc;
   if (plx_orientation_is(o.config))
     return run_orientation(&o);
+  if (plx_natimg_is(o.config))
+    return run_natimg(&o);
   if (plx_linearnet_wants(o.config, o.sets, o.n_sets))
     return cli_run_linear(&o);
   return run_experiment("run", &o, 1);
@@ -417,6 +461,18 @@ int cmd_check(int argc, char **argv)
     oo.overrides = o.sets;
     oo.n_overrides = o.n_sets;
     if ((rc = plx_orientation_check(&oo, summary, sizeof summary, &err)))
+      return cli_fail(rc, err.msg);
+    printf("%s: ok: %s\n", o.config, summary);
+    return 0;
+  }
+  if (plx_natimg_is(o.config)) {
+    plx_natimg_opts no;
+    char summary[512];
+    memset(&no, 0, sizeof no);
+    no.config = o.config;
+    no.overrides = o.sets;
+    no.n_overrides = o.n_sets;
+    if ((rc = plx_natimg_check(&no, summary, sizeof summary, &err)))
       return cli_fail(rc, err.msg);
     printf("%s: ok: %s\n", o.config, summary);
     return 0;

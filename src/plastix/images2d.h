@@ -29,6 +29,23 @@ typedef struct plx_grating2d {
 void plx_grating2d_render(const plx_grating2d *g, double theta, double phase,
                           float *img, float *dimg);
 
+/* A size x size crop of a greyscale photograph `grey` (w x h floats,
+ * row-major, pixel (r, c) at column c, row r) centred on (cx, cy) in pixel
+ * coordinates and rotated by theta: the crop shows the photograph turned
+ * counterclockwise by theta (an edge at orientation phi appears at
+ * phi + theta, in the orientation convention above).  Sampled by bicubic
+ * (Keys, a = -1/2) interpolation, which is continuously differentiable, so
+ * dimg (may be NULL) receives the exact d img / d theta of the
+ * interpolated image.  The caller keeps the rotated square inside the
+ * photograph: every source point needs 2 pixels of margin,
+ * plx_rotated_crop_radius gives the distance from the centre. */
+void plx_rotated_crop(const float *grey, size_t w, size_t h, double cx, double cy,
+                      size_t size, double theta, float *img, float *dimg);
+/* Largest distance of a crop's sample point from its centre, plus the
+ * interpolation margin: crops are valid when the centre is at least this
+ * far from every edge. */
+double plx_rotated_crop_radius(size_t size);
+
 /* Inverse binary entropy on the branch sigma >= 1/2: H_b(sigma) = h, h in
  * [0, 1] bits (bisection to machine precision). */
 double plx_inverse_binary_entropy(double h);

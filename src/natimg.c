@@ -1,0 +1,1105 @@
+/* natimg.c -- the natural-image experiment (Benjamin et al. 2022, Fig. 2,
+ * SI Fig. 1; see plastix/natimg.h): train a convolutional network to tell
+ * which photograph a random grey crop came from, probe the orientation
+ * sensitivity of its layers with Gabor patches, and run the controls
+ * (untrained, shuffled within each tensor, trained on crops rotated by
+ * 45 degrees).  Writes a run directory like `plastix run`. */
+#include "config.h"
+#include "plastix/natimg.h"
+#include "plastix/deepnet.h"
+#include "plastix/error.h"
+#include "plastix/images.h"
+#include "plastix/images2d.h"
+#include "plastix/rundir.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+const char *const plx_natimg_condition_names[PLX_NATIMG_N_CONDITIONS] = {
+    "trained", "untrained", "shuffled", "rotated"};
+
+static const plx_param_spec exp_spec[] = {
+    PLX_P_STRING("name", "natural_images", NULL, "name used for the run directory"),
+    PLX_P_INT_MIN("seed", 1, 0, "master seed"),
+    PLX_P_STRING("description", "", NULL, "free text, copied to the manifest"),
+    PLX_P_END};
+
+static const plx_param_spec task_spec[] = {
+    {"type", PLX_PARAM_STRING, PLX_PARAM_REQUIRED, 0, NULL, 0, 0, "natural_images", NULL,
+     "natural_images: train on photographs, probe orientation sensitivity"},
+    PLX_P_STRING("objective", "photo_id", "photo_id",
+                 "photo_id: classify which photograph a crop came from (a task "
+                 "that does not itself involve orientation)"),
+    PLX_P_END};
+
+static const plx_param_spec images_spec[] = {
+    {"files", PLX_PARAM_STRING_ARRAY, 0, 0, NULL, 0, 0, NULL, NULL,
+     "photographs: files, folders or glob patterns (default: the natural "
+     "photographs of mate-backgrounds and lomiri-wallpapers-16.04)"},
+    PLX_P_INT_RANGE("width", 480, 32, 100000,
+                    "each photograph is box-filtered by the integer factor that "
+                    "brings its width nearest to this many pixels (photographs "
+                    "differ in resolution; this puts them on a similar scale)"),
+    PLX_P_INT_RANGE("crop", 64, 8, 512, "crop side in pixels (the network's input)"),
+    PLX_P_BOOL("flip", 1, "mirror half of the training crops left-right"),
+    PLX_P_FLOAT_RANGE("holdout", 0.25, 0.0, 0.9, PLX_PARAM_MIN_EXCL,
+                      "right-hand fraction of every photograph kept for evaluation crops"),
+    PLX_P_INT_RANGE("eval_crops", 16, 1, 100000, "evaluation crops per photograph"),
+    PLX_P_END};
+
+static const plx_param_spec model_spec[] = {
+    {"type", PLX_PARAM_STRING, PLX_PARAM_REQUIRED, 0, NULL, 0, 0, "deepnet", NULL,
+     "deepnet"},
+    PLX_P_LIST("layers", plx_layer_spec,
+               "layers in order; the last is an fc with one output per photograph"),
+    PLX_P_FLOAT_MIN("init_scale", 1.0, 0.0, PLX_PARAM_MIN_EXCL,
+                    "default (PyTorch) initialisation times this"),
+    PLX_P_END};
+
+static const plx_param_spec train_spec[] = {
+    PLX_P_INT_MIN("steps", 2000, 1, "SGD steps, each on a fresh batch of crops"),
+    PLX_P_INT_RANGE("batch", 64, 1, 100000, "crops per step"),
+    PLX_P_FLOAT_MIN("lr", 0.01, 0.0, PLX_PARAM_MIN_EXCL, "learning rate"),
+    PLX_P_FLOAT_RANGE("momentum", 0.9, 0.0, 1.0, PLX_PARAM_MAX_EXCL, "heavy-ball momentum"),
+    PLX_P_FLOAT_MIN("decay", 5e-4, 0.0, 0, "weight decay"),
+    PLX_P_INT_MIN("log_every", 100, 1, "steps between evaluations"),
+    PLX_P_END};
+
+static const plx_param_spec probe_spec[] = {
+    {"layers", PLX_PARAM_STRING_ARRAY, 0, 0, NULL, 0, 0, NULL, NULL,
+     "layers whose sensitivity is measured (default: every relu)"},
+    PLX_P_INT_RANGE("orientations", 180, 8, 3600, "Gabor orientations over [0, 180) degrees"),
+    PLX_P_INT_RANGE("phases", 10, 1, 1000, "phases averaged over, uniform in [0, 2 pi)"),
+    PLX_P_FLOAT_MIN("period", 0.0, 0.0, 0,
+                    "Gabor period in pixels (0: the paper's 2 cycles per 100 px of a "
+                    "224-px image, scaled to the crop)"),
+    PLX_P_FLOAT_MIN("envelope", 0.0, 0.0, 0,
+                    "s.d. of the Gabor's Gaussian envelope in pixels (0: the paper's "
+                    "50 px of 224, scaled to the crop)"),
+    PLX_P_FLOAT_MIN("contrast", 1.0, 0.0, PLX_PARAM_MIN_EXCL,
+                    "Gabor amplitude (the paper: values in [-1, 1])"),
+    PLX_P_FLOAT_RANGE("window", 10.0, 0.5, 22.5, 0,
+                      "half-width in degrees of the cardinal (0, 90) and oblique "
+                      "(45, 135) windows of the ratio"),
+    PLX_P_END};
+
+static const plx_param_spec cond_spec[] = {
+    {"run", PLX_PARAM_STRING_ARRAY, 0, 0, NULL, 0, 0, "trained|untrained|shuffled|rotated",
+     NULL, "conditions to measure (default all four)"},
+    PLX_P_FLOAT_RANGE("rotation", 45.0, -180.0, 180.0, 0,
+                      "rotated condition: the training crops are turned by this many degrees"),
+    PLX_P_END};
+
+static const plx_param_spec output_spec[] = {
+    {"figures", PLX_PARAM_STRING_ARRAY, 0, 0, NULL, 0, 0, "png|svg", NULL,
+     "figure formats (default [\"png\"])"},
+    PLX_P_END};
+
+static const plx_param_spec root_spec[] = {
+    PLX_P_GROUP("experiment", exp_spec, "name, seed"),
+    PLX_P_GROUP("task", task_spec, "task.type = \"natural_images\""),
+    PLX_P_GROUP("images", images_spec, "the photographs and their crops"),
+    PLX_P_GROUP("model", model_spec, "the network"),
+    PLX_P_GROUP("train", train_spec, "SGD with momentum"),
+    PLX_P_GROUP("probe", probe_spec, "Gabor sensitivity probe"),
+    PLX_P_GROUP("conditions", cond_spec, "trained network and controls"),
+    PLX_P_GROUP("output", output_spec, "figures"),
+    PLX_P_END};
+
+/* one photograph, normalised grey, with its training and evaluation ranges
+ * of crop centres (columns; rows share one range) */
+typedef struct photo {
+  float *g;
+  size_t w, h;
+  double x0, x1, ex0, ex1, y0, y1;
+} photo;
+
+typedef struct natimg {
+  plx_config *cfg;
+  const plx_params *root;
+  char name[128];
+  uint64_t seed;
+  char **paths;
+  size_t n_photos;
+  photo *ph;
+  double mean, sd;
+  size_t width;
+  size_t crop, eval_per_photo;
+  int flip;
+  double holdout;
+  plx_deepnet *net;
+  double init_scale;
+  long steps, batch, log_every;
+  double lr, momentum, decay;
+  plx_grating2d gabor;
+  size_t probe_t, probe_p, n_probes;
+  int probes[PLX_NATIMG_MAX_PROBES];
+  double window;
+  unsigned conds;
+  double rotation;
+  unsigned formats;
+} natimg;
+
+int plx_natimg_is(const char *path)
+{
+  config_t cf;
+  const char *t = NULL;
+  int yes;
+  config_init(&cf);
+  yes = config_read_file(&cf, path) == CONFIG_TRUE &&
+        config_lookup_string(&cf, "task.type", &t) == CONFIG_TRUE &&
+        strcmp(t, "natural_images") == 0;
+  config_destroy(&cf);
+  return yes;
+}
+
+static void natimg_free(natimg *ni)
+{
+  size_t i;
+  if (!ni)
+    return;
+  if (ni->ph)
+    for (i = 0; i < ni->n_photos; i++)
+      free(ni->ph[i].g);
+  free(ni->ph);
+  plx_images_free_list(ni->paths, ni->n_photos);
+  plx_deepnet_free(ni->net);
+  plx_config_free(ni->cfg);
+  free(ni);
+}
+
+/* The photographs named by images.files (or the default set). */
+static int collect_files(natimg *ni, const plx_params *p, plx_error *err)
+{
+  config_setting_t *fs = plx_params_setting(p, "files");
+  char where[512];
+  int rc, k;
+  if (fs) {
+    int n = config_setting_length(fs);
+    if (n == 0)
+      return plx_params_error(p, "files", err, "empty list: name at least one "
+                              "photograph, folder or glob pattern");
+    for (k = 0; k < n; k++) {
+      const char *pat = config_setting_get_string(config_setting_get_elem(fs, (unsigned)k));
+      if ((rc = plx_images_expand(pat, &ni->paths, &ni->n_photos, err))) {
+        plx_params_where(p, "files", where, sizeof where);
+        plx_error_prefix(err, "%s: images.files[%d]", where, k);
+        return rc;
+      }
+    }
+    return PLX_OK;
+  }
+  for (k = 0; plx_images_default_photos[k]; k++) {
+    struct stat st;
+    if (stat(plx_images_default_photos[k], &st) != 0)
+      return plx_params_error(p, "files", err,
+                              "default photograph %s is missing: install the Debian "
+                              "packages mate-backgrounds and lomiri-wallpapers-16.04 "
+                              "(scripts/setup.sh), or set images.files",
+                              plx_images_default_photos[k]);
+    if ((rc = plx_images_expand(plx_images_default_photos[k], &ni->paths, &ni->n_photos, err)))
+      return rc;
+  }
+  return PLX_OK;
+}
+
+/* Read every photograph, normalise grey by the mean and s.d. of all their
+ * pixels, and work out where crop centres may fall. */
+static int read_photos(natimg *ni, const plx_params *p, plx_error *err)
+{
+  const double R = plx_rotated_crop_radius(ni->crop);
+  double s = 0, s2 = 0, n = 0;
+  size_t i, j;
+  int rc;
+  ni->ph = calloc(ni->n_photos, sizeof *ni->ph);
+  if (!ni->ph)
+    return plx_error_set(err, PLX_ENOMEM, "out of memory");
+  for (i = 0; i < ni->n_photos; i++) {
+    plx_image im;
+    photo *f = &ni->ph[i];
+    double split;
+    size_t k, r, c, a, b;
+    if ((rc = plx_image_read(&im, ni->paths[i], 1, err)))
+      return rc;
+    k = (size_t)floor((double)im.w / (double)ni->width + 0.5);
+    if (k < 1)
+      k = 1;
+    f->w = im.w / k;
+    f->h = im.h / k;
+    f->g = malloc(f->w * f->h * sizeof *f->g);
+    if (!f->g || !f->w || !f->h) {
+      plx_image_release(&im);
+      return plx_error_set(err, f->g ? PLX_EINVAL : PLX_ENOMEM, "%s: %s", ni->paths[i],
+                           f->g ? "empty image" : "out of memory");
+    }
+    /* k x k box filter */
+    for (r = 0; r < f->h; r++)
+      for (c = 0; c < f->w; c++) {
+        double v = 0;
+        for (a = 0; a < k; a++)
+          for (b = 0; b < k; b++)
+            v += im.sum[(r * k + a) * im.w + c * k + b];
+        v *= im.scale / (double)(k * k);
+        f->g[r * f->w + c] = (float)v;
+        s += v;
+        s2 += v * v;
+      }
+    n += (double)(f->w * f->h);
+    plx_image_release(&im);
+    /* training centres left of the split, evaluation centres right of it,
+     * every rotated crop inside its own part */
+    split = (1.0 - ni->holdout) * (double)f->w;
+    f->x0 = R;
+    f->x1 = split - R;
+    f->ex0 = split + R;
+    f->ex1 = (double)f->w - 1.0 - R;
+    f->y0 = R;
+    f->y1 = (double)f->h - 1.0 - R;
+    if (f->x1 < f->x0 || f->ex1 < f->ex0 || f->y1 < f->y0)
+      return plx_params_error(p, "crop", err,
+                              "%s is %zu x %zu pixels after downsampling by %zu: too small "
+                              "for rotated %zu-pixel crops on both sides of a %.0f%% "
+                              "hold-out (each needs %.0f pixels); use a smaller crop, a "
+                              "larger width or a smaller holdout",
+                              ni->paths[i], f->w, f->h, k, ni->crop,
+                              100.0 * ni->holdout, 2 * R);
+  }
+  ni->mean = s / n;
+  ni->sd = sqrt(s2 / n - ni->mean * ni->mean);
+  if (!(ni->sd > 0))
+    return plx_params_error(p, "files", err, "the photographs have no contrast");
+  for (i = 0; i < ni->n_photos; i++)
+    for (j = 0; j < ni->ph[i].w * ni->ph[i].h; j++)
+      ni->ph[i].g[j] = (float)((ni->ph[i].g[j] - ni->mean) / ni->sd);
+  return PLX_OK;
+}
+
+static unsigned formats_of(const plx_params *outp)
+{
+  config_setting_t *fs = plx_params_setting(outp, "figures");
+  unsigned f = PLX_FIG_PNG;
+  if (fs) {
+    int i, n = config_setting_length(fs);
+    f = 0;
+    for (i = 0; i < n; i++)
+      f |= strcmp(config_setting_get_string(config_setting_get_elem(fs, (unsigned)i)), "svg") == 0
+               ? PLX_FIG_SVG : PLX_FIG_PNG;
+  }
+  return f;
+}
+
+static int natimg_load(natimg **out, const plx_natimg_opts *op, int read, plx_error *err)
+{
+  natimg *ni = calloc(1, sizeof *ni);
+  const plx_params *im, *m, *t, *pr, *cd;
+  config_setting_t *s;
+  size_t maxb;
+  int rc;
+  *out = NULL;
+  if (!ni)
+    return plx_error_set(err, PLX_ENOMEM, "out of memory");
+  plx_gsl_quiet();
+  if ((rc = plx_config_load(&ni->cfg, op->config, op->overrides, op->n_overrides, err)) ||
+      (rc = plx_config_bind(ni->cfg, NULL, root_spec, NULL, &ni->root, err)))
+    goto fail;
+  snprintf(ni->name, sizeof ni->name, "%s",
+           plx_params_string(plx_params_group(ni->root, "experiment"), "name"));
+  ni->seed = (uint64_t)plx_params_int(plx_params_group(ni->root, "experiment"), "seed");
+  im = plx_params_group(ni->root, "images");
+  ni->width = (size_t)plx_params_int(im, "width");
+  ni->crop = (size_t)plx_params_int(im, "crop");
+  ni->flip = plx_params_bool(im, "flip");
+  ni->holdout = plx_params_float(im, "holdout");
+  ni->eval_per_photo = (size_t)plx_params_int(im, "eval_crops");
+  if ((rc = collect_files(ni, im, err)))
+    goto fail;
+  if (ni->n_photos < 2) {
+    rc = plx_params_error(im, "files", err, "%zu photograph: the task needs at least 2",
+                          ni->n_photos);
+    goto fail;
+  }
+  t = plx_params_group(ni->root, "train");
+  ni->steps = plx_params_int(t, "steps");
+  ni->batch = plx_params_int(t, "batch");
+  ni->lr = plx_params_float(t, "lr");
+  ni->momentum = plx_params_float(t, "momentum");
+  ni->decay = plx_params_float(t, "decay");
+  ni->log_every = plx_params_int(t, "log_every");
+  pr = plx_params_group(ni->root, "probe");
+  ni->probe_t = (size_t)plx_params_int(pr, "orientations");
+  ni->probe_p = (size_t)plx_params_int(pr, "phases");
+  ni->window = plx_params_float(pr, "window");
+  ni->gabor.size = ni->crop;
+  ni->gabor.period = plx_params_float(pr, "period");
+  if (ni->gabor.period <= 0)
+    ni->gabor.period = 50.0 * (double)ni->crop / 224.0;
+  ni->gabor.envelope = plx_params_float(pr, "envelope");
+  if (ni->gabor.envelope <= 0)
+    ni->gabor.envelope = 50.0 * (double)ni->crop / 224.0;
+  ni->gabor.contrast = plx_params_float(pr, "contrast");
+  cd = plx_params_group(ni->root, "conditions");
+  ni->rotation = plx_params_float(cd, "rotation") * M_PI / 180.0;
+  s = plx_params_setting(cd, "run");
+  ni->conds = (1u << PLX_NATIMG_N_CONDITIONS) - 1u;
+  if (s) {
+    int i, n = config_setting_length(s), c;
+    ni->conds = 0;
+    for (i = 0; i < n; i++) {
+      const char *v = config_setting_get_string(config_setting_get_elem(s, (unsigned)i));
+      for (c = 0; c < PLX_NATIMG_N_CONDITIONS; c++)
+        if (strcmp(v, plx_natimg_condition_names[c]) == 0)
+          ni->conds |= 1u << c;
+    }
+    if (!ni->conds) {
+      rc = plx_params_error(cd, "run", err, "empty list: name at least one condition");
+      goto fail;
+    }
+  }
+  m = plx_params_group(ni->root, "model");
+  ni->init_scale = plx_params_float(m, "init_scale");
+  maxb = (size_t)ni->batch > ni->probe_p ? (size_t)ni->batch : ni->probe_p;
+  if ((rc = plx_deepnet_new(&ni->net, plx_params_group(m, "layers"), 1, ni->crop, ni->crop,
+                            maxb, err)))
+    goto fail;
+  {
+    const plx_layer *last = &ni->net->layers[ni->net->n_layers - 1];
+    if (last->kind != PLX_LAYER_FC || last->out_size != ni->n_photos) {
+      rc = plx_params_error(m, "layers", err,
+                            "the last layer must be an fc with out = %zu, one output per "
+                            "photograph (it is %s with %zu outputs)",
+                            ni->n_photos, last->kind == PLX_LAYER_FC ? "an fc" : "not an fc",
+                            last->out_size);
+      goto fail;
+    }
+  }
+  s = plx_params_setting(pr, "layers");
+  if (s) {
+    int i, n = config_setting_length(s);
+    if (n == 0 || n > PLX_NATIMG_MAX_PROBES) {
+      rc = plx_params_error(pr, "layers", err, "expected 1 to %d layer names, got %d",
+                            PLX_NATIMG_MAX_PROBES, n);
+      goto fail;
+    }
+    for (i = 0; i < n; i++) {
+      const char *v = config_setting_get_string(config_setting_get_elem(s, (unsigned)i));
+      int li = plx_deepnet_find(ni->net, v);
+      if (li < 0) {
+        char names[512] = "";
+        size_t k, o = 0;
+        for (k = 0; k < ni->net->n_layers && o < sizeof names - 40; k++)
+          o += (size_t)snprintf(names + o, sizeof names - o, "%s%s", k ? ", " : "",
+                                ni->net->layers[k].name);
+        rc = plx_params_error(pr, "layers", err, "the network has no layer '%s' (layers: %s)",
+                              v, names);
+        goto fail;
+      }
+      ni->probes[ni->n_probes++] = li;
+    }
+  } else {
+    size_t k;
+    for (k = 0; k < ni->net->n_layers && ni->n_probes < PLX_NATIMG_MAX_PROBES; k++)
+      if (ni->net->layers[k].kind == PLX_LAYER_RELU)
+        ni->probes[ni->n_probes++] = (int)k;
+    if (!ni->n_probes) {
+      rc = plx_params_error(m, "layers", err, "the network has no relu layer to probe: "
+                            "name the layers in probe.layers");
+      goto fail;
+    }
+  }
+  ni->formats = formats_of(plx_params_group(ni->root, "output"));
+  if (read && (rc = read_photos(ni, im, err)))
+    goto fail;
+  *out = ni;
+  return PLX_OK;
+fail:
+  natimg_free(ni);
+  return rc;
+}
+
+int plx_natimg_check(const plx_natimg_opts *op, char *summary, size_t n, plx_error *err)
+{
+  natimg *ni;
+  int rc = natimg_load(&ni, op, 1, err);
+  if (rc)
+    return rc;
+  snprintf(summary, n, "natural-image experiment: %zu photographs, %zu-px crops, %zu-layer "
+           "deepnet with %zu parameters, %ld steps of %ld, %zu probed layers",
+           ni->n_photos, ni->crop, ni->net->n_layers, plx_deepnet_params(ni->net), ni->steps,
+           ni->batch, ni->n_probes);
+  natimg_free(ni);
+  return PLX_OK;
+}
+
+/* ------------------------------------------------------------ weights */
+
+/* all conv and fc weights and biases of the net, in layer order */
+static size_t weights_size(const plx_deepnet *net)
+{
+  size_t k, n = 0;
+  for (k = 0; k < net->n_layers; k++)
+    n += net->layers[k].n_w + (net->layers[k].n_w ? net->layers[k].out_c : 0);
+  return n;
+}
+
+static void weights_get(const plx_deepnet *net, float *dst)
+{
+  size_t k;
+  for (k = 0; k < net->n_layers; k++) {
+    const plx_layer *l = &net->layers[k];
+    if (!l->n_w)
+      continue;
+    memcpy(dst, l->W, l->n_w * sizeof *dst);
+    dst += l->n_w;
+    memcpy(dst, l->b, l->out_c * sizeof *dst);
+    dst += l->out_c;
+  }
+}
+
+static void weights_set(plx_deepnet *net, const float *src)
+{
+  size_t k;
+  for (k = 0; k < net->n_layers; k++) {
+    plx_layer *l = &net->layers[k];
+    if (!l->n_w)
+      continue;
+    memcpy(l->W, src, l->n_w * sizeof *src);
+    src += l->n_w;
+    memcpy(l->b, src, l->out_c * sizeof *src);
+    src += l->out_c;
+  }
+}
+
+/* Fisher-Yates shuffle of every weight tensor and every bias vector
+ * within itself: the shuffled control keeps each tensor's distribution
+ * and destroys its spatial structure. */
+static void weights_shuffle(plx_deepnet *net, plx_rng *r)
+{
+  size_t k, i;
+  for (k = 0; k < net->n_layers; k++) {
+    plx_layer *l = &net->layers[k];
+    float *t[2] = {l->W, l->b};
+    size_t n[2] = {l->n_w, l->out_c}, a;
+    if (!l->n_w)
+      continue;
+    for (a = 0; a < 2; a++)
+      for (i = n[a]; i > 1; i--) {
+        size_t j = (size_t)plx_rng_below(r, i);
+        float tmp = t[a][i - 1];
+        t[a][i - 1] = t[a][j];
+        t[a][j] = tmp;
+      }
+  }
+}
+
+/* ------------------------------------------------------------ crops */
+
+/* crop b of a batch: photograph, centre, flip */
+static void render_crop(const natimg *ni, size_t k, double cx, double cy, int flip,
+                        double theta, float *img)
+{
+  const photo *f = &ni->ph[k];
+  const size_t n = ni->crop;
+  size_t i, j;
+  plx_rotated_crop(f->g, f->w, f->h, cx, cy, n, theta, img, NULL);
+  if (flip)
+    for (i = 0; i < n; i++)
+      for (j = 0; j < n / 2; j++) {
+        float t = img[i * n + j];
+        img[i * n + j] = img[i * n + n - 1 - j];
+        img[i * n + n - 1 - j] = t;
+      }
+}
+
+/* A centre uniformly on the pixel grid of [lo, hi] (half-integer offsets
+ * for even crops, so unrotated crops copy pixels exactly). */
+static double centre_in(plx_rng *r, double lo, double hi, size_t crop)
+{
+  const double off = (crop % 2) ? 0.0 : 0.5;
+  double a = ceil(lo - off), b = floor(hi - off);
+  if (b < a)
+    return 0.5 * (lo + hi);
+  return a + (double)plx_rng_below(r, (uint64_t)(b - a) + 1) + off;
+}
+
+/* The fixed evaluation set: eval_per_photo crops from the hold-out part
+ * of every photograph. */
+static void eval_set(const natimg *ni, double *cx, double *cy)
+{
+  plx_rng *r = plx_rng_alloc(ni->seed, 0, PLX_POP_EVAL_STIMULUS);
+  size_t k, e;
+  for (k = 0; k < ni->n_photos; k++)
+    for (e = 0; e < ni->eval_per_photo; e++) {
+      const photo *f = &ni->ph[k];
+      cx[k * ni->eval_per_photo + e] = centre_in(r, f->ex0, f->ex1, ni->crop);
+      cy[k * ni->eval_per_photo + e] = centre_in(r, f->y0, f->y1, ni->crop);
+    }
+  plx_rng_free(r);
+}
+
+/* accuracy of the net on the evaluation set (crops turned by theta) */
+static double evaluate(natimg *ni, double theta, const double *cx, const double *cy, float *x,
+                       int *lab, unsigned char *correct)
+{
+  const size_t S = ni->crop * ni->crop, total = ni->n_photos * ni->eval_per_photo;
+  const size_t mb = ni->net->max_batch;
+  size_t s0, i, right = 0;
+  for (s0 = 0; s0 < total; s0 += mb) {
+    size_t nb = total - s0 < mb ? total - s0 : mb;
+    for (i = 0; i < nb; i++) {
+      size_t q = s0 + i, k = q / ni->eval_per_photo;
+      render_crop(ni, k, cx[q], cy[q], 0, theta, x + i * S);
+      lab[i] = (int)k;
+    }
+    plx_deepnet_forward(ni->net, x, nb);
+    plx_deepnet_softmax_ce(ni->net, lab, NULL, NULL, correct);
+    for (i = 0; i < nb; i++)
+      right += correct[i];
+  }
+  return (double)right / (double)total;
+}
+
+/* ------------------------------------------------------------ training */
+
+typedef struct train_log {
+  double *loss;          /* per step                                     */
+  double *eval_step, *eval_acc;
+  size_t n_eval;
+} train_log;
+
+/* SGD with heavy-ball momentum on the photo-identity cross-entropy, crops
+ * turned by theta; the net starts from its current weights. */
+static int train(natimg *ni, double theta, const char *stage, const plx_natimg_opts *op,
+                 train_log *lg, double *scratch_cx, double *scratch_cy, float *x, float *dl,
+                 int *lab, unsigned char *correct, plx_error *err)
+{
+  plx_deepnet *net = ni->net;
+  const size_t S = ni->crop * ni->crop, B = (size_t)ni->batch;
+  float *vel = calloc(weights_size(net), sizeof *vel);
+  plx_rng *r = plx_rng_alloc(ni->seed, 0, PLX_POP_DATA);
+  long step;
+  int rc = PLX_OK;
+  if (!vel || !r) {
+    free(vel);
+    plx_rng_free(r);
+    return plx_error_set(err, PLX_ENOMEM, "out of memory");
+  }
+  lg->n_eval = 0;
+  if (op->prog && op->prog->fn)
+    op->prog->fn(op->prog->ctx, stage, 0.0);
+  for (step = 0; step <= ni->steps; step++) {
+    size_t i, k;
+    float *v;
+    if (step % ni->log_every == 0 || step == ni->steps) {
+      lg->eval_step[lg->n_eval] = (double)step;
+      lg->eval_acc[lg->n_eval++] = evaluate(ni, theta, scratch_cx, scratch_cy, x, lab, correct);
+    }
+    if (step == ni->steps)
+      break;
+    /* the step's batch: the same photographs, centres and flips in every
+     * condition (the rotated condition turns them) */
+    plx_rng_reseed(r, ni->seed, (uint64_t)step, PLX_POP_DATA);
+    for (i = 0; i < B; i++) {
+      const photo *f;
+      double cx, cy;
+      int fl;
+      k = (size_t)plx_rng_below(r, ni->n_photos);
+      f = &ni->ph[k];
+      cx = centre_in(r, f->x0, f->x1, ni->crop);
+      cy = centre_in(r, f->y0, f->y1, ni->crop);
+      fl = ni->flip && plx_rng_below(r, 2);
+      render_crop(ni, k, cx, cy, fl, theta, x + i * S);
+      lab[i] = (int)k;
+    }
+    plx_deepnet_forward(net, x, B);
+    lg->loss[step] = plx_deepnet_softmax_ce(net, lab, NULL, dl, correct);
+    if (!isfinite(lg->loss[step])) {
+      rc = plx_params_error(plx_params_group(ni->root, "train"), "lr", err,
+                            "training diverged at step %ld (loss not finite): reduce the "
+                            "learning rate", step);
+      break;
+    }
+    plx_deepnet_backward(net, dl);
+    /* v = m v + g + decay w;  w -= lr v */
+    v = vel;
+    for (k = 0; k < net->n_layers; k++) {
+      plx_layer *l = &net->layers[k];
+      size_t j;
+      if (!l->n_w)
+        continue;
+      for (j = 0; j < l->n_w; j++, v++) {
+        *v = (float)(ni->momentum * *v + l->gW[j] + ni->decay * l->W[j]);
+        l->W[j] -= (float)(ni->lr * *v);
+      }
+      for (j = 0; j < l->out_c; j++, v++) {
+        *v = (float)(ni->momentum * *v + l->gb[j]);
+        l->b[j] -= (float)(ni->lr * *v);
+      }
+    }
+    if (op->prog && op->prog->fn)
+      op->prog->fn(op->prog->ctx, stage, (double)(step + 1) / (double)ni->steps);
+  }
+  free(vel);
+  plx_rng_free(r);
+  return rc;
+}
+
+/* ------------------------------------------------------------ probe */
+
+/* D(theta_i) of every probed layer: sens[p * T + i] */
+static void probe(natimg *ni, float *x, float *dx, double *sens)
+{
+  const size_t S = ni->crop * ni->crop, T = ni->probe_t, P = ni->probe_p;
+  size_t i, j, p, u;
+  for (i = 0; i < T; i++) {
+    const double th = (double)i * M_PI / (double)T;
+    for (j = 0; j < P; j++)
+      plx_grating2d_render(&ni->gabor, th, 2.0 * M_PI * (double)j / (double)P, x + j * S,
+                           dx + j * S);
+    plx_deepnet_forward(ni->net, x, P);
+    plx_deepnet_jvp(ni->net, dx);
+    for (p = 0; p < ni->n_probes; p++) {
+      const plx_layer *l = &ni->net->layers[ni->probes[p]];
+      double acc = 0;
+      for (u = 0; u < P * l->out_size; u++)
+        acc += (double)l->tan[u] * (double)l->tan[u];
+      sens[p * T + i] = acc / (double)P;
+    }
+  }
+}
+
+/* angular distance in degrees between orientations a and b (period 180) */
+static double orient_dist(double a, double b)
+{
+  double d = fmod(fabs(a - b), 180.0);
+  return d > 90.0 ? 180.0 - d : d;
+}
+
+/* cardinal / oblique ratio of sqrt D and the z-score of the difference of
+ * mean log sqrt D between the two windows */
+static void cardinal_ratio(const natimg *ni, const double *D, double *ratio, double *z)
+{
+  double sc = 0, so = 0, lc = 0, lo = 0, lc2 = 0, lo2 = 0, nc = 0, no = 0;
+  size_t i;
+  for (i = 0; i < ni->probe_t; i++) {
+    const double th = (double)i * 180.0 / (double)ni->probe_t;
+    const double r = sqrt(D[i]), lg = log(r > 1e-300 ? r : 1e-300);
+    const double dc = fmin(orient_dist(th, 0), orient_dist(th, 90));
+    const double dob = fmin(orient_dist(th, 45), orient_dist(th, 135));
+    if (dc <= ni->window + 1e-9) {
+      sc += r;
+      lc += lg;
+      lc2 += lg * lg;
+      nc += 1;
+    } else if (dob <= ni->window + 1e-9) {
+      so += r;
+      lo += lg;
+      lo2 += lg * lg;
+      no += 1;
+    }
+  }
+  *ratio = so > 0 ? (sc / nc) / (so / no) : NAN;
+  {
+    const double mc = lc / nc, mo = lo / no;
+    const double vc = nc > 1 ? (lc2 - nc * mc * mc) / (nc - 1) : 0;
+    const double vo = no > 1 ? (lo2 - no * mo * mo) / (no - 1) : 0;
+    const double se = sqrt(vc / nc + vo / no);
+    *z = se > 0 ? (mc - mo) / se : (mc > mo ? INFINITY : mc < mo ? -INFINITY : 0);
+  }
+}
+
+/* ------------------------------------------------------------ outputs */
+
+typedef struct mctx {
+  const plx_natimg_opts *op;
+  natimg *ni;
+  double seconds;
+} mctx;
+
+static void manifest(plx_jw *w, void *vc)
+{
+  mctx *c = vc;
+  size_t i, p;
+  int k;
+  plx_jw_string(w, "command", "run");
+  plx_jw_string(w, "config", c->op->config);
+  plx_jw_array_begin(w, "overrides");
+  for (i = 0; i < c->op->n_overrides; i++)
+    plx_jw_string(w, NULL, c->op->overrides[i]);
+  plx_jw_array_end(w);
+  plx_jw_string(w, "experiment", c->ni->name);
+  plx_jw_int(w, "seed", (long long)c->ni->seed);
+  plx_jw_string(w, "task", "natural_images (photo_id)");
+  plx_jw_string(w, "rule", "gradient (backpropagation, SGD with momentum)");
+  plx_jw_array_begin(w, "photographs");
+  for (i = 0; i < c->ni->n_photos; i++)
+    plx_jw_string(w, NULL, c->ni->paths[i]);
+  plx_jw_array_end(w);
+  plx_jw_int(w, "parameters", (long long)plx_deepnet_params(c->ni->net));
+  plx_jw_number(w, "final_loss", c->op->final_loss);
+  plx_jw_number(w, "eval_accuracy", c->op->eval_accuracy);
+  plx_jw_number(w, "chance", c->op->chance);
+  plx_jw_object_begin(w, "cardinal_oblique_ratio");
+  for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
+    if (!c->op->measured[k])
+      continue;
+    plx_jw_object_begin(w, plx_natimg_condition_names[k]);
+    for (p = 0; p < c->op->n_probes; p++)
+      plx_jw_number(w, c->op->probe_names[p], c->op->ratio[k][p]);
+    plx_jw_object_end(w);
+  }
+  plx_jw_object_end(w);
+  plx_jw_object_begin(w, "timings_seconds");
+  plx_jw_number(w, "total", c->seconds);
+  plx_jw_object_end(w);
+  plx_manifest_environment(w);
+}
+
+static double now_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static const int cond_color[PLX_NATIMG_N_CONDITIONS] = {PLX_C_BLUE, PLX_C_BLACK, PLX_C_ORANGE,
+                                                         PLX_C_VERMILLION};
+static const int cond_style[PLX_NATIMG_N_CONDITIONS] = {PLX_SOLID, PLX_DOTTED, PLX_DASHED,
+                                                         PLX_SOLID};
+
+/* one panel per probed layer: normalised sqrt D against orientation, a
+ * line per condition */
+static int figure_sensitivity(const natimg *ni, plx_rundir *rd, double *const *sens,
+                              const double *th, plx_error *err)
+{
+  const size_t T = ni->probe_t, P = ni->n_probes;
+  const int cols = P < 3 ? (int)P : 3, rows = (int)((P + 2) / 3);
+  plx_figure *fig = plx_figure_new(rows, cols, 420.0 * cols, 330.0 * rows + 40);
+  double *y = malloc(T * sizeof *y);
+  size_t p, i;
+  int k, rc;
+  if (!fig || !y) {
+    plx_figure_free(fig);
+    free(y);
+    return plx_error_set(err, PLX_ENOMEM, "out of memory");
+  }
+  plx_figure_title(fig, "Orientation sensitivity of each layer (sqrt D, normalised to sum 1)");
+  for (p = 0; p < P; p++) {
+    plx_axes *ax = plx_figure_axes(fig, (int)(p / 3), (int)(p % 3));
+    for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
+      double z = 0;
+      if (!sens[k])
+        continue;
+      for (i = 0; i < T; i++)
+        z += sqrt(sens[k][p * T + i]);
+      for (i = 0; i < T; i++)
+        y[i] = sqrt(sens[k][p * T + i]) / (z > 0 ? z : 1);
+      plx_axes_line(ax, th, y, T, cond_color[k], cond_style[k],
+                    p == 0 ? plx_natimg_condition_names[k] : NULL);
+    }
+    plx_axes_vline(ax, 90.0, PLX_C_BLACK, PLX_DOTTED);
+    plx_axes_title(ax, ni->net->layers[ni->probes[p]].name);
+    plx_axes_xlabel(ax, "orientation (deg)");
+    plx_axes_xlim(ax, 0, 180);
+  }
+  rc = plx_rundir_figure(rd, "sensitivity", fig, err);
+  plx_figure_free(fig);
+  free(y);
+  return rc;
+}
+
+static int figure_training(const natimg *ni, plx_rundir *rd, const train_log *lg,
+                           const int *have, plx_error *err)
+{
+  plx_figure *fig = plx_figure_new(1, 2, 1000, 420);
+  double *st = malloc((size_t)ni->steps * sizeof *st);
+  size_t i;
+  int c, rc;
+  if (!fig || !st) {
+    plx_figure_free(fig);
+    free(st);
+    return plx_error_set(err, PLX_ENOMEM, "out of memory");
+  }
+  for (i = 0; i < (size_t)ni->steps; i++)
+    st[i] = (double)i;
+  for (c = 0; c < 2; c++) {
+    const int cond = c ? PLX_NATIMG_ROTATED : PLX_NATIMG_TRAINED;
+    if (!have[c])
+      continue;
+    plx_axes_line(plx_figure_axes(fig, 0, 0), st, lg[c].loss, (size_t)ni->steps,
+                  cond_color[cond], PLX_SOLID, plx_natimg_condition_names[cond]);
+    plx_axes_line(plx_figure_axes(fig, 0, 1), lg[c].eval_step, lg[c].eval_acc, lg[c].n_eval,
+                  cond_color[cond], PLX_SOLID, plx_natimg_condition_names[cond]);
+  }
+  plx_axes_hline(plx_figure_axes(fig, 0, 1), 1.0 / (double)ni->n_photos, PLX_C_BLACK,
+                 PLX_DOTTED);
+  plx_axes_title(plx_figure_axes(fig, 0, 0), "training loss (cross-entropy)");
+  plx_axes_xlabel(plx_figure_axes(fig, 0, 0), "step");
+  plx_axes_title(plx_figure_axes(fig, 0, 1), "accuracy on held-out crops (dotted: chance)");
+  plx_axes_xlabel(plx_figure_axes(fig, 0, 1), "step");
+  rc = plx_rundir_figure(rd, "training", fig, err);
+  plx_figure_free(fig);
+  free(st);
+  return rc;
+}
+
+static int write_outputs(natimg *ni, const plx_natimg_opts *op, plx_rundir *rd,
+                         double *const *sens, const train_log *lg, const int *have,
+                         float *const *wsnap, plx_error *err)
+{
+  plx_h5 *h = plx_rundir_h5(rd);
+  const size_t T = ni->probe_t;
+  static const char *const sn[] = {"condition", "layer", "theta_deg", "D", "sqrtD_normalised"};
+  static const char *const rn[] = {"condition", "layer", "cardinal_oblique_ratio", "z"};
+  static const char *const tn[] = {"condition", "step", "loss"};
+  static const char *const en[] = {"condition", "step", "heldout_accuracy"};
+  plx_table *ts = plx_table_new(5, sn, "ssfff"), *tr = plx_table_new(4, rn, "ssff");
+  plx_table *tt = plx_table_new(3, tn, "sif"), *te = plx_table_new(3, en, "sif");
+  double *th = malloc(T * sizeof *th);
+  size_t p, i;
+  int k, rc = PLX_OK;
+  char path[256];
+  if (!ts || !tr || !tt || !te || !th) {
+    rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
+    goto out;
+  }
+  for (i = 0; i < T; i++)
+    th[i] = (double)i * 180.0 / (double)T;
+  for (k = 0; k < PLX_NATIMG_N_CONDITIONS && !rc; k++) {
+    if (!sens[k])
+      continue;
+    for (p = 0; p < ni->n_probes && !rc; p++) {
+      const char *ln = ni->net->layers[ni->probes[p]].name;
+      const char *s[2] = {plx_natimg_condition_names[k], ln};
+      double z = 0;
+      for (i = 0; i < T; i++)
+        z += sqrt(sens[k][p * T + i]);
+      for (i = 0; i < T; i++) {
+        double v[3] = {th[i], sens[k][p * T + i], sqrt(sens[k][p * T + i]) / (z > 0 ? z : 1)};
+        plx_table_append(ts, s, v);
+      }
+      {
+        double v[2] = {op->ratio[k][p], op->z[k][p]};
+        plx_table_append(tr, s, v);
+      }
+      snprintf(path, sizeof path, "/natural_images/%s/%s/D", plx_natimg_condition_names[k], ln);
+      rc = plx_h5_write_vector(h, path, sens[k] + p * T, T, err);
+    }
+  }
+  for (k = 0; k < 2; k++) {
+    const char *s[1] = {plx_natimg_condition_names[k ? PLX_NATIMG_ROTATED : PLX_NATIMG_TRAINED]};
+    if (!have[k])
+      continue;
+    for (i = 0; i < (size_t)ni->steps; i++) {
+      double v[2] = {(double)i, lg[k].loss[i]};
+      plx_table_append(tt, s, v);
+    }
+    for (i = 0; i < lg[k].n_eval; i++) {
+      double v[2] = {lg[k].eval_step[i], lg[k].eval_acc[i]};
+      plx_table_append(te, s, v);
+    }
+    snprintf(path, sizeof path, "/train/%s/loss", s[0]);
+    if (!rc) rc = plx_h5_write_vector(h, path, lg[k].loss, (size_t)ni->steps, err);
+    snprintf(path, sizeof path, "/train/%s/heldout_accuracy", s[0]);
+    if (!rc) rc = plx_h5_write_vector(h, path, lg[k].eval_acc, lg[k].n_eval, err);
+  }
+  if (!rc) rc = plx_h5_write_vector(h, "/natural_images/theta_deg", th, T, err);
+  /* weights: the initial ones, the trained ones (for perceptual learning)
+   * and the rotated-training ones */
+  {
+    static const char *const wn[3] = {"/weights/initial", "/weights/trained", "/weights/rotated"};
+    float *keep = malloc(weights_size(ni->net) * sizeof *keep);
+    if (!keep && !rc)
+      rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
+    if (keep) {
+      weights_get(ni->net, keep);
+      for (k = 0; k < 3 && !rc; k++)
+        if (wsnap[k]) {
+          weights_set(ni->net, wsnap[k]);
+          rc = plx_deepnet_save(ni->net, h, wn[k], err);
+        }
+      weights_set(ni->net, keep);
+      free(keep);
+    }
+  }
+  if (!rc) rc = plx_rundir_table(rd, "sensitivity", ts, err);
+  if (!rc) rc = plx_rundir_table(rd, "cardinal_ratio", tr, err);
+  if (!rc) rc = plx_rundir_table(rd, "training", tt, err);
+  if (!rc) rc = plx_rundir_table(rd, "heldout", te, err);
+  if (!rc) rc = figure_sensitivity(ni, rd, sens, th, err);
+  if (!rc) rc = figure_training(ni, rd, lg, have, err);
+out:
+  plx_table_free(ts);
+  plx_table_free(tr);
+  plx_table_free(tt);
+  plx_table_free(te);
+  free(th);
+  return rc;
+}
+
+/* ------------------------------------------------------------ run */
+
+int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
+{
+  natimg *ni = NULL;
+  plx_rundir *rd = NULL;
+  plx_rng *rng = NULL;
+  float *x = NULL, *dx = NULL, *dl = NULL, *wsnap[3] = {NULL, NULL, NULL};
+  int *lab = NULL;
+  unsigned char *correct = NULL;
+  double *sens[PLX_NATIMG_N_CONDITIONS] = {NULL, NULL, NULL, NULL};
+  double *ecx = NULL, *ecy = NULL;
+  train_log lg[2];
+  int have[2] = {0, 0};
+  size_t S, maxb, nw, p, n_eval_cap;
+  double t0 = now_s();
+  char outdir[1200], buf[4400];
+  int rc, k, oom = 0;
+  mctx mc;
+
+  memset(lg, 0, sizeof lg);
+  if ((rc = natimg_load(&ni, op, 1, err)))
+    return rc;
+  S = ni->crop * ni->crop;
+  maxb = ni->net->max_batch;
+  nw = weights_size(ni->net);
+  n_eval_cap = (size_t)(ni->steps / ni->log_every) + 2;
+  x = malloc(maxb * S * sizeof *x);
+  dx = malloc(maxb * S * sizeof *dx);
+  dl = malloc(maxb * ni->n_photos * sizeof *dl);
+  lab = malloc(maxb * sizeof *lab);
+  correct = malloc(maxb);
+  ecx = malloc(ni->n_photos * ni->eval_per_photo * sizeof *ecx);
+  ecy = malloc(ni->n_photos * ni->eval_per_photo * sizeof *ecy);
+  wsnap[0] = malloc(nw * sizeof *wsnap[0]);
+  rng = plx_rng_alloc(ni->seed, 0, PLX_POP_INIT);
+  for (k = 0; k < 2; k++) {
+    lg[k].loss = calloc((size_t)ni->steps, sizeof *lg[k].loss);
+    lg[k].eval_step = calloc(n_eval_cap, sizeof *lg[k].eval_step);
+    lg[k].eval_acc = calloc(n_eval_cap, sizeof *lg[k].eval_acc);
+    if (!lg[k].loss || !lg[k].eval_step || !lg[k].eval_acc)
+      oom = 1;
+  }
+  for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
+    if (ni->conds & (1u << k))
+      if (!(sens[k] = malloc(ni->n_probes * ni->probe_t * sizeof *sens[k])))
+        oom = 1;
+  if (oom || !x || !dx || !dl || !lab || !correct || !ecx || !ecy || !wsnap[0] || !rng) {
+    rc = plx_error_set(err, PLX_ENOMEM, "out of memory (batch of %zu crops)", maxb);
+    goto done;
+  }
+  op->n_probes = ni->n_probes;
+  for (p = 0; p < ni->n_probes; p++)
+    snprintf(op->probe_names[p], sizeof op->probe_names[p], "%s",
+             ni->net->layers[ni->probes[p]].name);
+  op->chance = 1.0 / (double)ni->n_photos;
+  eval_set(ni, ecx, ecy);
+  plx_deepnet_init(ni->net, ni->init_scale, rng);
+  weights_get(ni->net, wsnap[0]);
+
+  snprintf(outdir, sizeof outdir, "%s", op->out ? op->out : "");
+  if (!op->out)
+    snprintf(outdir, sizeof outdir, "runs/%s", ni->name);
+  if ((rc = plx_rundir_open(&rd, outdir, ni->formats, err)))
+    goto done;
+  snprintf(op->out_used, sizeof op->out_used, "%s", outdir);
+  if (op->watch)
+    *op->watch = rd;
+  if ((rc = plx_rundir_copy(rd, op->config, "config.cfg", err)) ||
+      (rc = plx_config_write(ni->cfg, plx_rundir_file(rd, "config.resolved.cfg", buf, sizeof buf),
+                             err)))
+    goto done;
+
+  /* untrained */
+  if (sens[PLX_NATIMG_UNTRAINED]) {
+    if (op->prog && op->prog->fn)
+      op->prog->fn(op->prog->ctx, "probe untrained", 0.0);
+    probe(ni, x, dx, sens[PLX_NATIMG_UNTRAINED]);
+  }
+  /* trained, then its shuffled copy */
+  if (sens[PLX_NATIMG_TRAINED] || sens[PLX_NATIMG_SHUFFLED]) {
+    if ((rc = train(ni, 0.0, "train", op, &lg[0], ecx, ecy, x, dl, lab, correct, err)))
+      goto done;
+    have[0] = 1;
+    wsnap[1] = malloc(nw * sizeof *wsnap[1]);
+    if (!wsnap[1]) {
+      rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
+      goto done;
+    }
+    weights_get(ni->net, wsnap[1]);
+    op->final_loss = lg[0].loss[ni->steps - 1];
+    op->eval_accuracy = lg[0].eval_acc[lg[0].n_eval - 1];
+    if (sens[PLX_NATIMG_TRAINED]) {
+      if (op->prog && op->prog->fn)
+        op->prog->fn(op->prog->ctx, "probe trained", 0.0);
+      probe(ni, x, dx, sens[PLX_NATIMG_TRAINED]);
+    }
+    if (sens[PLX_NATIMG_SHUFFLED]) {
+      plx_rng_reseed(rng, ni->seed, 1, PLX_POP_INIT);
+      weights_shuffle(ni->net, rng);
+      if (op->prog && op->prog->fn)
+        op->prog->fn(op->prog->ctx, "probe shuffled", 0.0);
+      probe(ni, x, dx, sens[PLX_NATIMG_SHUFFLED]);
+    }
+  }
+  /* rotated: the same initial weights and batches, crops turned */
+  if (sens[PLX_NATIMG_ROTATED]) {
+    weights_set(ni->net, wsnap[0]);
+    if ((rc = train(ni, ni->rotation, "train rotated", op, &lg[1], ecx, ecy, x, dl, lab,
+                    correct, err)))
+      goto done;
+    have[1] = 1;
+    wsnap[2] = malloc(nw * sizeof *wsnap[2]);
+    if (!wsnap[2]) {
+      rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
+      goto done;
+    }
+    weights_get(ni->net, wsnap[2]);
+    op->rotated_eval_accuracy = lg[1].eval_acc[lg[1].n_eval - 1];
+    if (op->prog && op->prog->fn)
+      op->prog->fn(op->prog->ctx, "probe rotated", 0.0);
+    probe(ni, x, dx, sens[PLX_NATIMG_ROTATED]);
+  }
+  for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
+    op->measured[k] = sens[k] != NULL;
+    if (sens[k])
+      for (p = 0; p < ni->n_probes; p++)
+        cardinal_ratio(ni, sens[k] + p * ni->probe_t, &op->ratio[k][p], &op->z[k][p]);
+  }
+  if ((rc = write_outputs(ni, op, rd, sens, lg, have, wsnap, err)))
+    goto done;
+  mc.op = op;
+  mc.ni = ni;
+  mc.seconds = now_s() - t0;
+  if (op->watch)
+    *op->watch = NULL;
+  rc = plx_rundir_commit(rd, manifest, &mc, err);
+  rd = NULL;
+done:
+  if (op->watch)
+    *op->watch = NULL;
+  if (rd)
+    plx_rundir_abort(rd);
+  plx_rng_free(rng);
+  for (k = 0; k < 2; k++) {
+    free(lg[k].loss);
+    free(lg[k].eval_step);
+    free(lg[k].eval_acc);
+  }
+  for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
+    free(sens[k]);
+  for (k = 0; k < 3; k++)
+    free(wsnap[k]);
+  free(x);
+  free(dx);
+  free(dl);
+  free(lab);
+  free(correct);
+  free(ecx);
+  free(ecy);
+  natimg_free(ni);
+  return rc;
+}

@@ -1,0 +1,61 @@
+/* plastix/natimg.h -- the natural-image experiment of Benjamin et al.
+ * (2022, Fig. 2 and SI Fig. 1): a convolutional network learns a task on
+ * photographs that does not itself involve orientation (which photograph a
+ * random crop came from), then the sensitivity D(y_l; theta) of every
+ * probed layer to the orientation of Gabor patches is measured by
+ * forward-mode differentiation.  Controls in the same run: the untrained
+ * network, the trained weights shuffled within each tensor, and the same
+ * training on crops rotated by 45 degrees.  The trained weights are kept
+ * in results.h5 (/weights/trained) for later experiments (perceptual
+ * learning) to load. */
+#ifndef PLASTIX_NATIMG_H
+#define PLASTIX_NATIMG_H
+
+#include "plastix/protocol.h"
+
+/* The conditions a run can measure (bits of plx_natimg_opts.conditions). */
+enum {
+  PLX_NATIMG_TRAINED = 0,
+  PLX_NATIMG_UNTRAINED = 1,
+  PLX_NATIMG_SHUFFLED = 2,
+  PLX_NATIMG_ROTATED = 3,
+  PLX_NATIMG_N_CONDITIONS = 4
+};
+
+/* Largest number of probed layers reported back in plx_natimg_opts. */
+#define PLX_NATIMG_MAX_PROBES 16
+
+typedef struct plx_natimg_opts {
+  const char *config;
+  const char *const *overrides;
+  size_t n_overrides;
+  const char *out;          /* run directory (NULL: runs/<name>)          */
+  int threads;
+  const plx_progress *prog;
+  struct plx_rundir *volatile *watch; /* see plx_compare_opts           */
+  char out_used[1200];
+  /* filled on success, for tests and the CLI's summary */
+  size_t n_probes;                        /* probed layers, in order     */
+  char probe_names[PLX_NATIMG_MAX_PROBES][32];
+  int measured[PLX_NATIMG_N_CONDITIONS];  /* 1 when the run had it       */
+  /* cardinal / oblique ratio of sqrt D per condition and probed layer, and
+   * the z-score of the difference of mean log sqrt D between the cardinal
+   * and oblique windows (over probe orientations) */
+  double ratio[PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES];
+  double z[PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES];
+  double final_loss, eval_accuracy, chance;  /* trained condition         */
+  double rotated_eval_accuracy;
+} plx_natimg_opts;
+
+/* 1 when the config's task.type is "natural_images" (peeked, not
+ * validated). */
+int plx_natimg_is(const char *config_path);
+int plx_natimg_run(plx_natimg_opts *o, plx_error *err);
+/* Load and validate only (plastix check), reading the photographs; fills
+ * a one-line summary. */
+int plx_natimg_check(const plx_natimg_opts *o, char *summary, size_t n, plx_error *err);
+
+/* Condition names as they appear in configs and outputs. */
+extern const char *const plx_natimg_condition_names[PLX_NATIMG_N_CONDITIONS];
+
+#endif

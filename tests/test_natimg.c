@@ -1,0 +1,289 @@
+/* test_natimg.c -- the natural-image path: rotated crops of photographs
+ * and their exact orientation derivative (pixel-exact at 0 and 90 degrees,
+ * a rotated grating is the grating at the summed orientation, the
+ * derivative matches central differences), and the natural-image
+ * experiment of Benjamin et al. (2022, Fig. 2 / SI Fig. 1) at reduced
+ * scale: the trained network's deeper layers are more sensitive at
+ * cardinal than at oblique orientations, more so than the untrained and
+ * shuffled controls, and training on 45-degree-rotated crops moves the
+ * sensitivity toward the obliques.  Bad configs fail with one-line errors.
+ *
+ * The statistic: for a layer and condition, c = mean log sqrt D over the
+ * probe orientations within 10 degrees of 0 and 90 minus the mean over
+ * those within 10 degrees of 45 and 135, with its standard error from the
+ * spread over those orientations (Welch).  Neighbouring orientations are
+ * correlated, which makes that standard error optimistic, so the margins
+ * asked for are z > 5 rather than the usual 3. */
+#include "config.h"
+#include "plastix/error.h"
+#include "plastix/h5io.h"
+#include "plastix/images.h"
+#include "plastix/images2d.h"
+#include "plastix/natimg.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* a smooth test photograph: a sum of three sinusoids */
+static float *smooth_image(size_t w, size_t h)
+{
+  float *g = malloc(w * h * sizeof *g);
+  size_t r, c;
+  for (r = 0; r < h; r++)
+    for (c = 0; c < w; c++)
+      g[r * w + c] = (float)(sin(0.21 * c + 0.13 * r) + 0.5 * cos(0.07 * c - 0.31 * r + 1.0) +
+                             0.25 * sin(0.4 * r + 2.0));
+  return g;
+}
+
+START_TEST(test_crop_exact_at_right_angles)
+{
+  const size_t W = 97, H = 83, n = 21;
+  float *g = malloc(W * H * sizeof *g), img[21 * 21];
+  size_t i, j;
+  const double cx = 48, cy = 40, c0 = 10;
+  for (i = 0; i < W * H; i++)
+    g[i] = (float)((i * 2654435761u) % 1000) / 1000.0f;
+  plx_rotated_crop(g, W, H, cx, cy, n, 0.0, img, NULL);
+  for (i = 0; i < n; i++)
+    for (j = 0; j < n; j++)
+      ck_assert_float_eq(img[i * n + j], g[(size_t)(cy - c0 + i) * W + (size_t)(cx - c0 + j)]);
+  /* a quarter turn counterclockwise: row i, column j shows source row
+   * cy + j - c0, column cx + c0 - i */
+  plx_rotated_crop(g, W, H, cx, cy, n, M_PI / 2, img, NULL);
+  for (i = 0; i < n; i++)
+    for (j = 0; j < n; j++)
+      ck_assert_msg(fabs(img[i * n + j] - g[(size_t)(cy + j - c0) * W + (size_t)(cx + c0 - i)]) < 1e-5,
+                    "pixel %zu,%zu", i, j);
+  free(g);
+}
+END_TEST
+
+START_TEST(test_crop_derivative)
+{
+  /* d img / d theta against central differences of the interpolated crop
+   * (step 1e-3 rad; float rounding of the crop bounds the difference by
+   * about 1e-7 / 1e-3 of the image range, the O(h^2) truncation is
+   * smaller) */
+  const size_t W = 160, H = 150, n = 32;
+  float *g = smooth_image(W, H), a[32 * 32], b[32 * 32], img[32 * 32], d[32 * 32];
+  const double th[] = {0.0, 0.3, M_PI / 4, 1.2, M_PI / 2, 2.5};
+  const double h = 1e-3;
+  size_t t, i;
+  for (t = 0; t < sizeof th / sizeof th[0]; t++) {
+    double worst = 0, scale = 0;
+    plx_rotated_crop(g, W, H, 80.5, 75.5, n, th[t], img, d);
+    plx_rotated_crop(g, W, H, 80.5, 75.5, n, th[t] + h, a, NULL);
+    plx_rotated_crop(g, W, H, 80.5, 75.5, n, th[t] - h, b, NULL);
+    for (i = 0; i < n * n; i++) {
+      double fd = ((double)a[i] - (double)b[i]) / (2 * h);
+      worst = fmax(worst, fabs(fd - d[i]));
+      scale = fmax(scale, fabs(d[i]));
+    }
+    ck_assert_msg(scale > 1.0, "derivative too small to test (%g)", scale);
+    ck_assert_msg(worst < 2e-3 * scale, "theta %g: |fd - exact| %g (scale %g)", th[t], worst,
+                  scale);
+  }
+  free(g);
+}
+END_TEST
+
+START_TEST(test_rotated_grating)
+{
+  /* a photograph of a grating at orientation phi, turned by theta, is the
+   * grating at phi + theta, and its theta-derivative is the grating's:
+   * the sign convention of rotation and of orientation agree.  Keys'
+   * cubic reproduces a sinusoid of period 24 px to about (2 pi/24)^3/6 */
+  const size_t N = 201, n = 41;
+  plx_grating2d big = {N, 24.0, 1.0, 0, 0, 0, 0}, small = {n, 24.0, 1.0, 0, 0, 0, 0};
+  float *g = malloc(N * N * sizeof *g), img[41 * 41], d[41 * 41], ref[41 * 41], dref[41 * 41];
+  const double phi = 0.2, th[] = {0.25, M_PI / 4, 1.0};
+  size_t t, i;
+  plx_grating2d_render(&big, phi, 0.7, g, NULL);
+  for (t = 0; t < 3; t++) {
+    double e = 0, ed = 0, sd = 0;
+    plx_rotated_crop(g, N, N, 100, 100, n, th[t], img, d);
+    plx_grating2d_render(&small, phi + th[t], 0.7, ref, dref);
+    for (i = 0; i < n * n; i++) {
+      e = fmax(e, fabs(img[i] - ref[i]));
+      ed = fmax(ed, fabs(d[i] - dref[i]));
+      sd = fmax(sd, fabs(dref[i]));
+    }
+    ck_assert_msg(e < 0.01, "theta %g: image error %g", th[t], e);
+    ck_assert_msg(ed < 0.02 * sd, "theta %g: derivative error %g of %g", th[t], ed, sd);
+  }
+  free(g);
+}
+END_TEST
+
+/* ------------------------------------------------------------ experiment */
+
+static int have_photos(void)
+{
+  struct stat st;
+  size_t k;
+  for (k = 0; plx_images_default_photos[k]; k++)
+    if (stat(plx_images_default_photos[k], &st) != 0)
+      return 0;
+  return 1;
+}
+
+/* reduced scale: the configured 64-px crops and five-stage network at half
+ * the channels, 300 steps, 90 probe orientations and 8 phases */
+static const char *const reduced[] = {
+    "model.layers.[0].out=16",  "model.layers.[4].out=32",  "model.layers.[8].out=48",
+    "model.layers.[10].out=48", "model.layers.[12].out=32", "model.layers.[15].out=128",
+    "train.steps=300",          "train.log_every=100",      "probe.orientations=90",
+    "probe.phases=8",           "output.figures=[]"};
+
+/* c and its standard error (see the top of the file) from D over [0, 180) */
+static void contrast(const double *D, size_t T, double *c, double *se)
+{
+  double sc = 0, so = 0, qc = 0, qo = 0, nc = 0, no = 0;
+  size_t i;
+  for (i = 0; i < T; i++) {
+    double th = 180.0 * (double)i / (double)T, l = 0.5 * log(D[i]);
+    double dc = fmin(fmin(th, fabs(th - 90)), 180 - th);
+    double dob = fmin(fabs(th - 45), fabs(th - 135));
+    if (dc <= 10) {
+      sc += l;
+      qc += l * l;
+      nc++;
+    } else if (dob <= 10) {
+      so += l;
+      qo += l * l;
+      no++;
+    }
+  }
+  *c = sc / nc - so / no;
+  *se = sqrt((qc - sc * sc / nc) / (nc - 1) / nc + (qo - so * so / no) / (no - 1) / no);
+}
+
+START_TEST(test_cardinal_bias)
+{
+  plx_natimg_opts o;
+  plx_error err;
+  plx_h5 *h;
+  char cfg[512], out[512], path[256];
+  static const char *const layers[] = {"relu4", "relu5"};
+  double c[PLX_NATIMG_N_CONDITIONS][2], se[PLX_NATIMG_N_CONDITIONS][2];
+  size_t l;
+  int k;
+  if (!have_photos()) {
+    fprintf(stderr, "natural-image experiment skipped: the default photographs are not "
+                    "installed (scripts/setup.sh installs them)\n");
+    return;
+  }
+  snprintf(cfg, sizeof cfg, "%s/configs/benjamin2022_natural_images.cfg", PLX_SRCDIR);
+  snprintf(out, sizeof out, "%s/test_natimg_run", PLX_BUILDDIR);
+  memset(&o, 0, sizeof o);
+  o.config = cfg;
+  o.overrides = reduced;
+  o.n_overrides = sizeof reduced / sizeof reduced[0];
+  o.out = out;
+  if (plx_natimg_run(&o, &err))
+    ck_abort_msg("%s", err.msg);
+  snprintf(path, sizeof path, "%s/results.h5", out);
+  ck_assert_int_eq(plx_h5_open(&h, path, 0, &err), PLX_OK);
+  for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
+    for (l = 0; l < 2; l++) {
+      double *D;
+      size_t rows, cols;
+      snprintf(path, sizeof path, "/natural_images/%s/%s/D", plx_natimg_condition_names[k],
+               layers[l]);
+      ck_assert_int_eq(plx_h5_read_matrix(h, path, &D, &rows, &cols, &err), PLX_OK);
+      ck_assert_uint_eq(rows, 90);
+      contrast(D, rows, &c[k][l], &se[k][l]);
+      fprintf(stderr, "%-9s %s: cardinal - oblique log sqrt D %+.3f +- %.3f (ratio %.2f)\n",
+              plx_natimg_condition_names[k], layers[l], c[k][l], se[k][l],
+              o.ratio[k][l + 3]);
+      free(D);
+    }
+  /* the trained weights are there for later experiments */
+  ck_assert(plx_h5_exists(h, "/weights/trained/conv5/W"));
+  plx_h5_close(h);
+  fprintf(stderr, "held-out accuracy %.3f (chance %.3f), rotated %.3f\n", o.eval_accuracy,
+          o.chance, o.rotated_eval_accuracy);
+  /* the network learned the task */
+  ck_assert_msg(o.eval_accuracy > 1.5 * o.chance, "held-out accuracy %g", o.eval_accuracy);
+  for (l = 0; l < 2; l++) {
+    const double *t = c[PLX_NATIMG_TRAINED], *st = se[PLX_NATIMG_TRAINED];
+    /* trained: cardinal above oblique */
+    ck_assert_msg(t[l] > 5 * st[l], "%s: trained contrast %g +- %g", layers[l], t[l], st[l]);
+    /* and clearly more than the untrained and shuffled controls */
+    for (k = PLX_NATIMG_UNTRAINED; k <= PLX_NATIMG_SHUFFLED; k++) {
+      double z = (t[l] - c[k][l]) / hypot(st[l], se[k][l]);
+      ck_assert_msg(z > 5, "%s: trained vs %s: z %g", layers[l], plx_natimg_condition_names[k],
+                    z);
+    }
+    /* training on rotated crops moves sensitivity toward the obliques */
+    {
+      double z = (t[l] - c[PLX_NATIMG_ROTATED][l]) / hypot(st[l], se[PLX_NATIMG_ROTATED][l]);
+      ck_assert_msg(z > 5, "%s: trained vs rotated: z %g", layers[l], z);
+    }
+  }
+}
+END_TEST
+
+START_TEST(test_bad_configs)
+{
+  static const struct {
+    const char *set, *needle;
+  } bad[] = {
+      {"images.files=[\"/nonexistent/photo.jpg\"]", "images.files[0]"},
+      {"probe.layers=[\"relu9\"]", "probe.layers: the network has no layer 'relu9'"},
+      {"model.layers.[17].out=24", "the last layer must be an fc with out = 25"},
+      {"images.crop=400", "too small for rotated 400-pixel crops"},
+      {"conditions.run=[\"trainde\"]", "conditions.run"},
+      {"train.stesp=3", "train.stesp: unknown key"},
+  };
+  size_t k;
+  char cfg[512];
+  if (!have_photos())
+    return;
+  snprintf(cfg, sizeof cfg, "%s/configs/benjamin2022_natural_images.cfg", PLX_SRCDIR);
+  for (k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+    plx_natimg_opts o;
+    plx_error err;
+    char summary[256];
+    const char *ov[1];
+    int rc;
+    ov[0] = bad[k].set;
+    memset(&o, 0, sizeof o);
+    o.config = cfg;
+    o.overrides = ov;
+    o.n_overrides = 1;
+    rc = plx_natimg_check(&o, summary, sizeof summary, &err);
+    ck_assert_msg(rc != PLX_OK, "case %zu accepted", k);
+    ck_assert_msg(strstr(err.msg, bad[k].needle) != NULL, "case %zu: %s", k, err.msg);
+    ck_assert_msg(strchr(err.msg, '\n') == NULL, "case %zu: more than one line", k);
+  }
+}
+END_TEST
+
+int main(void)
+{
+  Suite *s = suite_create("natimg");
+  TCase *tc = tcase_create("crops");
+  TCase *te = tcase_create("experiment");
+  SRunner *sr;
+  int nf;
+  tcase_add_test(tc, test_crop_exact_at_right_angles);
+  tcase_add_test(tc, test_crop_derivative);
+  tcase_add_test(tc, test_rotated_grating);
+  tcase_add_test(te, test_bad_configs);
+  if (!getenv("PLX_SKIP_SLOW"))
+    tcase_add_test(te, test_cardinal_bias);
+  tcase_set_timeout(te, 1800);
+  suite_add_tcase(s, tc);
+  suite_add_tcase(s, te);
+  sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  nf = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return nf == 0 ? 0 : 1;
+}
