@@ -58,4 +58,9 @@ int cli_fail(int code, const char *msg);
 int cli_run_linear(const cli_opts *o);
 int cli_check_linear(const cli_opts *o);
 
+/* `plastix run` / `plastix check` for the perceptual-learning path
+ * (cmd_perceptual.c). */
+int cli_run_perceptual(const cli_opts *o);
+int cli_check_perceptual(const cli_opts *o);
+
 #endif

@@ -9,9 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-int cli_run_perceptual(const cli_opts *o);
-int cli_check_perceptual(const cli_opts *o);
-
 int cli_run_perceptual(const cli_opts *o)
 {
   plx_perceptual_opts po;

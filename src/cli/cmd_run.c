@@ -7,6 +7,7 @@
 #include "plastix/experiment.h"
 #include "plastix/linearnet.h"
 #include "plastix/natimg.h"
+#include "plastix/perceptual.h"
 #include "plastix/orientation.h"
 #include "plastix/probe.h"
 #include "plastix/protocol.h"
@@ -430,6 +431,8 @@ int cmd_run(int argc, char **argv)
     return run_orientation(&o);
   if (plx_natimg_is(o.config))
     return run_natimg(&o);
+  if (plx_perceptual_is(o.config))
+    return cli_run_perceptual(&o);
   if (plx_linearnet_wants(o.config, o.sets, o.n_sets))
     return cli_run_linear(&o);
   return run_experiment("run", &o, 1);
@@ -477,6 +480,8 @@ int cmd_check(int argc, char **argv)
     printf("%s: ok: %s\n", o.config, summary);
     return 0;
   }
+  if (plx_perceptual_is(o.config))
+    return cli_check_perceptual(&o);
   if (plx_linearnet_wants(o.config, o.sets, o.n_sets))
     return cli_check_linear(&o);
   {
