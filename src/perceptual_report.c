@@ -78,10 +78,12 @@ static size_t log_index(const plx_pl_results *r, long it)
   return r->n_log - 1;
 }
 
-static double transfer_index(const plx_pl_results *r, size_t c, int ts)
+/* final accuracy on test set ts (at the trained separation): the paper's
+ * Fig. 2B compares these, not the transfer index, whose denominator (the
+ * trained accuracy) differs between precisions */
+static double transfer_acc(const plx_pl_results *r, size_t c, int ts)
 {
-  double a = PLX_PL_ACC(r, c, PLX_PL_TEST_TRAINED, r->n_log - 1);
-  return a > 0 ? PLX_PL_ACC(r, c, ts, r->n_log - 1) / a : NAN;
+  return PLX_PL_ACC(r, c, ts, r->n_log - 1);
 }
 
 /* distance between orientations in degrees, in [0, 90] */
@@ -174,13 +176,13 @@ void plx_pl_effects(plx_pl_results *r)
                 v, G);
     if (r->transfer) {
       for (g = 0; g < G; g++)
-        v[g] = transfer_index(r, cond_of(r, g, coarse), PLX_PL_TEST_ORI45) -
-               transfer_index(r, cond_of(r, g, fine), PLX_PL_TEST_ORI45);
+        v[g] = transfer_acc(r, cond_of(r, g, coarse), PLX_PL_TEST_ORI45) -
+               transfer_acc(r, cond_of(r, g, fine), PLX_PL_TEST_ORI45);
       effect_from(&r->effects[PLX_PL_TRANSFER45_COARSE], "transfer45_coarse_minus_fine",
                   "groups", v, G);
       for (g = 0; g < G; g++)
-        v[g] = transfer_index(r, cond_of(r, g, coarse), PLX_PL_TEST_ORI90) -
-               transfer_index(r, cond_of(r, g, fine), PLX_PL_TEST_ORI90);
+        v[g] = transfer_acc(r, cond_of(r, g, coarse), PLX_PL_TEST_ORI90) -
+               transfer_acc(r, cond_of(r, g, fine), PLX_PL_TEST_ORI90);
       effect_from(&r->effects[PLX_PL_TRANSFER90_COARSE], "transfer90_coarse_minus_fine",
                   "groups", v, G);
     }
@@ -214,7 +216,7 @@ void plx_pl_effects(plx_pl_results *r)
       size_t k;
       for (k = 0; k < r->n_sep; k++) {
         size_t c = cond_of(r, g, k);
-        s += transfer_index(r, c, PLX_PL_TEST_ORI45) - transfer_index(r, c, PLX_PL_TEST_ORI90);
+        s += transfer_acc(r, c, PLX_PL_TEST_ORI45) - transfer_acc(r, c, PLX_PL_TEST_ORI90);
       }
       v[g] = s / (double)r->n_sep;
     }

@@ -41,6 +41,49 @@ static size_t centre(const plx_layer *l)
   return ((l->out_h - 1) / 2) * l->out_w + (l->out_w - 1) / 2;
 }
 
+double plx_linear_fisher(const double *x, size_t R, size_t n, const double *fprime,
+                         double ridge, gsl_matrix *work)
+{
+  gsl_matrix_view Cv;
+  gsl_vector_view fv, yv;
+  double tr = 0, dot = 0;
+  size_t i, j, r;
+  if (n == 0 || R < 2 || work->size1 < n || work->size2 < n + 2)
+    return NAN;
+  Cv = gsl_matrix_submatrix(work, 0, 0, n, n);
+  fv = gsl_matrix_subcolumn(work, n, 0, n);
+  yv = gsl_matrix_subcolumn(work, n + 1, 0, n);
+  for (i = 0; i < n; i++) {
+    double mi = 0;
+    for (r = 0; r < R; r++)
+      mi += x[r * n + i];
+    gsl_vector_set(&yv.vector, i, mi / (double)R); /* the means, for now */
+  }
+  for (i = 0; i < n; i++) {
+    const double mi = gsl_vector_get(&yv.vector, i);
+    for (j = 0; j <= i; j++) {
+      const double mj = gsl_vector_get(&yv.vector, j);
+      double c = 0;
+      for (r = 0; r < R; r++)
+        c += (x[r * n + i] - mi) * (x[r * n + j] - mj);
+      c /= (double)(R - 1);
+      gsl_matrix_set(&Cv.matrix, i, j, c);
+      gsl_matrix_set(&Cv.matrix, j, i, c);
+    }
+    tr += gsl_matrix_get(&Cv.matrix, i, i);
+    gsl_vector_set(&fv.vector, i, fprime[i]);
+  }
+  for (i = 0; i < n; i++)
+    gsl_matrix_set(&Cv.matrix, i, i,
+                   gsl_matrix_get(&Cv.matrix, i, i) + ridge * tr / (double)n);
+  if (gsl_linalg_cholesky_decomp1(&Cv.matrix) != 0 ||
+      gsl_linalg_cholesky_solve(&Cv.matrix, &fv.vector, &yv.vector) != 0)
+    return NAN;
+  for (i = 0; i < n; i++)
+    dot += fprime[i] * gsl_vector_get(&yv.vector, i);
+  return dot / (double)n;
+}
+
 int plx_tuning_measure(plx_deepnet *net, const plx_tuning_probe *p,
                        const plx_gabor_stim *s, plx_rng *rng, float *x, float *dx,
                        plx_tuning *out, double *fi, plx_error *err)
@@ -49,8 +92,8 @@ int plx_tuning_measure(plx_deepnet *net, const plx_tuning_probe *p,
   const double deg = M_PI / 180.0;
   size_t maxu = 1, l, k, r, u, tot_u = 0;
   double *resp = NULL, *tang = NULL;
+  double *sub = NULL, *gk = NULL;
   gsl_matrix *C = NULL;
-  gsl_vector *f = NULL, *y = NULL;
   size_t *keep = NULL;
   int rc = PLX_OK;
   if (R < 2)
@@ -65,10 +108,10 @@ int plx_tuning_measure(plx_deepnet *net, const plx_tuning_probe *p,
   resp = malloc(R * tot_u * sizeof *resp);
   tang = malloc(R * tot_u * sizeof *tang);
   keep = malloc(maxu * sizeof *keep);
-  C = gsl_matrix_alloc(maxu, maxu);
-  f = gsl_vector_alloc(maxu);
-  y = gsl_vector_alloc(maxu);
-  if (!resp || !tang || !keep || !C || !f || !y) {
+  sub = malloc(R * maxu * sizeof *sub);
+  gk = malloc(maxu * sizeof *gk);
+  C = gsl_matrix_alloc(maxu, maxu + 2);
+  if (!resp || !tang || !keep || !sub || !gk || !C) {
     rc = plx_error_set(err, PLX_ENOMEM, "out of memory (tuning curves)");
     goto done;
   }
@@ -120,41 +163,13 @@ int plx_tuning_measure(plx_deepnet *net, const plx_tuning_probe *p,
             keep[m++] = u;
         }
         if (fi) {
-          double val = 0;
-          if (m > 0) {
-            gsl_matrix_view Cv = gsl_matrix_submatrix(C, 0, 0, m, m);
-            gsl_vector_view fv = gsl_vector_subvector(f, 0, m), yv = gsl_vector_subvector(y, 0, m);
-            double tr = 0;
-            size_t i, j;
-            for (i = 0; i < m; i++) {
-              const size_t a = keep[i];
-              double ma = out[l].mean[a * p->n_ori + k];
-              for (j = 0; j <= i; j++) {
-                const size_t bb = keep[j];
-                double mb = out[l].mean[bb * p->n_ori + k], c = 0;
-                for (r = 0; r < R; r++)
-                  c += (resp[r * tot_u + off + a] - ma) * (resp[r * tot_u + off + bb] - mb);
-                c /= (double)(R - 1);
-                gsl_matrix_set(&Cv.matrix, i, j, c);
-                gsl_matrix_set(&Cv.matrix, j, i, c);
-              }
-              tr += gsl_matrix_get(&Cv.matrix, i, i);
-              gsl_vector_set(&fv.vector, i, out[l].grad[a * p->n_ori + k]);
-            }
+          size_t i;
+          for (r = 0; r < R; r++)
             for (i = 0; i < m; i++)
-              gsl_matrix_set(&Cv.matrix, i, i,
-                             gsl_matrix_get(&Cv.matrix, i, i) + p->ridge * tr / (double)m);
-            if (gsl_linalg_cholesky_decomp1(&Cv.matrix) == 0 &&
-                gsl_linalg_cholesky_solve(&Cv.matrix, &fv.vector, &yv.vector) == 0) {
-              double dot = 0;
-              for (i = 0; i < m; i++)
-                dot += gsl_vector_get(&fv.vector, i) * gsl_vector_get(&yv.vector, i);
-              val = dot / (double)m;
-            } else {
-              val = NAN;
-            }
-          }
-          fi[l * p->n_ori + k] = val;
+              sub[r * m + i] = resp[r * tot_u + off + keep[i]];
+          for (i = 0; i < m; i++)
+            gk[i] = out[l].grad[keep[i] * p->n_ori + k];
+          fi[l * p->n_ori + k] = m ? plx_linear_fisher(sub, R, m, gk, p->ridge, C) : 0.0;
         }
         off += out[l].n_units;
       }
@@ -164,12 +179,10 @@ done:
   free(resp);
   free(tang);
   free(keep);
+  free(sub);
+  free(gk);
   if (C)
     gsl_matrix_free(C);
-  if (f)
-    gsl_vector_free(f);
-  if (y)
-    gsl_vector_free(y);
   return rc;
 }
 

@@ -33,9 +33,11 @@ typedef struct plx_pl_effect {
 enum {
   PLX_PL_START_COARSE,    /* accuracy after 1 iteration: coarse - fine     */
   PLX_PL_RISE_COARSE,     /* early gain acc(t_early) - acc(1): coarse - fine */
-  PLX_PL_TRANSFER45_COARSE, /* final transfer index, ori+45: coarse - fine */
-  PLX_PL_TRANSFER90_COARSE, /* final transfer index, ori+90: coarse - fine */
-  PLX_PL_TRANSFER_45_90,  /* final transfer index ori+45 - ori+90           */
+  PLX_PL_TRANSFER45_COARSE, /* final transfer accuracy (Fig. 2B), ori+45:
+                             coarse - fine                               */
+  PLX_PL_TRANSFER90_COARSE, /* final transfer accuracy, ori+90: coarse - fine */
+  PLX_PL_TRANSFER_45_90,  /* final transfer accuracy ori+45 - ori+90, mean
+                             over separations                             */
   PLX_PL_CHANGE_LOWER,    /* -(slope over conv layers of log(d_rel1 fine /
                              d_rel1 coarse)): fine precision moves change
                              toward lower layers                           */

@@ -17,6 +17,8 @@
 #include "plastix/deepnet.h"
 #include "plastix/perceptual_stimulus.h"
 
+#include <gsl/gsl_matrix.h>
+
 /* Responses of one layer's centre units: unit u at orientation k is at
  * [u * n_ori + k]; orientations theta_k = k pi / n_ori. */
 typedef struct plx_tuning {
@@ -51,6 +53,14 @@ typedef struct plx_tuning_probe {
 int plx_tuning_measure(plx_deepnet *net, const plx_tuning_probe *p,
                        const plx_gabor_stim *s, plx_rng *rng, float *x, float *dx,
                        plx_tuning *out, double *fi, plx_error *err);
+
+/* Linear Fisher information f'^T (Sigma + ridge (tr Sigma / n) I)^-1 f' / n
+ * of n units from R noisy responses x[r * n + i] (Sigma: their sample
+ * covariance, divided by R - 1) and the tuning-curve derivatives fprime.
+ * work must be at least n x (n + 2).  NaN when R < 2 or Sigma + ridge is
+ * not positive definite. */
+double plx_linear_fisher(const double *x, size_t R, size_t n, const double *fprime,
+                         double ridge, gsl_matrix *work);
 
 /* Attributes of one unit, from its tuning smoothed circularly with a
  * Gaussian of s.d. smooth_deg (0: no smoothing). */
