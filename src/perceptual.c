@@ -84,7 +84,8 @@ static const plx_param_spec train_spec[] = {
     PLX_P_STRING("rule", "gradient", "gradient|node_perturbation|trifactor",
                  "gradient: backpropagation through both streams; "
                  "node_perturbation: N(0, sigma^2) noise on every pre-activation "
-                 "of both streams correlated with the pair's loss; trifactor: "
+                 "of both streams, correlated with the change of the pair's loss from a "
+                 "clean pass; trifactor: "
                  "refused (needs stochastic rate units)"),
     PLX_P_FLOAT_MIN("sigma", 0.01, 0.0, PLX_PARAM_MIN_EXCL,
                     "node_perturbation: s.d. of the injected noise"),
@@ -140,7 +141,9 @@ static const plx_param_spec units_spec[] = {
 static const plx_param_spec output_spec[] = {
     {"figures", PLX_PARAM_STRING_ARRAY, 0, 0, NULL, 0, 0, "png|svg", NULL,
      "figure formats (default [\"png\"])"},
-    PLX_P_BOOL("save_weights", 0, "write every condition's trained weights"),
+    PLX_P_BOOL("save_weights", 0,
+               "write every condition's trained weights to results.h5 under "
+               "/weights/condition_NNNN"),
     PLX_P_END};
 
 static const plx_param_spec root_spec[] = {
@@ -695,6 +698,7 @@ static double evaluate(const pl *p, worker *w, const float *x, const unsigned ch
 typedef struct shared {
   const pl *p;
   plx_pl_results *r;
+  plx_deepnet_weights **trained; /* [n_cond] when output.save_weights */
   const plx_perceptual_opts *op;
   long total, done;
 } shared;
@@ -765,19 +769,23 @@ static int train(shared *sh, worker *w, size_t ci, long depth, long iters, int l
     plx_gabor_pairs(&s, ref * M_PI / 180.0, c->sep_deg * M_PI / 180.0, B, w->rng, w->x,
                     w->label);
     if (p->np) {
-      double base = 0, loss;
+      /* node perturbation: the loss change each pair's noise caused,
+       * against a clean pass on the same images (a baseline of the batch
+       * mean would leave the stimulus-driven spread of the losses in the
+       * estimate, amplified by 1 / sigma^2) */
+      double loss;
       size_t b;
+      plx_deepnet_forward(w->net, w->x, 2 * B);
+      loss = plx_deepnet_pair_logistic(w->net, B, w->label, NULL, NULL, w->conf);
       plx_rng_reseed(w->nrng, p->seed, c->group,
                      PLX_POP_SUB(PLX_POP_NETWORK, (uint64_t)it + 1));
       plx_deepnet_forward_noisy(w->net, w->x, 2 * B, p->np_sigma, w->nrng);
-      loss = plx_deepnet_pair_logistic(w->net, B, w->label, NULL, NULL, w->each);
-      for (b = 0; b < B; b++) {
-        base += w->each[b] / (double)B;
-        w->sloss[b] = w->sloss[B + b] = w->each[b];
-      }
+      plx_deepnet_pair_logistic(w->net, B, w->label, NULL, NULL, w->each);
+      for (b = 0; b < B; b++)
+        w->sloss[b] = w->sloss[B + b] = w->each[b] - w->conf[b];
       if (log)
         r->loss[ci * (size_t)p->T + (size_t)it] = loss;
-      plx_deepnet_np_grad(w->net, w->sloss, base, 1.0 / (p->np_sigma * p->np_sigma * (double)B),
+      plx_deepnet_np_grad(w->net, w->sloss, 0.0, 1.0 / (p->np_sigma * p->np_sigma * (double)B),
                           w->mom->frozen, w->npw);
     } else {
       double loss;
@@ -817,6 +825,8 @@ static int run_condition(shared *sh, worker *w, size_t ci, plx_error *err)
               w->tlabel + ts * (size_t)p->pairs);
   if ((rc = train(sh, w, ci, 0, p->T, 1, err)))
     return rc;
+  if (sh->trained)
+    plx_deepnet_weights_get(sh->trained[ci], w->net);
   /* every test separation after training (the trained one is measured) */
   for (ts = 0; ts < nt; ts++)
     for (si = 0; si < p->n_sep; si++) {
@@ -1094,7 +1104,7 @@ int plx_perceptual_run(plx_perceptual_opts *op, plx_error *err)
   worker *ws = NULL;
   int *wrc = NULL;
   plx_error *werr = NULL;
-  shared sh;
+  shared sh = {0};
   double t0 = now_s();
   char outdir[1200], buf[4400];
   int rc, nt = op->threads, fail = 0;
@@ -1157,6 +1167,19 @@ int plx_perceptual_run(plx_perceptual_opts *op, plx_error *err)
   sh.p = p;
   sh.r = r;
   sh.op = op;
+  sh.trained = NULL;
+  if (p->save_weights) {
+    if (!(sh.trained = calloc(r->n_cond, sizeof *sh.trained))) {
+      rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
+      goto done;
+    }
+    for (i = 0; i < r->n_cond; i++)
+      if (!(sh.trained[i] = plx_deepnet_weights_new(p->net))) {
+        rc = plx_error_set(err, PLX_ENOMEM, "out of memory (output.save_weights: %zu "
+                           "networks)", r->n_cond);
+        goto done;
+      }
+  }
   sh.done = 0;
   sh.total = (long)r->n_cond * p->T * (1 + (long)p->n_freeze);
   if (op->prog && op->prog->fn)
@@ -1193,6 +1216,14 @@ int plx_perceptual_run(plx_perceptual_opts *op, plx_error *err)
     goto done;
   if ((rc = plx_deepnet_save(p->net, plx_rundir_h5(rd), "/weights/initial", err)))
     goto done;
+  if (sh.trained)
+    for (i = 0; i < r->n_cond; i++) {
+      char g[64];
+      snprintf(g, sizeof g, "/weights/condition_%04zu", i);
+      plx_deepnet_weights_set(p->net, sh.trained[i]);
+      if ((rc = plx_deepnet_save(p->net, plx_rundir_h5(rd), g, err)))
+        goto done;
+    }
   op->seconds = now_s() - t0;
   snprintf(op->summary, sizeof op->summary,
            "%zu conditions, final accuracy %.3f (trained stimuli, mean), %.0f s on %d "
@@ -1211,6 +1242,10 @@ done:
     *op->watch = NULL;
   if (rd)
     plx_rundir_abort(rd);
+  if (sh.trained)
+    for (i = 0; i < r->n_cond; i++)
+      plx_deepnet_weights_free(sh.trained[i]);
+  free(sh.trained);
   if (ws)
     for (i = 0; i < (size_t)nt; i++)
       worker_free(&ws[i]);

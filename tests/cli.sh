@@ -163,6 +163,17 @@ expect 2 "linear config typo" -- $PLASTIX run "$lcfg" -o "$work/linx" -q --set t
 one_line_error "linear config typo" "train.epoch"
 [ ! -e "$work/linx" ] && ok "no output from a failed linear run" || bad "failed linear run left output"
 
+# --- the perceptual-learning path through plastix check / run -------------
+pcfg="$SRCDIR/configs/wenliang2018_reduced.cfg"
+expect 0 "check perceptual config" -- $PLASTIX check "$pcfg"
+grep -q "perceptual learning" "$work/out" && ok "check perceptual summary" || bad "check perceptual summary"
+expect 2 "perceptual config typo" -- $PLASTIX run "$pcfg" -o "$work/plx" -q --set train.lrr=0.1
+one_line_error "perceptual config typo" "train.lrr"
+expect 2 "perceptual missing weights" -- $PLASTIX run "$pcfg" -o "$work/plx" -q \
+  --set 'model.pretrained="/nonexistent/weights.h5"'
+one_line_error "perceptual missing weights" "model.pretrained"
+[ ! -e "$work/plx" ] && ok "no output from a failed perceptual run" || bad "failed perceptual run left output"
+
 # --- the built-in rules are also built as plugin modules ----------------
 # (tests/plugin.sh loads out-of-tree modules; a module named like a
 # built-in is shadowed by the built-in)
