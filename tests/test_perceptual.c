@@ -496,7 +496,7 @@ START_TEST(test_bad_configs)
     o.config = cfg;
     ck_assert_msg(plx_perceptual_check(&o, summary, sizeof summary, &err) == PLX_OK, "%s",
                   err.msg);
-    ck_assert(strstr(summary, "12 conditions") != NULL);
+    ck_assert(strstr(summary, "24 conditions") != NULL);
   }
 }
 END_TEST
@@ -630,8 +630,8 @@ START_TEST(test_reduced_experiment)
   size_t i;
   /* asserted: reproduced at this scale (doc/perceptual-learning.md) */
   static const int asserted[] = {PLX_PL_START_COARSE, PLX_PL_RISE_COARSE,
-                                 PLX_PL_TRANSFER45_COARSE, PLX_PL_TRANSFER90_COARSE,
-                                 PLX_PL_CHANGE_LOWER};
+                                 PLX_PL_TRANSFER90_COARSE, PLX_PL_CHANGE_LOWER,
+                                 PLX_PL_FI_TOP, PLX_PL_FI_NEAR};
   cfg_path(cfg, sizeof cfg);
   snprintf(out, sizeof out, "%s/test_perceptual_run", PLX_BUILDDIR);
   memset(&o, 0, sizeof o);
@@ -648,7 +648,7 @@ START_TEST(test_reduced_experiment)
   ck_assert_msg(o.final_accuracy > 0.8, "final accuracy %g", o.final_accuracy);
   for (i = 0; i < sizeof asserted / sizeof asserted[0]; i++) {
     const plx_pl_effect *e = &o.effects[asserted[i]];
-    ck_assert_msg(e->n >= 6, "%s: n %zu", e->name, e->n);
+    ck_assert_msg(e->n >= 12, "%s: n %zu", e->name, e->n);
     ck_assert_msg(e->z > t_crit(e->n), "%s: %g +- %g, z %g <= t %g (n %zu)", e->name, e->mean,
                   e->sem, e->z, t_crit(e->n), e->n);
   }
@@ -657,7 +657,7 @@ START_TEST(test_reduced_experiment)
     static const char *const files[] = {
         "manifest.json", "results.h5", "tables/accuracy.csv", "tables/accuracy_final.csv",
         "tables/layer_change.csv", "tables/layer_final.csv", "tables/effects.csv",
-        "tables/units.csv", "tables/layer_fisher.csv", "tables/freeze.csv",
+        "tables/units.csv", "tables/layer_fisher.csv",
         "figures/perceptual_behaviour.png", "figures/perceptual_layers.png"};
     for (i = 0; i < sizeof files / sizeof files[0]; i++) {
       char p[800];
