@@ -872,8 +872,8 @@ static int fig_fisher(plx_pl_results *r, plx_rundir *rd, plx_error *err)
     rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
     goto out;
   }
-  plx_figure_title(fig, "Layer linear Fisher information per unit: naive (grey) and trained "
-                        "(black), by layer (rows) and training separation (columns)");
+  plx_figure_title(fig, "Layer linear FI per unit: naive (dashed), trained (black, "
+                        "band 1 sem); layers (rows) x training separation");
   for (j = 0; j < n; j++)
     x[j] = ((double)j - (double)(n / 2)) * 180.0 / (double)n;
   for (l = 0; l < P; l++)
