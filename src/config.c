@@ -929,3 +929,15 @@ void plx_params_describe(const plx_param_spec *spec, const char *prefix,
     }
   }
 }
+
+int plx_config_task_is(const char *path, const char *type)
+{
+  config_t cf;
+  const char *t = NULL;
+  int yes;
+  config_init(&cf);
+  yes = config_read_file(&cf, path) == CONFIG_TRUE &&
+        config_lookup_string(&cf, "task.type", &t) == CONFIG_TRUE && strcmp(t, type) == 0;
+  config_destroy(&cf);
+  return yes;
+}

@@ -46,6 +46,9 @@ static const plx_param_spec images_spec[] = {
                     "differ in resolution; this puts them on a similar scale)"),
     PLX_P_INT_RANGE("crop", 64, 8, 512, "crop side in pixels (the network's input)"),
     PLX_P_BOOL("flip", 1, "mirror half of the training crops left-right"),
+    PLX_P_BOOL("normalise_crops", 1,
+               "give every crop zero mean and unit variance, so that the photograph "
+               "cannot be told by its luminance and contrast alone"),
     PLX_P_FLOAT_RANGE("holdout", 0.25, 0.0, 0.9, PLX_PARAM_MIN_EXCL,
                       "right-hand fraction of every photograph kept for evaluation crops"),
     PLX_P_INT_RANGE("eval_crops", 16, 1, 100000, "evaluation crops per photograph"),
@@ -130,6 +133,7 @@ typedef struct natimg {
   size_t width;
   size_t crop, eval_per_photo;
   int flip;
+  int normalise_crops;
   double holdout;
   plx_deepnet *net;
   double init_scale;
@@ -146,15 +150,7 @@ typedef struct natimg {
 
 int plx_natimg_is(const char *path)
 {
-  config_t cf;
-  const char *t = NULL;
-  int yes;
-  config_init(&cf);
-  yes = config_read_file(&cf, path) == CONFIG_TRUE &&
-        config_lookup_string(&cf, "task.type", &t) == CONFIG_TRUE &&
-        strcmp(t, "natural_images") == 0;
-  config_destroy(&cf);
-  return yes;
+  return plx_config_task_is(path, "natural_images");
 }
 
 static void natimg_free(natimg *ni)
@@ -313,6 +309,7 @@ static int natimg_load(natimg **out, const plx_natimg_opts *op, int read, plx_er
   ni->width = (size_t)plx_params_int(im, "width");
   ni->crop = (size_t)plx_params_int(im, "crop");
   ni->flip = plx_params_bool(im, "flip");
+  ni->normalise_crops = plx_params_bool(im, "normalise_crops");
   ni->holdout = plx_params_float(im, "holdout");
   ni->eval_per_photo = (size_t)plx_params_int(im, "eval_crops");
   if ((rc = collect_files(ni, im, err)))
@@ -512,17 +509,30 @@ static void render_crop(const natimg *ni, size_t k, double cx, double cy, int fl
         img[i * n + j] = img[i * n + n - 1 - j];
         img[i * n + n - 1 - j] = t;
       }
+  if (ni->normalise_crops) {
+    double m = 0, v = 0, sd;
+    for (i = 0; i < n * n; i++)
+      m += img[i];
+    m /= (double)(n * n);
+    for (i = 0; i < n * n; i++)
+      v += (img[i] - m) * (img[i] - m);
+    sd = sqrt(v / (double)(n * n));
+    /* a flat crop stays flat (zero) rather than blowing up noise */
+    sd = sd > 1e-3 ? 1.0 / sd : 0.0;
+    for (i = 0; i < n * n; i++)
+      img[i] = (float)((img[i] - m) * sd);
+  }
 }
 
-/* A centre uniformly on the pixel grid of [lo, hi] (half-integer offsets
- * for even crops, so unrotated crops copy pixels exactly). */
+/* A crop centre uniform in [lo, hi].  Continuous, not on the pixel grid:
+ * every crop, turned or not, is then resampled by the same bicubic
+ * interpolation at a random sub-pixel phase, so the unrotated and the
+ * rotated conditions see equally smoothed pixels (crops copied straight
+ * off the grid would be sharper than any rotated one). */
 static double centre_in(plx_rng *r, double lo, double hi, size_t crop)
 {
-  const double off = (crop % 2) ? 0.0 : 0.5;
-  double a = ceil(lo - off), b = floor(hi - off);
-  if (b < a)
-    return 0.5 * (lo + hi);
-  return a + (double)plx_rng_below(r, (uint64_t)(b - a) + 1) + off;
+  (void)crop;
+  return lo + (hi - lo) * plx_rng_uniform(r);
 }
 
 /* The fixed evaluation set: eval_per_photo crops from the hold-out part

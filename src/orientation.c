@@ -135,15 +135,7 @@ typedef struct orient {
 
 int plx_orientation_is(const char *path)
 {
-  config_t cf;
-  const char *t = NULL;
-  int yes;
-  config_init(&cf);
-  yes = config_read_file(&cf, path) == CONFIG_TRUE &&
-        config_lookup_string(&cf, "task.type", &t) == CONFIG_TRUE &&
-        strcmp(t, "orientation") == 0;
-  config_destroy(&cf);
-  return yes;
+  return plx_config_task_is(path, "orientation");
 }
 
 static double density(int prior, double th)

@@ -189,15 +189,7 @@ typedef struct pl {
 
 int plx_perceptual_is(const char *path)
 {
-  config_t cf;
-  const char *t = NULL;
-  int yes;
-  config_init(&cf);
-  yes = config_read_file(&cf, path) == CONFIG_TRUE &&
-        config_lookup_string(&cf, "task.type", &t) == CONFIG_TRUE &&
-        strcmp(t, "perceptual_learning") == 0;
-  config_destroy(&cf);
-  return yes;
+  return plx_config_task_is(path, "perceptual_learning");
 }
 
 static void pl_free(pl *p)

@@ -163,6 +163,20 @@ expect 2 "linear config typo" -- $PLASTIX run "$lcfg" -o "$work/linx" -q --set t
 one_line_error "linear config typo" "train.epoch"
 [ ! -e "$work/linx" ] && ok "no output from a failed linear run" || bad "failed linear run left output"
 
+# --- the natural-image experiment through plastix check / run -----------
+ncfg="$SRCDIR/configs/benjamin2022_natural_images.cfg"
+if [ -f /usr/share/backgrounds/mate/nature/Aqua.jpg ]; then
+  expect 0 "check natural-image config" -- $PLASTIX check "$ncfg"
+  grep -q "natural-image experiment: 25 photographs" "$work/out" && ok "check natural-image summary" \
+    || bad "check natural-image summary"
+fi
+expect 2 "natural-image config typo" -- $PLASTIX run "$ncfg" -o "$work/nix" -q --set train.stepz=3
+one_line_error "natural-image config typo" "train.stepz"
+expect 2 "natural-image missing photo" -- $PLASTIX run "$ncfg" -o "$work/nix" -q \
+  --set 'images.files=["/nonexistent/photo.jpg"]'
+one_line_error "natural-image missing photo" "images.files"
+[ ! -e "$work/nix" ] && ok "no output from a failed natural-image run" || bad "failed natural-image run left output"
+
 # --- the perceptual-learning path through plastix check / run -------------
 pcfg="$SRCDIR/configs/wenliang2018_reduced.cfg"
 expect 0 "check perceptual config" -- $PLASTIX check "$pcfg"

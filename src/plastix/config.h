@@ -25,6 +25,11 @@ int plx_config_load_string(plx_config **out, const char *text,
 void plx_config_free(plx_config *cfg);
 
 const char *plx_config_path(const plx_config *cfg);
+/* Whether the file at `path` reads as libconfig and its task.type is the
+ * string `type`: how `plastix run` picks the experiment a config is for.
+ * Never an error: anything unreadable is simply not a match (the chosen
+ * experiment's loader then reports it properly). */
+int plx_config_task_is(const char *path, const char *type);
 config_t *plx_config_raw(plx_config *cfg);
 /* The file exactly as read (NULL for string configs). */
 const char *plx_config_text(const plx_config *cfg);
