@@ -57,6 +57,10 @@ static const plx_param_spec stim_spec[] = {
     PLX_P_FLOAT_MIN("input_scale", 1.0 / 127.5, 0.0, PLX_PARAM_MIN_EXCL,
                     "network input = (grey - input_offset) * input_scale"),
     PLX_P_BOOL("clip", 1, "clip grey levels to [0, 255] (8-bit images)"),
+    PLX_P_BOOL("normalise", 0,
+               "every image to zero mean and unit variance over its pixels (after "
+               "noise and clipping) instead of input_offset / input_scale: the "
+               "natural-image pretraining's per-crop normalisation"),
     PLX_P_END};
 
 static const plx_param_spec model_spec[] = {
@@ -358,6 +362,7 @@ static int pl_load(pl **out, const plx_perceptual_opts *op, plx_error *err)
   p->stim.input_offset = plx_params_float(s, "input_offset");
   p->stim.input_scale = plx_params_float(s, "input_scale");
   p->stim.clip = plx_params_bool(s, "clip");
+  p->stim.normalise = plx_params_bool(s, "normalise");
   p->stim.wavelength = p->wl[0];
   p->stim.contrast = p->con[0];
   p->stim.noise_sd = p->noise[0];

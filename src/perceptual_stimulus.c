@@ -35,9 +35,50 @@ void plx_gabor_render(const plx_gabor_stim *s, double theta, double phase, plx_r
       v = v < 0.0 ? 0.0 : 255.0;
       clipped = 1;
     }
+    if (s->normalise) {
+      /* grey levels for now; normalised below */
+      img[i] = (float)v;
+      if (dimg && clipped)
+        dimg[i] = 0.0f;
+      continue;
+    }
     img[i] = (float)((v - off) * sc);
     if (dimg)
       dimg[i] = clipped ? 0.0f : (float)((double)dimg[i] * sc);
+  }
+  if (s->normalise) {
+    /* z = (g - m) / sd: dz = (dg - dm) / sd - (g - m) dsd / sd^2 with
+     * dsd = sum (g - m)(dg - dm) / (n sd) */
+    double m = 0, q = 0, dm = 0, c = 0, sd, dsd;
+    for (i = 0; i < n; i++) {
+      m += img[i];
+      if (dimg)
+        dm += dimg[i];
+    }
+    m /= (double)n;
+    dm /= (double)n;
+    for (i = 0; i < n; i++) {
+      const double a = (double)img[i] - m;
+      q += a * a;
+      if (dimg)
+        c += a * ((double)dimg[i] - dm);
+    }
+    sd = sqrt(q / (double)n);
+    if (!(sd > 1e-6)) {
+      for (i = 0; i < n; i++) {
+        img[i] = 0.0f;
+        if (dimg)
+          dimg[i] = 0.0f;
+      }
+      return;
+    }
+    dsd = c / ((double)n * sd);
+    for (i = 0; i < n; i++) {
+      const double a = (double)img[i] - m;
+      if (dimg)
+        dimg[i] = (float)(((double)dimg[i] - dm) / sd - a * dsd / (sd * sd));
+      img[i] = (float)(a / sd);
+    }
   }
 }
 

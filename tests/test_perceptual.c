@@ -76,7 +76,7 @@ START_TEST(test_pair_loss_gradient)
 {
   plx_config *cfg;
   plx_deepnet *net = make_net(&cfg, 2 * NP);
-  plx_gabor_stim st = {SZ, 4.0, 4.0, 0.5, 5.0, 0.3, 0, 127.5, 127.5, 1.0 / 127.5, 1};
+  plx_gabor_stim st = {SZ, 4.0, 4.0, 0.5, 5.0, 0.3, 0, 127.5, 127.5, 1.0 / 127.5, 1, 0};
   plx_rng *r = plx_rng_alloc(5, 0, PLX_POP_DATA);
   float x[2 * NP * SZ * SZ], dout[2 * NP];
   unsigned char lab[NP];
@@ -158,7 +158,7 @@ START_TEST(test_node_perturbation_unbiased)
   const double sigma = 1e-3;
   plx_config *cfg;
   plx_deepnet *net = make_net(&cfg, 2 * NP);
-  plx_gabor_stim st = {SZ, 4.0, 4.0, 0.5, 5.0, 0.3, 0, 127.5, 127.5, 1.0 / 127.5, 1};
+  plx_gabor_stim st = {SZ, 4.0, 4.0, 0.5, 5.0, 0.3, 0, 127.5, 127.5, 1.0 / 127.5, 1, 0};
   plx_rng *r = plx_rng_alloc(6, 0, PLX_POP_DATA), *nr = plx_rng_alloc(6, 0, PLX_POP_NETWORK);
   float x[2 * NP * SZ * SZ], dout[2 * NP], *work = malloc(plx_deepnet_np_work(net) * sizeof *work);
   unsigned char lab[NP];
@@ -220,6 +220,40 @@ START_TEST(test_node_perturbation_unbiased)
   plx_rng_free(nr);
   plx_deepnet_free(net);
   plx_config_free(cfg);
+}
+END_TEST
+
+/* the image tangent d img / d theta against central differences, with the
+ * affine input map and with per-image normalisation (zero mean, unit
+ * variance; its derivative through the mean and the s.d.) */
+START_TEST(test_stimulus_tangent)
+{
+  plx_gabor_stim st = {SZ, 4.0, 4.0, 0.5, 0.0, 0.3, 0, 127.5, 127.5, 1.0 / 127.5, 1, 0};
+  float x[SZ * SZ], dx[SZ * SZ], xp[SZ * SZ], xm[SZ * SZ], tmp[SZ * SZ];
+  const double th = 0.7, h = 1e-3;
+  int norm;
+  for (norm = 0; norm < 2; norm++) {
+    double worst = 0, scale = 0, m = 0, q = 0;
+    size_t i;
+    st.normalise = norm;
+    plx_gabor_render(&st, th, st.phase, NULL, x, dx);
+    plx_gabor_render(&st, th + h, st.phase, NULL, xp, tmp);
+    plx_gabor_render(&st, th - h, st.phase, NULL, xm, tmp);
+    for (i = 0; i < SZ * SZ; i++) {
+      double fd = ((double)xp[i] - (double)xm[i]) / (2 * h);
+      worst = fmax(worst, fabs(fd - dx[i]));
+      scale = fmax(scale, fabs(dx[i]));
+      m += x[i];
+      q += (double)x[i] * x[i];
+    }
+    ck_assert_msg(worst < 1e-3 * scale, "normalise %d: |fd - tangent| %g of %g", norm, worst,
+                  scale);
+    if (norm) {
+      m /= SZ * SZ;
+      ck_assert_double_eq_tol(m, 0.0, 1e-6);
+      ck_assert_double_eq_tol(q / (SZ * SZ) - m * m, 1.0, 1e-5);
+    }
+  }
 }
 END_TEST
 
@@ -678,6 +712,7 @@ int main(void)
   int nf;
   tcase_add_test(tc, test_pair_loss_gradient);
   tcase_add_test(tc, test_node_perturbation_unbiased);
+  tcase_add_test(tc, test_stimulus_tangent);
   tcase_add_test(tc, test_layer_change_known);
   tcase_add_test(tc, test_linear_fisher_known);
   tcase_add_test(tc, test_unit_attributes_known);

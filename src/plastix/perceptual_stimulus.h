@@ -29,12 +29,18 @@ typedef struct plx_gabor_stim {
   double input_offset;  /* network input = (grey - offset) * scale         */
   double input_scale;
   int clip;             /* 1: clip grey levels to [0, 255]                 */
+  int normalise;        /* 1: every image (after noise and clipping) to
+                           zero mean and unit variance over its pixels,
+                           instead of input_offset / input_scale (the
+                           per-crop normalisation of the natural-image
+                           pretraining)                                  */
 } plx_gabor_stim;
 
 /* Render one image at orientation theta (radians) with phase `phase`,
  * adding fresh noise from rng (rng may be NULL: no noise).  dimg (may be
  * NULL) receives d img / d theta in network units (zero where the grey
- * level was clipped). */
+ * level was clipped; with normalise, the exact derivative of the
+ * normalised image). */
 void plx_gabor_render(const plx_gabor_stim *s, double theta, double phase, plx_rng *rng,
                       float *img, float *dimg);
 
