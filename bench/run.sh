@@ -9,8 +9,9 @@
 # default ./bench-results), PYTHON (default /usr/bin/python3),
 # PLX_BENCH_REFERENCE (a checkout of the authors' code: timed when set),
 # BENCH_SKIP (space-separated sections to skip: stream train numpy brian2
-# reference callgrind scaling seeds batch).  make sets BENCH_SRCDIR (bench/
-# sources) and BENCH_BINDIR (built plx_bench and stream).
+# reference callgrind scaling seeds batch linear deepnet).  make sets
+# BENCH_SRCDIR (bench/ sources) and BENCH_BINDIR (built plx_bench,
+# plx_bench_nets and stream).
 #
 # Nothing here depends on timing: a benchmark fails only when a program
 # fails.  Peers that are not installed are reported as skipped.
@@ -24,7 +25,11 @@ OUT=${BENCH_OUT:-$(pwd)/bench-results}
 PY=${PYTHON:-/usr/bin/python3}
 SKIP=" ${BENCH_SKIP:-} "
 PLX="$BIN/plx_bench"
+NETS="$BIN/plx_bench_nets"
 STREAM="$BIN/stream"
+CFGS="$(cd "$SRC/.." && pwd)/configs"
+MLP_CFG="$CFGS/benjamin2022_orientation_skewed.cfg"
+CONV_CFG="$CFGS/benjamin2022_natural_images.cfg"
 EST="$SRC/configs/estimation.cfg"
 FRZ="$SRC/configs/frozen.cfg"
 
@@ -42,22 +47,30 @@ case "$SIZE" in
   tiny)     # CI: proves every benchmark runs, in seconds; no targets judged
     D_CMP=2; WARM=1; D_FULL=2; REP=1; BR_TARGETS=numpy; REF_D=41
     CG_D=1; SIZES=10,40,100; SC_S=0.02; SC_REP=1; SEED_D=2; SEED_J=2
-    BATCHES=1,4; BATCH_S=200; ST_MB=4; ST_L3MB=1; ST_R=2; RUN260=0 ;;
+    BATCHES=1,4; BATCH_S=200; ST_MB=4; ST_L3MB=1; ST_R=2; RUN260=0
+    LIN_D=256; LIN_N=2048; LIN_B1=512; LIN_B2=512; LIN_EPOCH=0; NET_REP=1; LIN_DT=float32
+    MLP_B=16; CONV_B=4; CONV_K=1 ;;
   default)  # a few minutes
     D_CMP=200; WARM=40; D_FULL=1000; REP=3; BR_TARGETS=numpy,cython; REF_D=200
     CG_D=50; SIZES=10,20,40,100,200,500,1000,2000; SC_S=1; SC_REP=2
     SEED_D=500; SEED_J=8; BATCHES=1,2,4,8,16,32,64; BATCH_S=20000
-    ST_MB=64; ST_L3MB=2; ST_R=10; RUN260=0 ;;
+    ST_MB=64; ST_L3MB=2; ST_R=10; RUN260=0
+    LIN_D=1024; LIN_N=131072; LIN_B1=16384; LIN_B2=4096; LIN_EPOCH=0; NET_REP=3
+    LIN_DT="float32 float64"
+    MLP_B=512,2048; CONV_B=64; CONV_K=2 ;;
   full)     # the whole paper run and full-length peer trials (~10 minutes,
             # the reference trial alone ~1.3 GB)
     D_CMP=1000; WARM=40; D_FULL=1000; REP=3; BR_TARGETS=numpy,cython; REF_D=1000
     CG_D=50; SIZES=10,20,40,70,100,200,350,500,700,1000,1400,2000; SC_S=3; SC_REP=3
     SEED_D=1000; SEED_J=8; BATCHES=1,2,4,8,16,32,64,128; BATCH_S=50000
-    ST_MB=128; ST_L3MB=2; ST_R=20; RUN260=1 ;;
+    ST_MB=128; ST_L3MB=2; ST_R=20; RUN260=1
+    LIN_D=1024; LIN_N=131072; LIN_B1=16384; LIN_B2=4096; LIN_EPOCH=1; NET_REP=3
+    LIN_DT="float32 float64"
+    MLP_B=512,2048; CONV_B=64; CONV_K=5 ;;
   *) echo "bench: BENCH_SIZE must be tiny, default or full (got '$SIZE')" >&2; exit 2 ;;
 esac
 
-for p in "$PLX" "$STREAM"; do
+for p in "$PLX" "$NETS" "$STREAM"; do
   [ -x "$p" ] || { echo "bench: $p not built (run 'make bench')" >&2; exit 2; }
 done
 mkdir -p "$OUT" || exit 1
@@ -225,8 +238,61 @@ if ! skipped batch; then
   run batch "$PLX" batch "$FRZ" --batches "$BATCHES" --steps "$BATCH_S"
 fi
 
+# ---------------------------------------------------------------- linear / deep nets
+# plastix (bench/plx_bench_nets, through libplastix) and its PyTorch CPU peer
+# (bench/torch_peers.py) one right after the other for every case, so both
+# see the same load.
+TORCH_OK=0
+# (find_spec: importing torch itself takes seconds; torch_peers.py says
+# "skipped" and exits 3 if the import then fails)
+if [ -x "$PY" ] && "$PY" -c 'import importlib.util as u, sys; sys.exit(u.find_spec("torch") is None)' \
+  2>/dev/null; then TORCH_OK=1; fi
+torch_run() { # torch_run LABEL ARGS...: the peer, or a clear "skipped" line
+  if [ $TORCH_OK = 1 ]; then
+    run "$@"
+  else
+    say "skipped: PyTorch peer ($1): torch not importable by $PY (apt-get install python3-torch)"
+  fi
+}
+if ! skipped linear; then
+  say ""
+  say "== linear network ($LIN_D x $LIN_D, reconstruct MSE): OpenBLAS GEMM peak, full-batch step,"
+  say "   minibatch SGD epoch ($LIN_N patches); plastix (double) against PyTorch CPU"
+  run gemm "$NETS" gemm --d "$LIN_D" --repeat "$NET_REP"
+  torch_run torch_gemm "$PY" "$SRC/torch_peers.py" gemm --d "$LIN_D" --repeat "$NET_REP"
+  for L in 1 2; do
+    run "lin_full$L" "$NETS" linear_full --d "$LIN_D" --layers $L --repeat "$NET_REP"
+    for dt in $LIN_DT; do
+      torch_run "torch_lin_full$L" "$PY" "$SRC/torch_peers.py" linear_full --d "$LIN_D" \
+        --layers $L --dtype $dt --repeat "$NET_REP"
+    done
+  done
+  for L in 1 2; do
+    B=$LIN_B1; [ $L = 2 ] && B=$LIN_B2
+    K=1; [ "$LIN_EPOCH" = 1 ] && K=$(( (LIN_N + B - 1) / B ))
+    run "lin_epoch$L" "$NETS" linear_epoch --d "$LIN_D" --layers $L --patches "$LIN_N" \
+      --batch "$B" --steps "$K" --repeat "$NET_REP"
+    torch_run "torch_lin_epoch$L" "$PY" "$SRC/torch_peers.py" linear_epoch --d "$LIN_D" \
+      --layers $L --patches "$LIN_N" --batch "$B" --steps "$K" --repeat "$NET_REP"
+  done
+fi
+if ! skipped deepnet; then
+  say ""
+  say "== deep nets, one SGD training step: 4096-1024-256-60 ReLU MLP ($MLP_CFG)"
+  say "   and the convolutional network ($CONV_CFG); single precision both sides"
+  for B in $(echo "$MLP_B" | tr ',' ' '); do
+    run "mlp$B" "$NETS" deepnet "$MLP_CFG" --label mlp --batch "$B" --repeat "$NET_REP"
+    torch_run "torch_mlp$B" "$PY" "$SRC/torch_peers.py" deepnet "$MLP_CFG" --label mlp \
+      --batch "$B" --repeat "$NET_REP"
+  done
+  run "conv$CONV_B" "$NETS" deepnet "$CONV_CFG" --label conv --batch "$CONV_B" \
+    --steps "$CONV_K" --repeat "$NET_REP"
+  torch_run "torch_conv$CONV_B" "$PY" "$SRC/torch_peers.py" deepnet "$CONV_CFG" --label conv \
+    --batch "$CONV_B" --steps "$CONV_K" --repeat "$NET_REP"
+fi
+
 # ---------------------------------------------------------------- summary
-BLAS_USE=$(sed -n 's/^.*# plx_bench: blas in use: //p' "$LOG" | head -n 1)
+BLAS_USE=$(sed -n 's/^.*# plx_bench\(_nets\)\{0,1\}: blas in use: //p' "$LOG" | head -n 1)
 P=$(get "plx_cmp train"); PF=$(get "plx_full train"); PZ=$(get "plx_frozen train")
 NP=$(get "numpy numpy_trifactor"); REF=$(get "reference reference")
 P260=$(get "plx_260 train")
@@ -257,6 +323,16 @@ S1=$(grep '^RESULT seeds seeds threads=1 ' "$RES" | tail -n 1)
 S2=$(grep '^RESULT seeds seeds threads=2 ' "$RES" | tail -n 1)
 sp=$(val "$S2" speedup_vs_first); spc=$(val "$S2" cpu_projected_speedup)
 
+# linear and deep nets: field KEY of label LABEL's RESULT line [with prec=PREC]
+nval() { # nval LABEL KEY [PREC]
+  if [ -n "${3:-}" ]; then l=$(grep "^RESULT $1 .* prec=$3 " "$RES" | tail -n 1)
+  else l=$(grep "^RESULT $1 " "$RES" | tail -n 1); fi
+  val "$l" "$2"
+}
+ratio() { have "$1" && have "$2" && calc %.2f "$1 / $2" || echo "-"; }
+rx() { r=$(ratio "$1" "$2"); have "$r" && echo "${r}x" || echo "-"; }
+g_d=$(nval gemm gflops double); g_s=$(nval gemm gflops single)
+tg_d=$(nval torch_gemm gflops double); tg_s=$(nval torch_gemm gflops single)
 judge() { # judge VALUE OP LIMIT -> "met" | "gap: ..."
   if [ "$SIZE" = tiny ]; then echo "(tiny: not judged)"; return; fi
   have "$1" || { echo "not measured"; return; }
@@ -299,9 +375,48 @@ r_br=$(have "$us_br" && have "$us_z" && calc %.1f "$us_br / $us_z" || echo "-")
   echo "| >= 10x Brian2 without plasticity | ${r_br}x (Brian2 $br_t $us_br us vs $us_z us per step) | $(judge "$r_br" ge 10) |"
   echo "| within 2x of the bandwidth bound, N >= 500 | worst ratio plastic $bw_p, frozen $bw_z | $(judge "$bw_p" le 2) / $(judge "$bw_z" le 2) |"
   echo "| >= 1.8x from 1 to 2 cores (seeds) | ${sp:--}x wall (${spc:--}x from CPU time) | $(judge "$sp" ge 1.8) |"
+  for L in 1 2; do
+    gf=$(nval lin_full$L gflops); fr=$(ratio "$gf" "$g_d")
+    echo "| linear full-batch step (N = $L, d = $LIN_D) >= 80% of OpenBLAS GEMM | $(calc %.0f "100 * $fr" 2>/dev/null)% of dgemm ($gf of $g_d GFLOP/s, double); $(calc %.0f "100 * $gf / $g_s" 2>/dev/null)% of sgemm ($g_s) | $(judge "$fr" ge 0.8) |"
+  done
+  for L in 1 2; do
+    pe=$(nval lin_epoch$L s_epoch_cpu); te=$(nval torch_lin_epoch$L s_epoch_cpu single)
+    r=$(ratio "$te" "$pe")
+    echo "| minibatch epoch (N = $L, $LIN_N patches) >= PyTorch CPU | $(rx "$te" "$pe") (plastix $pe s vs torch ${te:--} s per epoch) | $(judge "$r" ge 1) |"
+  done
+  for B in $(echo "$MLP_B" | tr ',' ' '); do
+    pm=$(nval mlp$B us_step_cpu); tm=$(nval torch_mlp$B us_step_cpu); r=$(ratio "$tm" "$pm")
+    echo "| 4096-1024-256-60 step (batch $B) >= PyTorch CPU | $(rx "$tm" "$pm") (plastix $pm us vs torch ${tm:--} us) | $(judge "$r" ge 1) |"
+  done
+  pc=$(nval conv$CONV_B us_step_cpu); tc=$(nval torch_conv$CONV_B us_step_cpu); r=$(ratio "$tc" "$pc")
+  echo "| conv-net step (batch $CONV_B) >= PyTorch CPU | $(rx "$tc" "$pc") (plastix $pc us vs torch ${tc:--} us) | $(judge "$r" ge 1) |"
   echo ""
   echo "Peers per Euler step (CPU us): plastix $us_p, numpy ${us_np:--}, reference ${us_ref:--},"
   echo "Brian2 ${us_br:--} ($br_t); plastix without plasticity $us_z."
+  if grep -q '^RESULT \(lin_\|mlp\|conv\|gemm\)' "$RES"; then
+    echo ""
+    echo "Linear and deep nets against PyTorch CPU ($("$PY" -c 'import torch; print(torch.__version__)' 2>/dev/null || echo absent)), one thread,"
+    echo "CPU time per step, best of $NET_REP (\"plastix is\": torch time / plastix time)."
+    echo "GEMM $LIN_D^3: OpenBLAS dgemm $g_d, sgemm $g_s GFLOP/s; torch.mm double ${tg_d:--}, single ${tg_s:--}."
+    echo ""
+    echo "| case | plastix us | torch float32 us | torch float64 us | plastix is |"
+    echo "|---|---|---|---|---|"
+    for L in 1 2; do
+      p=$(nval lin_full$L us_step_cpu); t=$(nval torch_lin_full$L us_step_cpu single)
+      t64=$(nval torch_lin_full$L us_step_cpu double)
+      echo "| linear full-batch step N = $L (plastix double) | $p | ${t:--} | ${t64:--} | $(rx "$t" "$p") (float64: $(rx "$t64" "$p")) |"
+    done
+    for L in 1 2; do
+      p=$(nval lin_epoch$L us_step_cpu); t=$(nval torch_lin_epoch$L us_step_cpu single)
+      echo "| minibatch step N = $L, batch $(nval lin_epoch$L batch) ($(nval lin_epoch$L steps_per_epoch) per epoch; plastix covariance share $(nval lin_epoch$L us_cov_cpu) us) | $p | ${t:--} | | $(rx "$t" "$p") |"
+    done
+    for B in $(echo "$MLP_B" | tr ',' ' '); do
+      p=$(nval mlp$B us_step_cpu); t=$(nval torch_mlp$B us_step_cpu)
+      echo "| MLP step batch $B (fwd / bwd / update: plastix $(nval mlp$B us_forward) / $(nval mlp$B us_backward) / $(nval mlp$B us_update), torch $(nval torch_mlp$B us_forward) / $(nval torch_mlp$B us_backward) / $(nval torch_mlp$B us_update)) | $p | ${t:--} | | $(rx "$t" "$p") |"
+    done
+    p=$(nval conv$CONV_B us_step_cpu); t=$(nval torch_conv$CONV_B us_step_cpu)
+    echo "| conv step batch $CONV_B (fwd / bwd / update: plastix $(nval conv$CONV_B us_forward) / $(nval conv$CONV_B us_backward) / $(nval conv$CONV_B us_update), torch $(nval torch_conv$CONV_B us_forward) / $(nval torch_conv$CONV_B us_backward) / $(nval torch_conv$CONV_B us_update)) | $p | ${t:--} | | $(rx "$t" "$p") |"
+  fi
   if [ -f "$OUT/scaling.csv" ]; then
     echo ""
     echo "| N | us/step plastic | us/step frozen | DRAM bound plastic (us) | DRAM bound frozen (us) | ratio plastic | ratio frozen | L3 bound plastic / frozen (us) |"
