@@ -5,6 +5,9 @@
 set -eu
 cd "$(dirname "$0")/.."
 
+# EXTRA_PACKAGES adds packages; the benchmarks' peers (make bench, all
+# optional: bench/README.md) are EXTRA_PACKAGES="python3-numpy python3-brian
+# cython3 valgrind python3-torch".
 # Natural photographs for the linear-net and deep-net paths come from two
 # Debian wallpaper packages (mate-backgrounds: nature/*.jpg; lomiri).
 PACKAGES="build-essential autoconf automake libtool libltdl-dev autoconf-archive
