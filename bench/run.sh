@@ -366,15 +366,18 @@ r_br=$(have "$us_br" && have "$us_z" && calc %.1f "$us_br / $us_z" || echo "-")
   echo ""
   echo "| target | measured | status |"
   echo "|---|---|---|"
-  echo "| <= 1 us per Euler step, plasticity on, N = 40 | $us_full us ($D_FULL-time-unit trial) | $(judge "$us_full" le 1) |"
-  echo "| <= 0.1 s per 1000-time-unit trial | $trial_s s | $(judge "$trial_s" le 0.1) |"
-  echo "| 260-trial paper run < 30 s | $run260 s ($run260_how) | $(judge "$run260" le 30) |"
-  echo "| >= 150x the reference code | ${r_ref}x ($ref_how) | $(judge "$r_ref" ge 150) |"
-  echo "| >= 20x vectorised numpy | ${r_np}x (numpy $us_np us vs $us_p us per step, $D_CMP-time-unit trial) | $(judge "$r_np" ge 20) |"
-  echo "| < 50 MB resident | $rss MB (plx_bench process) | $(judge "$rss" le 50) |"
-  echo "| >= 10x Brian2 without plasticity | ${r_br}x (Brian2 $br_t $us_br us vs $us_z us per step) | $(judge "$r_br" ge 10) |"
-  echo "| within 2x of the bandwidth bound, N >= 500 | worst ratio plastic $bw_p, frozen $bw_z | $(judge "$bw_p" le 2) / $(judge "$bw_z" le 2) |"
-  echo "| >= 1.8x from 1 to 2 cores (seeds) | ${sp:--}x wall (${spc:--}x from CPU time) | $(judge "$sp" ge 1.8) |"
+  if ! skipped train; then
+    echo "| <= 1 us per Euler step, plasticity on, N = 40 | $us_full us ($D_FULL-time-unit trial) | $(judge "$us_full" le 1) |"
+    echo "| <= 0.1 s per 1000-time-unit trial | $trial_s s | $(judge "$trial_s" le 0.1) |"
+    echo "| 260-trial paper run < 30 s | $run260 s ($run260_how) | $(judge "$run260" le 30) |"
+    echo "| >= 150x the reference code | ${r_ref}x ($ref_how) | $(judge "$r_ref" ge 150) |"
+    echo "| >= 20x vectorised numpy | ${r_np}x (numpy $us_np us vs $us_p us per step, $D_CMP-time-unit trial) | $(judge "$r_np" ge 20) |"
+    echo "| < 50 MB resident | $rss MB (plx_bench process) | $(judge "$rss" le 50) |"
+    echo "| >= 10x Brian2 without plasticity | ${r_br}x (Brian2 $br_t $us_br us vs $us_z us per step) | $(judge "$r_br" ge 10) |"
+    echo "| within 2x of the bandwidth bound, N >= 500 | worst ratio plastic $bw_p, frozen $bw_z | $(judge "$bw_p" le 2) / $(judge "$bw_z" le 2) |"
+    echo "| >= 1.8x from 1 to 2 cores (seeds) | ${sp:--}x wall (${spc:--}x from CPU time) | $(judge "$sp" ge 1.8) |"
+  fi
+  if ! skipped linear; then
   for L in 1 2; do
     gf=$(nval lin_full$L gflops); fr=$(ratio "$gf" "$g_d")
     echo "| linear full-batch step (N = $L, d = $LIN_D) >= 80% of OpenBLAS GEMM | $(calc %.0f "100 * $fr" 2>/dev/null)% of dgemm ($gf of $g_d GFLOP/s, double); $(calc %.0f "100 * $gf / $g_s" 2>/dev/null)% of sgemm ($g_s) | $(judge "$fr" ge 0.8) |"
@@ -384,15 +387,20 @@ r_br=$(have "$us_br" && have "$us_z" && calc %.1f "$us_br / $us_z" || echo "-")
     r=$(ratio "$te" "$pe")
     echo "| minibatch epoch (N = $L, $LIN_N patches) >= PyTorch CPU | $(rx "$te" "$pe") (plastix $pe s vs torch ${te:--} s per epoch) | $(judge "$r" ge 1) |"
   done
+  fi
+  if ! skipped deepnet; then
   for B in $(echo "$MLP_B" | tr ',' ' '); do
     pm=$(nval mlp$B us_step_cpu); tm=$(nval torch_mlp$B us_step_cpu); r=$(ratio "$tm" "$pm")
     echo "| 4096-1024-256-60 step (batch $B) >= PyTorch CPU | $(rx "$tm" "$pm") (plastix $pm us vs torch ${tm:--} us) | $(judge "$r" ge 1) |"
   done
   pc=$(nval conv$CONV_B us_step_cpu); tc=$(nval torch_conv$CONV_B us_step_cpu); r=$(ratio "$tc" "$pc")
   echo "| conv-net step (batch $CONV_B) >= PyTorch CPU | $(rx "$tc" "$pc") (plastix $pc us vs torch ${tc:--} us) | $(judge "$r" ge 1) |"
-  echo ""
-  echo "Peers per Euler step (CPU us): plastix $us_p, numpy ${us_np:--}, reference ${us_ref:--},"
-  echo "Brian2 ${us_br:--} ($br_t); plastix without plasticity $us_z."
+  fi
+  if ! skipped train; then
+    echo ""
+    echo "Peers per Euler step (CPU us): plastix $us_p, numpy ${us_np:--}, reference ${us_ref:--},"
+    echo "Brian2 ${us_br:--} ($br_t); plastix without plasticity $us_z."
+  fi
   if grep -q '^RESULT \(lin_\|mlp\|conv\|gemm\)' "$RES"; then
     echo ""
     echo "Linear and deep nets against PyTorch CPU ($("$PY" -c 'import torch; print(torch.__version__)' 2>/dev/null || echo absent)), one thread,"
@@ -401,6 +409,7 @@ r_br=$(have "$us_br" && have "$us_z" && calc %.1f "$us_br / $us_z" || echo "-")
     echo ""
     echo "| case | plastix us | torch float32 us | torch float64 us | plastix is |"
     echo "|---|---|---|---|---|"
+    if ! skipped linear; then
     for L in 1 2; do
       p=$(nval lin_full$L us_step_cpu); t=$(nval torch_lin_full$L us_step_cpu single)
       t64=$(nval torch_lin_full$L us_step_cpu double)
@@ -410,12 +419,15 @@ r_br=$(have "$us_br" && have "$us_z" && calc %.1f "$us_br / $us_z" || echo "-")
       p=$(nval lin_epoch$L us_step_cpu); t=$(nval torch_lin_epoch$L us_step_cpu single)
       echo "| minibatch step N = $L, batch $(nval lin_epoch$L batch) ($(nval lin_epoch$L steps_per_epoch) per epoch; plastix covariance share $(nval lin_epoch$L us_cov_cpu) us) | $p | ${t:--} | | $(rx "$t" "$p") |"
     done
+    fi
+    if ! skipped deepnet; then
     for B in $(echo "$MLP_B" | tr ',' ' '); do
       p=$(nval mlp$B us_step_cpu); t=$(nval torch_mlp$B us_step_cpu)
       echo "| MLP step batch $B (fwd / bwd / update: plastix $(nval mlp$B us_forward) / $(nval mlp$B us_backward) / $(nval mlp$B us_update), torch $(nval torch_mlp$B us_forward) / $(nval torch_mlp$B us_backward) / $(nval torch_mlp$B us_update)) | $p | ${t:--} | | $(rx "$t" "$p") |"
     done
     p=$(nval conv$CONV_B us_step_cpu); t=$(nval torch_conv$CONV_B us_step_cpu)
     echo "| conv step batch $CONV_B (fwd / bwd / update: plastix $(nval conv$CONV_B us_forward) / $(nval conv$CONV_B us_backward) / $(nval conv$CONV_B us_update), torch $(nval torch_conv$CONV_B us_forward) / $(nval torch_conv$CONV_B us_backward) / $(nval torch_conv$CONV_B us_update)) | $p | ${t:--} | | $(rx "$t" "$p") |"
+    fi
   fi
   if [ -f "$OUT/scaling.csv" ]; then
     echo ""
