@@ -68,6 +68,7 @@ int plx_deepnet_new(plx_deepnet **out, const plx_params *lp, size_t c, size_t h,
   plx_deepnet *net = calloc(1, sizeof *net);
   size_t n = plx_params_count(lp), i, B = max_batch ? max_batch : 1;
   size_t cc = c, hh = h, ww = w, colmax = 1;
+  int rc;
   *out = NULL;
   if (!net)
     return plx_error_set(err, PLX_ENOMEM, "out of memory");
@@ -111,16 +112,19 @@ int plx_deepnet_new(plx_deepnet **out, const plx_params *lp, size_t c, size_t h,
     case PLX_LAYER_CONV: {
       size_t oc = (size_t)plx_params_int(p, "out");
       if (oc == 0 || cc % l->groups || oc % l->groups) {
-        plx_deepnet_free(net);
-        return plx_params_error(p, oc == 0 ? "out" : "groups", err,
+        /* the message reads the layer: write it before freeing */
+        rc = plx_params_error(p, oc == 0 ? "out" : "groups", err,
                                 "conv needs out > 0 and groups dividing both the "
                                 "input channels (%zu) and out (%zu)", cc, oc);
+        plx_deepnet_free(net);
+        return rc;
       }
       if (hh + 2 * l->pad < l->k || ww + 2 * l->pad < l->k) {
-        plx_deepnet_free(net);
-        return plx_params_error(p, "kernel", err, "kernel %zu larger than the "
+        rc = plx_params_error(p, "kernel", err, "kernel %zu larger than the "
                                 "padded input %zux%zu", l->k, hh + 2 * l->pad,
                                 ww + 2 * l->pad);
+        plx_deepnet_free(net);
+        return rc;
       }
       l->out_c = oc;
       l->out_h = (hh + 2 * l->pad - l->k) / l->stride + 1;
@@ -132,9 +136,10 @@ int plx_deepnet_new(plx_deepnet **out, const plx_params *lp, size_t c, size_t h,
     }
     case PLX_LAYER_MAXPOOL:
       if (hh < l->k || ww < l->k) {
-        plx_deepnet_free(net);
-        return plx_params_error(p, "kernel", err, "pooling kernel %zu larger than "
+        rc = plx_params_error(p, "kernel", err, "pooling kernel %zu larger than "
                                 "the input %zux%zu", l->k, hh, ww);
+        plx_deepnet_free(net);
+        return rc;
       }
       l->out_c = cc;
       l->out_h = (hh - l->k) / l->stride + 1;
@@ -143,8 +148,9 @@ int plx_deepnet_new(plx_deepnet **out, const plx_params *lp, size_t c, size_t h,
     case PLX_LAYER_LRN:
       l->k = (size_t)plx_params_int(p, "size");
       if (l->k % 2 == 0) {
+        rc = plx_params_error(p, "size", err, "expected an odd window, got %zu", l->k);
         plx_deepnet_free(net);
-        return plx_params_error(p, "size", err, "expected an odd window, got %zu", l->k);
+        return rc;
       }
       l->lrn_alpha = (float)plx_params_float(p, "alpha");
       l->lrn_beta = (float)plx_params_float(p, "beta");
@@ -162,8 +168,9 @@ int plx_deepnet_new(plx_deepnet **out, const plx_params *lp, size_t c, size_t h,
     case PLX_LAYER_FC: {
       size_t o = (size_t)plx_params_int(p, "out");
       if (o == 0) {
+        rc = plx_params_error(p, "out", err, "an fc layer needs out > 0");
         plx_deepnet_free(net);
-        return plx_params_error(p, "out", err, "an fc layer needs out > 0");
+        return rc;
       }
       l->out_c = o;
       l->out_h = l->out_w = 1;
@@ -189,8 +196,9 @@ int plx_deepnet_new(plx_deepnet **out, const plx_params *lp, size_t c, size_t h,
     if ((l->n_w && (!l->W || !l->gW || !l->b || !l->gb || !l->noise)) || !l->out || !l->tan ||
         !l->delta || (l->kind == PLX_LAYER_MAXPOOL && !l->argmax) ||
         (l->kind == PLX_LAYER_LRN && !l->lrn_scale)) {
+      rc = plx_error_set(err, PLX_ENOMEM, "out of memory (layer %s)", l->name);
       plx_deepnet_free(net);
-      return plx_error_set(err, PLX_ENOMEM, "out of memory (layer %s)", l->name);
+      return rc;
     }
     cc = l->out_c;
     hh = l->out_h;
@@ -200,8 +208,9 @@ int plx_deepnet_new(plx_deepnet **out, const plx_params *lp, size_t c, size_t h,
   net->col = calloc(colmax, sizeof(float));
   net->dcol = calloc(colmax, sizeof(float));
   if (!net->col || !net->dcol) {
+    rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
     plx_deepnet_free(net);
-    return plx_error_set(err, PLX_ENOMEM, "out of memory");
+    return rc;
   }
   *out = net;
   return PLX_OK;

@@ -175,6 +175,7 @@ int main(void)
   TCase *tc = tcase_create("core"), *tr = tcase_create("reduced");
   SRunner *sr;
   int nf;
+  tcase_set_timeout(tc, 120); /* probes a 4096-pixel identity layer */
   tcase_add_test(tc, test_grating_derivative);
   tcase_add_test(tc, test_identity_gabor_flat);
   tcase_add_test(tc, test_inverse_binary_entropy);

@@ -169,6 +169,7 @@ int main(void)
   TCase *tc = tcase_create("core");
   SRunner *sr;
   int nf;
+  tcase_set_timeout(tc, 60); /* 100000 draws per family, slower under the sanitizers */
   tcase_add_test(tc, test_families);
   tcase_add_test(tc, test_shift_and_tighten);
   tcase_add_test(tc, test_tabulated);
