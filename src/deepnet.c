@@ -342,47 +342,77 @@ size_t plx_deepnet_params(const plx_deepnet *net)
 
 /* x: one sample (C, H, W); columns for channels [c0, c0 + cg) into col
  * (cg*k*k rows × OH*OW). */
+/* The output columns ow whose input column iw = ow s - pad + kj lies in
+ * [0, W): [*lo, *hi).  Hoisting this out of the inner loops leaves them
+ * branch-free (a plain strided copy) without changing any value or the
+ * order of any sum. */
+static void valid_cols(long s, long pad, long kj, long W, size_t OW, size_t *lo, size_t *hi)
+{
+  long a = pad - kj, b = W + pad - kj; /* ow s >= a and ow s < b */
+  long l0 = a <= 0 ? 0 : (a + s - 1) / s, h0 = b <= 0 ? 0 : (b + s - 1) / s;
+  if (h0 > (long)OW)
+    h0 = (long)OW;
+  if (l0 > h0)
+    l0 = h0;
+  *lo = (size_t)l0;
+  *hi = (size_t)h0;
+}
+
 static void im2col(const plx_layer *l, const float *x, size_t c0, size_t cg, float *col)
 {
   const size_t k = l->k, OH = l->out_h, OW = l->out_w, H = l->in_h, W = l->in_w;
   const long pad = (long)l->pad, s = (long)l->stride;
-  size_t c, ki, kj, oh, ow, row = 0;
+  size_t c, ki, kj, oh, ow, row = 0, lo, hi;
   for (c = 0; c < cg; c++)
     for (ki = 0; ki < k; ki++)
       for (kj = 0; kj < k; kj++, row++) {
         float *dst = col + row * OH * OW;
         const float *src = x + (c0 + c) * H * W;
+        valid_cols(s, pad, (long)kj, (long)W, OW, &lo, &hi);
         for (oh = 0; oh < OH; oh++) {
-          long ih = (long)oh * s - pad + (long)ki;
-          for (ow = 0; ow < OW; ow++) {
-            long iw = (long)ow * s - pad + (long)kj;
-            dst[oh * OW + ow] = (ih >= 0 && ih < (long)H && iw >= 0 && iw < (long)W)
-                                    ? src[ih * (long)W + iw] : 0.0f;
+          const long ih = (long)oh * s - pad + (long)ki;
+          float *d = dst + oh * OW;
+          long base;
+          if (ih < 0 || ih >= (long)H) {
+            memset(d, 0, OW * sizeof *d);
+            continue;
           }
+          base = ih * (long)W - pad + (long)kj; /* + ow s >= 0 for ow >= lo */
+          for (ow = 0; ow < lo; ow++)
+            d[ow] = 0.0f;
+          if (s == 1)
+            memcpy(d + lo, src + base + (long)lo, (hi - lo) * sizeof *d);
+          else
+            for (ow = lo; ow < hi; ow++)
+              d[ow] = src[base + (long)ow * s];
+          for (ow = hi; ow < OW; ow++)
+            d[ow] = 0.0f;
         }
       }
 }
 
-/* adjoint of im2col: accumulate col back into dx */
+/* adjoint of im2col: accumulate col back into dx (the same order of sums
+ * as a loop over every (ki, kj, oh, ow) that skips the padding) */
 static void col2im(const plx_layer *l, const float *col, size_t c0, size_t cg, float *dx)
 {
   const size_t k = l->k, OH = l->out_h, OW = l->out_w, H = l->in_h, W = l->in_w;
   const long pad = (long)l->pad, s = (long)l->stride;
-  size_t c, ki, kj, oh, ow, row = 0;
+  size_t c, ki, kj, oh, ow, row = 0, lo, hi;
   for (c = 0; c < cg; c++)
     for (ki = 0; ki < k; ki++)
       for (kj = 0; kj < k; kj++, row++) {
         const float *src = col + row * OH * OW;
         float *dst = dx + (c0 + c) * H * W;
+        valid_cols(s, pad, (long)kj, (long)W, OW, &lo, &hi);
         for (oh = 0; oh < OH; oh++) {
-          long ih = (long)oh * s - pad + (long)ki;
+          const long ih = (long)oh * s - pad + (long)ki;
+          const float *sr = src + oh * OW;
+          long base;
           if (ih < 0 || ih >= (long)H)
             continue;
-          for (ow = 0; ow < OW; ow++) {
-            long iw = (long)ow * s - pad + (long)kj;
-            if (iw >= 0 && iw < (long)W)
-              dst[ih * (long)W + iw] += src[oh * OW + ow];
-          }
+          base = ih * (long)W - pad + (long)kj;
+          for (ow = lo; ow < hi; ow++)
+            dst[base + (long)ow * s] += sr[ow];
         }
       }
 }
