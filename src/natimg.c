@@ -45,7 +45,10 @@ static const plx_param_spec images_spec[] = {
                     "brings its width nearest to this many pixels (photographs "
                     "differ in resolution; this puts them on a similar scale)"),
     PLX_P_INT_RANGE("crop", 64, 8, 512, "crop side in pixels (the network's input)"),
-    PLX_P_BOOL("flip", 1, "mirror half of the training crops left-right"),
+    PLX_P_BOOL("flip", 0,
+               "mirror half of the training crops left-right (off by default: a "
+               "network trained on mirrored crops becomes mirror-symmetric, and its "
+               "sensitivity then has notches at exactly 0 and 90 degrees)"),
     PLX_P_BOOL("normalise_crops", 1,
                "give every crop zero mean and unit variance, so that the photograph "
                "cannot be told by its luminance and contrast alone"),
@@ -59,8 +62,8 @@ static const plx_param_spec model_spec[] = {
      "deepnet"},
     PLX_P_LIST("layers", plx_layer_spec,
                "layers in order; the last is an fc with one output per photograph"),
-    PLX_P_FLOAT_MIN("init_scale", 1.0, 0.0, PLX_PARAM_MIN_EXCL,
-                    "default (PyTorch) initialisation times this"),
+    PLX_P_FLOAT_MIN("init_scale", 2.45, 0.0, PLX_PARAM_MIN_EXCL,
+                    "default (PyTorch) initialisation times this (2.45 = sqrt 6: He's)"),
     PLX_P_END};
 
 static const plx_param_spec train_spec[] = {
