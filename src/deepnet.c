@@ -340,8 +340,6 @@ size_t plx_deepnet_params(const plx_deepnet *net)
 
 /* ------------------------------------------------------------ im2col */
 
-/* x: one sample (C, H, W); columns for channels [c0, c0 + cg) into col
- * (cg*k*k rows × OH*OW). */
 /* The output columns ow whose input column iw = ow s - pad + kj lies in
  * [0, W): [*lo, *hi).  Hoisting this out of the inner loops leaves them
  * branch-free (a plain strided copy) without changing any value or the
@@ -358,6 +356,8 @@ static void valid_cols(long s, long pad, long kj, long W, size_t OW, size_t *lo,
   *hi = (size_t)h0;
 }
 
+/* x: one sample (C, H, W); columns for channels [c0, c0 + cg) into col
+ * (cg*k*k rows × OH*OW). */
 static void im2col(const plx_layer *l, const float *x, size_t c0, size_t cg, float *col)
 {
   const size_t k = l->k, OH = l->out_h, OW = l->out_w, H = l->in_h, W = l->in_w;
