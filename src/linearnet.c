@@ -296,7 +296,6 @@ static int load_cfg(lin_cfg *c, const char *path, const char *const *ov,
                     size_t nov, plx_error *err)
 {
   const plx_params *p;
-  config_setting_t *s;
   const char *v;
   double lo = 0, hi = 0;
   int rc;
@@ -431,15 +430,7 @@ static int load_cfg(lin_cfg *c, const char *path, const char *const *ov,
   c->fit1 = (size_t)hi;
 
   /* output */
-  s = plx_params_setting(plx_params_group(c->root, "output"), "figures");
-  c->formats = PLX_FIG_PNG;
-  if (s) {
-    int i, n = config_setting_length(s);
-    c->formats = 0;
-    for (i = 0; i < n; i++)
-      c->formats |= strcmp(config_setting_get_string(config_setting_get_elem(s, (unsigned)i)),
-                           "svg") == 0 ? PLX_FIG_SVG : PLX_FIG_PNG;
-  }
+  c->formats = plx_rundir_figure_formats(plx_params_group(c->root, "output"));
 
   if (!c->synthetic)
     return image_list(c, err);

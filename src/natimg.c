@@ -7,6 +7,7 @@
 #include "config.h"
 #include "plastix/natimg.h"
 #include "plastix/deepnet.h"
+#include "plastix/deepnet_train.h"
 #include "plastix/error.h"
 #include "plastix/images.h"
 #include "plastix/images2d.h"
@@ -277,20 +278,6 @@ static int read_photos(natimg *ni, const plx_params *p, plx_error *err)
   return PLX_OK;
 }
 
-static unsigned formats_of(const plx_params *outp)
-{
-  config_setting_t *fs = plx_params_setting(outp, "figures");
-  unsigned f = PLX_FIG_PNG;
-  if (fs) {
-    int i, n = config_setting_length(fs);
-    f = 0;
-    for (i = 0; i < n; i++)
-      f |= strcmp(config_setting_get_string(config_setting_get_elem(fs, (unsigned)i)), "svg") == 0
-               ? PLX_FIG_SVG : PLX_FIG_PNG;
-  }
-  return f;
-}
-
 static int natimg_load(natimg **out, const plx_natimg_opts *op, int read, plx_error *err)
 {
   natimg *ni = calloc(1, sizeof *ni);
@@ -410,7 +397,7 @@ static int natimg_load(natimg **out, const plx_natimg_opts *op, int read, plx_er
       goto fail;
     }
   }
-  ni->formats = formats_of(plx_params_group(ni->root, "output"));
+  ni->formats = plx_rundir_figure_formats(plx_params_group(ni->root, "output"));
   if (read && (rc = read_photos(ni, im, err)))
     goto fail;
   *out = ni;
@@ -435,43 +422,6 @@ int plx_natimg_check(const plx_natimg_opts *op, char *summary, size_t n, plx_err
 }
 
 /* ------------------------------------------------------------ weights */
-
-/* all conv and fc weights and biases of the net, in layer order */
-static size_t weights_size(const plx_deepnet *net)
-{
-  size_t k, n = 0;
-  for (k = 0; k < net->n_layers; k++)
-    n += net->layers[k].n_w + (net->layers[k].n_w ? net->layers[k].out_c : 0);
-  return n;
-}
-
-static void weights_get(const plx_deepnet *net, float *dst)
-{
-  size_t k;
-  for (k = 0; k < net->n_layers; k++) {
-    const plx_layer *l = &net->layers[k];
-    if (!l->n_w)
-      continue;
-    memcpy(dst, l->W, l->n_w * sizeof *dst);
-    dst += l->n_w;
-    memcpy(dst, l->b, l->out_c * sizeof *dst);
-    dst += l->out_c;
-  }
-}
-
-static void weights_set(plx_deepnet *net, const float *src)
-{
-  size_t k;
-  for (k = 0; k < net->n_layers; k++) {
-    plx_layer *l = &net->layers[k];
-    if (!l->n_w)
-      continue;
-    memcpy(l->W, src, l->n_w * sizeof *src);
-    src += l->n_w;
-    memcpy(l->b, src, l->out_c * sizeof *src);
-    src += l->out_c;
-  }
-}
 
 /* Fisher-Yates shuffle of every weight tensor and every bias vector
  * within itself: the shuffled control keeps each tensor's distribution
@@ -591,12 +541,12 @@ static int train(natimg *ni, double theta, const char *stage, const plx_natimg_o
 {
   plx_deepnet *net = ni->net;
   const size_t S = ni->crop * ni->crop, B = (size_t)ni->batch;
-  float *vel = calloc(weights_size(net), sizeof *vel);
+  plx_deepnet_momentum *vel = plx_deepnet_momentum_new(net);
   plx_rng *r = plx_rng_alloc(ni->seed, 0, PLX_POP_DATA);
   long step;
   int rc = PLX_OK;
   if (!vel || !r) {
-    free(vel);
+    plx_deepnet_momentum_free(vel);
     plx_rng_free(r);
     return plx_error_set(err, PLX_ENOMEM, "out of memory");
   }
@@ -605,7 +555,6 @@ static int train(natimg *ni, double theta, const char *stage, const plx_natimg_o
     op->prog->fn(op->prog->ctx, stage, 0.0);
   for (step = 0; step <= ni->steps; step++) {
     size_t i, k;
-    float *v;
     if (step % ni->log_every == 0 || step == ni->steps) {
       lg->eval_step[lg->n_eval] = (double)step;
       lg->eval_acc[lg->n_eval++] = evaluate(ni, theta, scratch_cx, scratch_cy, x, lab, correct);
@@ -636,26 +585,29 @@ static int train(natimg *ni, double theta, const char *stage, const plx_natimg_o
       break;
     }
     plx_deepnet_backward(net, dl);
-    /* v = m v + g + decay w;  w -= lr v */
-    v = vel;
+    /* v = m v + g + decay w;  w -= lr v, in double, biases not decayed.
+     * Not plx_deepnet_momentum_step (Caffe's form in float, biases
+     * decayed): the same method, but its rounding and bias decay move this
+     * run's results as far as another seed does (doc/deep-nets.md). */
     for (k = 0; k < net->n_layers; k++) {
       plx_layer *l = &net->layers[k];
+      float *v = vel->vW[k], *vb = vel->vb[k];
       size_t j;
       if (!l->n_w)
         continue;
-      for (j = 0; j < l->n_w; j++, v++) {
-        *v = (float)(ni->momentum * *v + l->gW[j] + ni->decay * l->W[j]);
-        l->W[j] -= (float)(ni->lr * *v);
+      for (j = 0; j < l->n_w; j++) {
+        v[j] = (float)(ni->momentum * v[j] + l->gW[j] + ni->decay * l->W[j]);
+        l->W[j] -= (float)(ni->lr * v[j]);
       }
-      for (j = 0; j < l->out_c; j++, v++) {
-        *v = (float)(ni->momentum * *v + l->gb[j]);
-        l->b[j] -= (float)(ni->lr * *v);
+      for (j = 0; j < l->out_c; j++) {
+        vb[j] = (float)(ni->momentum * vb[j] + l->gb[j]);
+        l->b[j] -= (float)(ni->lr * vb[j]);
       }
     }
     if (op->prog && op->prog->fn)
       op->prog->fn(op->prog->ctx, stage, (double)(step + 1) / (double)ni->steps);
   }
-  free(vel);
+  plx_deepnet_momentum_free(vel);
   plx_rng_free(r);
   return rc;
 }
@@ -861,7 +813,7 @@ static int figure_training(const natimg *ni, plx_rundir *rd, const train_log *lg
 
 static int write_outputs(natimg *ni, const plx_natimg_opts *op, plx_rundir *rd,
                          double *const *sens, const train_log *lg, const int *have,
-                         float *const *wsnap, plx_error *err)
+                         plx_deepnet_weights *const *wsnap, plx_error *err)
 {
   plx_h5 *h = plx_rundir_h5(rd);
   const size_t T = ni->probe_t;
@@ -924,18 +876,17 @@ static int write_outputs(natimg *ni, const plx_natimg_opts *op, plx_rundir *rd,
    * and the rotated-training ones */
   {
     static const char *const wn[3] = {"/weights/initial", "/weights/trained", "/weights/rotated"};
-    float *keep = malloc(weights_size(ni->net) * sizeof *keep);
+    plx_deepnet_weights *keep = plx_deepnet_weights_new(ni->net);
     if (!keep && !rc)
       rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
     if (keep) {
-      weights_get(ni->net, keep);
       for (k = 0; k < 3 && !rc; k++)
         if (wsnap[k]) {
-          weights_set(ni->net, wsnap[k]);
+          plx_deepnet_weights_set(ni->net, wsnap[k]);
           rc = plx_deepnet_save(ni->net, h, wn[k], err);
         }
-      weights_set(ni->net, keep);
-      free(keep);
+      plx_deepnet_weights_set(ni->net, keep);
+      plx_deepnet_weights_free(keep);
     }
   }
   if (!rc) rc = plx_rundir_table(rd, "sensitivity", ts, err);
@@ -960,14 +911,15 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
   natimg *ni = NULL;
   plx_rundir *rd = NULL;
   plx_rng *rng = NULL;
-  float *x = NULL, *dx = NULL, *dl = NULL, *wsnap[3] = {NULL, NULL, NULL};
+  float *x = NULL, *dx = NULL, *dl = NULL;
+  plx_deepnet_weights *wsnap[3] = {NULL, NULL, NULL};
   int *lab = NULL;
   unsigned char *correct = NULL;
   double *sens[PLX_NATIMG_N_CONDITIONS] = {NULL, NULL, NULL, NULL};
   double *ecx = NULL, *ecy = NULL;
   train_log lg[2];
   int have[2] = {0, 0};
-  size_t S, maxb, nw, p, n_eval_cap;
+  size_t S, maxb, p, n_eval_cap;
   double t0 = now_s();
   char outdir[1200], buf[4400];
   int rc, k, oom = 0;
@@ -978,7 +930,6 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
     return rc;
   S = ni->crop * ni->crop;
   maxb = ni->net->max_batch;
-  nw = weights_size(ni->net);
   n_eval_cap = (size_t)(ni->steps / ni->log_every) + 2;
   x = malloc(maxb * S * sizeof *x);
   dx = malloc(maxb * S * sizeof *dx);
@@ -987,7 +938,7 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
   correct = malloc(maxb);
   ecx = malloc(ni->n_photos * ni->eval_per_photo * sizeof *ecx);
   ecy = malloc(ni->n_photos * ni->eval_per_photo * sizeof *ecy);
-  wsnap[0] = malloc(nw * sizeof *wsnap[0]);
+  wsnap[0] = plx_deepnet_weights_new(ni->net); /* refreshed after the init below */
   rng = plx_rng_alloc(ni->seed, 0, PLX_POP_INIT);
   for (k = 0; k < 2; k++) {
     lg[k].loss = calloc((size_t)ni->steps, sizeof *lg[k].loss);
@@ -1011,7 +962,7 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
   op->chance = 1.0 / (double)ni->n_photos;
   eval_set(ni, ecx, ecy);
   plx_deepnet_init(ni->net, ni->init_scale, rng);
-  weights_get(ni->net, wsnap[0]);
+  plx_deepnet_weights_get(wsnap[0], ni->net);
 
   snprintf(outdir, sizeof outdir, "%s", op->out ? op->out : "");
   if (!op->out)
@@ -1037,12 +988,10 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
     if ((rc = train(ni, 0.0, "train", op, &lg[0], ecx, ecy, x, dl, lab, correct, err)))
       goto done;
     have[0] = 1;
-    wsnap[1] = malloc(nw * sizeof *wsnap[1]);
-    if (!wsnap[1]) {
+    if (!(wsnap[1] = plx_deepnet_weights_new(ni->net))) {
       rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
       goto done;
     }
-    weights_get(ni->net, wsnap[1]);
     op->final_loss = lg[0].loss[ni->steps - 1];
     op->eval_accuracy = lg[0].eval_acc[lg[0].n_eval - 1];
     if (sens[PLX_NATIMG_TRAINED]) {
@@ -1060,17 +1009,15 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
   }
   /* rotated: the same initial weights and batches, crops turned */
   if (sens[PLX_NATIMG_ROTATED]) {
-    weights_set(ni->net, wsnap[0]);
+    plx_deepnet_weights_set(ni->net, wsnap[0]);
     if ((rc = train(ni, ni->rotation, "train rotated", op, &lg[1], ecx, ecy, x, dl, lab,
                     correct, err)))
       goto done;
     have[1] = 1;
-    wsnap[2] = malloc(nw * sizeof *wsnap[2]);
-    if (!wsnap[2]) {
+    if (!(wsnap[2] = plx_deepnet_weights_new(ni->net))) {
       rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
       goto done;
     }
-    weights_get(ni->net, wsnap[2]);
     op->rotated_eval_accuracy = lg[1].eval_acc[lg[1].n_eval - 1];
     if (op->prog && op->prog->fn)
       op->prog->fn(op->prog->ctx, "probe rotated", 0.0);
@@ -1105,7 +1052,7 @@ done:
   for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
     free(sens[k]);
   for (k = 0; k < 3; k++)
-    free(wsnap[k]);
+    plx_deepnet_weights_free(wsnap[k]);
   free(x);
   free(dx);
   free(dl);

@@ -181,8 +181,7 @@ static void orient_free(orient *o)
 static int orient_load(orient **out, const plx_orientation_opts *op, plx_error *err)
 {
   orient *o = calloc(1, sizeof *o);
-  const plx_params *s, *lb, *m, *t, *pr, *outp;
-  config_setting_t *fs;
+  const plx_params *s, *lb, *m, *t, *pr;
   const char *nz, *np;
   size_t maxb;
   int rc;
@@ -289,16 +288,7 @@ static int orient_load(orient **out, const plx_orientation_opts *op, plx_error *
         o->probe_layer = 0;
     }
   }
-  outp = plx_params_group(o->root, "output");
-  fs = plx_params_setting(outp, "figures");
-  o->formats = PLX_FIG_PNG;
-  if (fs) {
-    int i, n = config_setting_length(fs);
-    o->formats = 0;
-    for (i = 0; i < n; i++)
-      o->formats |= strcmp(config_setting_get_string(config_setting_get_elem(fs, (unsigned)i)),
-                           "svg") == 0 ? PLX_FIG_SVG : PLX_FIG_PNG;
-  }
+  o->formats = plx_rundir_figure_formats(plx_params_group(o->root, "output"));
   *out = o;
   return PLX_OK;
 }

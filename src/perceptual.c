@@ -529,15 +529,7 @@ static int pl_load(pl **out, const plx_perceptual_opts *op, plx_error *err)
   p->probe_stim.wavelength = plx_params_float(u, "wavelength");
   /* output */
   outp = plx_params_group(p->root, "output");
-  fs = plx_params_setting(outp, "figures");
-  p->formats = PLX_FIG_PNG;
-  if (fs) {
-    int k, n = config_setting_length(fs);
-    p->formats = 0;
-    for (k = 0; k < n; k++)
-      p->formats |= strcmp(config_setting_get_string(config_setting_get_elem(fs, (unsigned)k)),
-                           "svg") == 0 ? PLX_FIG_SVG : PLX_FIG_PNG;
-  }
+  p->formats = plx_rundir_figure_formats(outp);
   p->save_weights = plx_params_bool(outp, "save_weights");
   if (!(p->w0 = plx_deepnet_weights_new(p->net))) {
     rc = plx_error_set(err, PLX_ENOMEM, "out of memory");

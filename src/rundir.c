@@ -304,3 +304,18 @@ void plx_manifest_environment(plx_jw *w)
   plx_jw_int(w, "cores", sysconf(_SC_NPROCESSORS_ONLN));
   plx_jw_object_end(w);
 }
+
+unsigned plx_rundir_figure_formats(const plx_params *output)
+{
+  config_setting_t *fs = plx_params_setting(output, "figures");
+  unsigned f = PLX_FIG_PNG;
+  int i, n;
+  if (!fs)
+    return f;
+  n = config_setting_length(fs);
+  f = 0;
+  for (i = 0; i < n; i++)
+    f |= strcmp(config_setting_get_string(config_setting_get_elem(fs, (unsigned)i)), "svg") == 0
+             ? PLX_FIG_SVG : PLX_FIG_PNG;
+  return f;
+}

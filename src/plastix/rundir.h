@@ -15,12 +15,18 @@
 #ifndef PLASTIX_RUNDIR_H
 #define PLASTIX_RUNDIR_H
 
+#include "plastix/config.h"
 #include "plastix/h5io.h"
 #include "plastix/json.h"
 #include "plastix/plot.h"
 #include "plastix/table.h"
 
 typedef struct plx_rundir plx_rundir;
+
+/* The figure formats an experiment's `output.figures` list asks for
+ * (PLX_FIG_PNG | PLX_FIG_SVG; PNG when the key is absent, none for []).
+ * `output` is the validated output group (the values are "png" or "svg"). */
+unsigned plx_rundir_figure_formats(const plx_params *output);
 
 int plx_rundir_open(plx_rundir **out, const char *path, unsigned fig_formats,
                     plx_error *err);
