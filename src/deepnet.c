@@ -146,6 +146,8 @@ int plx_deepnet_new(plx_deepnet **out, const plx_params *lp, size_t c, size_t h,
       l->out_w = (ww - l->k) / l->stride + 1;
       break;
     case PLX_LAYER_LRN:
+      if (l->in_size > colmax) /* the backward pass's workspaces */
+        colmax = l->in_size;
       l->k = (size_t)plx_params_int(p, "size");
       if (l->k % 2 == 0) {
         rc = plx_params_error(p, "size", err, "expected an odd window, got %zu", l->k);
@@ -391,6 +393,15 @@ static void im2col(const plx_layer *l, const float *x, size_t c0, size_t cg, flo
       }
 }
 
+/* dst[i] += src[i]: the rows of col2im at stride 1 (vectorised; every
+ * element still receives one addition, so nothing is reordered) */
+static inline void add_row(float *restrict dst, const float *restrict src, size_t n)
+{
+  size_t i;
+  for (i = 0; i < n; i++)
+    dst[i] += src[i];
+}
+
 /* adjoint of im2col: accumulate col back into dx (the same order of sums
  * as a loop over every (ki, kj, oh, ow) that skips the padding) */
 static void col2im(const plx_layer *l, const float *col, size_t c0, size_t cg, float *dx)
@@ -411,8 +422,11 @@ static void col2im(const plx_layer *l, const float *col, size_t c0, size_t cg, f
           if (ih < 0 || ih >= (long)H)
             continue;
           base = ih * (long)W - pad + (long)kj;
-          for (ow = lo; ow < hi; ow++)
-            dst[base + (long)ow * s] += sr[ow];
+          if (s == 1)
+            add_row(dst + base + (long)lo, sr + lo, hi - lo);
+          else
+            for (ow = lo; ow < hi; ow++)
+              dst[base + (long)ow * s] += sr[ow];
         }
       }
 }
@@ -625,6 +639,70 @@ void plx_deepnet_softmax_ce_each(const plx_deepnet *net, const int *labels,
 
 /* --------------------------------------------------------- backward */
 
+/* gb[c] += sum_j d[c P + j] for C channels of P positions: eight channels
+ * at a time, so that eight independent sums run side by side; each is
+ * still added up in order of j */
+static void bias_grad(size_t C, size_t P, const float *restrict d, float *restrict gb)
+{
+  size_t c = 0, j, q;
+  for (; c + 8 <= C; c += 8) {
+    float s[8];
+    for (q = 0; q < 8; q++)
+      s[q] = gb[c + q];
+    for (j = 0; j < P; j++)
+      for (q = 0; q < 8; q++)
+        s[q] += d[(c + q) * P + j];
+    for (q = 0; q < 8; q++)
+      gb[c + q] = s[q];
+  }
+  for (; c < C; c++)
+    for (j = 0; j < P; j++)
+      gb[c] += d[c * P + j];
+}
+
+/* dx = d where the ReLU's input is positive, else 0 */
+static void relu_backward(size_t n, const float *restrict in, const float *restrict d,
+                          float *restrict dx)
+{
+  size_t j;
+  for (j = 0; j < n; j++)
+    dx[j] = in[j] > 0 ? d[j] : 0.0f;
+}
+
+/* LRN backward of one sample (a: input, g: d loss / d output, S: the
+ * forward's k + alpha/n sum a^2; all C x P):
+ *   da_j = g_j S_j^-b - (2 a b / n) a_j sum_{c near j} g_c a_c S_c^(-b-1).
+ * S^-b and t_c = g_c a_c S_c^(-b-1) are computed once per element into pw
+ * and t (C x P workspaces) instead of once per window that holds the
+ * element; the window sums then run over whole channel planes.  Every
+ * value and every sum is formed in the same order as element by element,
+ * so the result is bitwise the same. */
+static void lrn_backward(const plx_layer *l, const float *restrict a, const float *restrict g,
+                         const float *restrict S, float *restrict dx, float *restrict t,
+                         float *restrict pw)
+{
+  const size_t P = l->in_h * l->in_w, n = l->in_c * P;
+  const float an = l->lrn_alpha / (float)l->k, be = l->lrn_beta;
+  size_t c, cc, p, lo, hi;
+  for (p = 0; p < n; p++) {
+    pw[p] = lrn_pow(S[p], be);
+    t[p] = g[p] * a[p] * (pw[p] / S[p]);
+  }
+  for (c = 0; c < l->in_c; c++) {
+    float *acc = dx + c * P;
+    lrn_window(l, c, &lo, &hi);
+    for (p = 0; p < P; p++)
+      acc[p] = 0;
+    for (cc = lo; cc <= hi; cc++)
+      for (p = 0; p < P; p++)
+        acc[p] += t[cc * P + p];
+    for (p = 0; p < P; p++) {
+      const size_t o = c * P + p;
+      dx[o] = g[o] * pw[o] - 2.0f * an * be * a[o] * acc[p];
+    }
+  }
+}
+
 int plx_deepnet_backward(plx_deepnet *net, const float *dout)
 {
   const size_t B = net->batch;
@@ -659,9 +737,7 @@ int plx_deepnet_backward(plx_deepnet *net, const float *dout)
         memset(dx, 0, l->in_size * B * sizeof(float));
       for (b = 0; b < B; b++) {
         const float *xb = in + b * l->in_size, *db = d + b * l->out_size;
-        for (c = 0; c < l->out_c; c++)
-          for (j = 0; j < P; j++)
-            l->gb[c] += db[c * P + j];
+        bias_grad(l->out_c, P, db, l->gb);
         for (g = 0; g < G; g++) {
           im2col(l, xb, g * cg, cg, net->col);
           cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)og, (int)K, (int)P,
@@ -678,8 +754,7 @@ int plx_deepnet_backward(plx_deepnet *net, const float *dout)
       break;
     }
     case PLX_LAYER_RELU:
-      for (j = 0; j < l->in_size * B; j++)
-        dx[j] = in[j] > 0 ? d[j] : 0.0f;
+      relu_backward(l->in_size * B, in, d, dx);
       break;
     case PLX_LAYER_MAXPOOL:
       memset(dx, 0, l->in_size * B * sizeof(float));
@@ -691,27 +766,12 @@ int plx_deepnet_backward(plx_deepnet *net, const float *dout)
                 d[o0 + q];
         }
       break;
-    case PLX_LAYER_LRN: {
-      /* da_j = g_j S_j^-b - (2 a b / n) a_j sum_{c near j} g_c a_c S_c^(-b-1) */
-      const size_t P = l->in_h * l->in_w;
-      const float an = l->lrn_alpha / (float)l->k, be = l->lrn_beta;
+    case PLX_LAYER_LRN:
       for (b = 0; b < B; b++)
-        for (c = 0; c < l->in_c; c++) {
-          size_t lo, hi, cc, p;
-          lrn_window(l, c, &lo, &hi);
-          for (p = 0; p < P; p++) {
-            size_t o = b * l->out_size + c * P + p;
-            float acc = 0, aj = in[b * l->in_size + c * P + p];
-            for (cc = lo; cc <= hi; cc++) {
-              size_t oc = b * l->out_size + cc * P + p;
-              float S = l->lrn_scale[oc];
-              acc += d[oc] * in[b * l->in_size + cc * P + p] * (lrn_pow(S, be) / S);
-            }
-            dx[o] = d[o] * lrn_pow(l->lrn_scale[o], be) - 2.0f * an * be * aj * acc;
-          }
-        }
+        lrn_backward(l, in + b * l->in_size, d + b * l->out_size,
+                     l->lrn_scale + b * l->out_size, dx + b * l->in_size, net->col,
+                     net->dcol);
       break;
-    }
     }
     d = dx;
   }
