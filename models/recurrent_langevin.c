@@ -199,12 +199,17 @@ static int rl_alloc(plx_model *m, const plx_params *p, plx_error *err)
   }
 
   /* the noise the dynamics inject is sigma sqrt(dt) xi: variance rate sigma^2 */
+  /* W r and b enter the next step's current with this step's r; C x_cur
+   * only when the input is delayed (otherwise the next step sees new x) */
   s->proj[0] = (plx_projection){"W", s->W, N, N, N, s->r, s->r, s->xi, s->gW,
-                                PLX_PROJ_RECURRENT, s->r_prev, s->sigma * s->sigma};
+                                PLX_PROJ_RECURRENT | PLX_PROJ_DRIVE, s->r_prev,
+                                s->sigma * s->sigma};
   s->proj[1] = (plx_projection){"C", s->C, N, ni, N, s->x_cur, s->r, s->xi,
-                                s->gC, 0, s->x_drive, s->sigma * s->sigma};
+                                s->gC, s->delay ? PLX_PROJ_DRIVE : 0u,
+                                s->x_drive, s->sigma * s->sigma};
   s->proj[2] = (plx_projection){"b", s->b, N, 1, N, NULL, s->r, s->xi, s->gb,
-                                PLX_PROJ_BIAS, NULL, s->sigma * s->sigma};
+                                PLX_PROJ_BIAS | PLX_PROJ_DRIVE, NULL,
+                                s->sigma * s->sigma};
   s->proj[3] = (plx_projection){"D", s->D, no, N, no, s->r, s->out_learn,
                                 NULL, s->gD, PLX_PROJ_READOUT, NULL, 0.0};
   m->proj = s->proj;
@@ -215,6 +220,8 @@ static int rl_alloc(plx_model *m, const plx_params *p, plx_error *err)
   m->out_learn = s->out_learn;
   m->hidden = s->r;
   m->input = s->x_cur;
+  m->drive = s->h;
+  m->drive_ready = 0;
   return PLX_OK;
 }
 
@@ -237,6 +244,7 @@ static int rl_reset(plx_model *m, const double *x0, size_t batch)
   if (batch > s->B)
     return PLX_EINVAL;
   m->batch = batch;
+  m->drive_ready = 0;
   for (i = 0; i < s->N * batch; i++)
     s->r[i] = s->r_prev[i] = s->r0;
   memcpy(s->x_drive, x0, s->n_in * batch * sizeof *x0);
@@ -263,19 +271,26 @@ static int rl_step(plx_model *m, const double *x, plx_rng *const *rngs,
   const double dt = s->dt, sd = s->sigma * sqrt(s->dt);
   const double *xs = s->delay ? s->x_held : x;
   double check = 0.0;
+  int clipped = 1; /* unless the clip loop below says otherwise */
   size_t i, bcol;
 
   /* the state and input this step integrates (node perturbation's score) */
   memcpy(s->r_prev, s->r, N * B * sizeof *s->r);
   memcpy(s->x_drive, xs, ni * B * sizeof *xs);
-  /* h = W r + C x_s + b */
-  for (bcol = 0; bcol < B; bcol++)
-    memcpy(s->h + bcol * N, s->b, N * sizeof *s->h);
-  if (B == 1) {
+  /* h = W r + C x_s + b, unless the rule's update already summed the
+   * terms flagged PLX_PROJ_DRIVE (b + W r, and C x_s with a delay) */
+  if (m->drive_ready) {
+    m->drive_ready = 0;
+    if (!s->delay)
+      plx_k_gemv_add(N, ni, s->C, N, xs, s->h);
+  } else if (B == 1) {
     /* one column: a plain loop (no packing of W) beats a BLAS call */
+    memcpy(s->h, s->b, N * sizeof *s->h);
     plx_k_gemv_add(N, N, s->W, N, s->r, s->h);
     plx_k_gemv_add(N, ni, s->C, N, xs, s->h);
   } else {
+    for (bcol = 0; bcol < B; bcol++)
+      memcpy(s->h + bcol * N, s->b, N * sizeof *s->h);
     cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, (int)N, (int)B,
                 (int)N, 1.0, s->W, (int)N, s->r, (int)N, 1.0, s->h, (int)N);
     cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, (int)N, (int)B,
@@ -323,17 +338,18 @@ static int rl_step(plx_model *m, const double *x, plx_rng *const *rngs,
     memcpy(s->hist_r + (s->n_rec + 1) * N * B, s->r, N * B * sizeof *s->r);
     s->n_rec++;
   } else {
-    for (i = 0; i < N * B; i++) {
-      double ri = s->r[i];
-      check += ri; /* NaN propagates; clipping below keeps NaN as NaN */
-      s->r[i] = ri < s->clip_lo ? s->clip_lo : (ri > s->clip_hi ? s->clip_hi : ri);
-    }
+    const int st = plx_k_clip(N * B, s->clip_lo, s->clip_hi, s->r);
+    check = (st & PLX_CLIP_NONFINITE) ? NAN : 0.0;
+    clipped = !!(st & PLX_CLIP_CLIPPED);
   }
   if (!isfinite(check))
     return plx_error_set(err, PLX_EDIVERGE,
                          "recurrent_langevin: rates became non-finite "
                          "(reduce model.dt or model.sigma, the initial weights, or the rule's learning rates)");
-  if (B == 1 && no <= 4) {
+  if (!clipped) {
+    /* nothing was clipped: the learning readout is the recorded one */
+    memcpy(s->out_learn, s->out, no * B * sizeof *s->out);
+  } else if (B == 1 && no <= 4) {
     size_t o;
     for (o = 0; o < no; o++) {
       double acc = 0;

@@ -8,7 +8,9 @@
  * (no baseline unless reward_baseline > 0), and for the readout the delta
  * rule  D <- D + eta [-dL/dz pre^T - k D].  With a batch of B independent
  * trials each column keeps its own running average and the update is the
- * batch mean.  Built into libplastix and also as a loadable module. */
+ * batch mean.  With batch 1 the learning pass also sums the model's next
+ * input current (plx_signal.drive), so the weights are read once per step.
+ * Built into libplastix and also as a loadable module. */
 #include "plastix/rule.h"
 
 #include <stdio.h>
@@ -30,6 +32,8 @@ typedef struct tf_state {
   tf_proj *p;
   void (*hebb)(const struct plx_projection *, struct tf_proj *, size_t, double,
                double, double, double, int);
+  void (*hebb_drive)(const struct plx_projection *, struct tf_proj *, double,
+                     double, double, double, double *);
 } tf_state;
 
 static const plx_param_spec proj_spec[] = {
@@ -49,7 +53,10 @@ static const plx_param_spec tf_spec[] = {
 
 typedef void hebbian_fn(const plx_projection *, tf_proj *, size_t, double, double,
                         double, double, int);
+typedef void hebbian_drive_fn(const plx_projection *, tf_proj *, double, double,
+                              double, double, double *);
 static hebbian_fn *pick_hebbian(void);
+static hebbian_drive_fn *pick_hebbian_drive(void);
 
 static void tf_free(void *vs)
 {
@@ -80,6 +87,7 @@ static int tf_init(void **out, plx_projection *proj, size_t n,
   s->n = n;
   s->max_batch = max_batch;
   s->hebb = pick_hebbian();
+  s->hebb_drive = pick_hebbian_drive();
   s->theta = plx_params_float(p, "average_rate");
   s->baseline_rate = plx_params_float(p, "reward_baseline");
   for (k = 0; k < plx_params_count(map); k++) {
@@ -150,6 +158,89 @@ static inline __attribute__((always_inline)) void hebbian_body(const plx_project
   }
 }
 
+/* The learning pass of one projection with batch 1, fused with the model's
+ * next input current (plx_signal.drive): h = b_new for the bias, then
+ * h += w_new pre column by column, four columns per sweep with h held in
+ * registers -- the same multiply-adds in the same order as the model's own
+ * gemv, so the current is bit for bit what the model would compute, while
+ * the weights are read once per step instead of twice.  The update itself
+ * is hebbian_body's, term for term. */
+#define TF_LEARN(q)                                            \
+  do {                                                         \
+    const double c = post[i] * p##q;                           \
+    const double ai = keep * a##q[i] + theta * c;              \
+    a##q[i] = ai;                                              \
+    w##q[i] += ea * (c - ai) - ek * w##q[i];                   \
+  } while (0)
+
+/* Four columns (pre p0..p3) in one sweep over the post units.  Every
+ * column is its own restrict pointer: with one base and a run-time stride
+ * GCC cannot prove the columns apart and does not vectorise. */
+static inline __attribute__((always_inline)) void
+learn4_drive(size_t np, const double *restrict post, double p0, double p1,
+             double p2, double p3, double *restrict a0, double *restrict a1,
+             double *restrict a2, double *restrict a3, double *restrict w0,
+             double *restrict w1, double *restrict w2, double *restrict w3,
+             double keep, double theta, double ea, double ek,
+             double *restrict h)
+{
+  size_t i;
+  for (i = 0; i < np; i++) {
+    double hi = h[i];
+    TF_LEARN(0);
+    hi += w0[i] * p0;
+    TF_LEARN(1);
+    hi += w1[i] * p1;
+    TF_LEARN(2);
+    hi += w2[i] * p2;
+    TF_LEARN(3);
+    hi += w3[i] * p3;
+    h[i] = hi;
+  }
+}
+
+static inline __attribute__((always_inline)) void
+hebbian_drive_body(const plx_projection *pr, tf_proj *tp, double theta,
+                   double alpha, double eta_b, double ek, double *restrict h)
+{
+  const size_t np = pr->n_post, nq = pr->n_pre, ld = pr->ld;
+  const double *restrict post = pr->post;
+  const double *pre = pr->pre;
+  const double keep = 1.0 - theta, ea = eta_b * alpha;
+  size_t i, j = 0;
+  if (!pre) { /* a bias: the current starts from it */
+    double *restrict a0 = tp->avg, *restrict w0 = pr->w;
+    const double p0 = 1.0;
+    for (i = 0; i < np; i++) {
+      TF_LEARN(0);
+      h[i] = w0[i];
+    }
+    return;
+  }
+  for (; j + 4 <= nq; j += 4) {
+    double *a = tp->avg + j * np, *w = pr->w + j * ld;
+    learn4_drive(np, post, pre[j], pre[j + 1], pre[j + 2], pre[j + 3], a,
+                 a + np, a + 2 * np, a + 3 * np, w, w + ld, w + 2 * ld,
+                 w + 3 * ld, keep, theta, ea, ek, h);
+  }
+  for (; j < nq; j++) {
+    const double p0 = pre[j];
+    double *restrict a0 = tp->avg + j * np, *restrict w0 = pr->w + j * ld;
+    for (i = 0; i < np; i++) {
+      TF_LEARN(0);
+      h[i] += w0[i] * p0;
+    }
+  }
+}
+#undef TF_LEARN
+
+static void hebbian_drive_base(const plx_projection *pr, tf_proj *tp,
+                               double theta, double alpha, double eta_b,
+                               double ek, double *h)
+{
+  hebbian_drive_body(pr, tp, theta, alpha, eta_b, ek, h);
+}
+
 /* w -= ek w, written as the reference does (w + eta(... - k w)). */
 static void hebbian_base(const plx_projection *pr, tf_proj *tp, size_t b, double theta,
                          double alpha, double eta_b, double ek, int learn)
@@ -166,24 +257,75 @@ hebbian_avx2(const plx_projection *pr, tf_proj *tp, size_t b, double theta,
   hebbian_body(pr, tp, b, theta, alpha, eta_b, ek, learn);
 }
 
-static hebbian_fn *pick_hebbian(void)
+static __attribute__((target("avx2,fma"))) void
+hebbian_drive_avx2(const plx_projection *pr, tf_proj *tp, double theta,
+                   double alpha, double eta_b, double ek, double *h)
+{
+  hebbian_drive_body(pr, tp, theta, alpha, eta_b, ek, h);
+}
+
+static int cpu_has_avx2_fma(void)
 {
   __builtin_cpu_init();
-  return (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-             ? hebbian_avx2 : hebbian_base;
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+static hebbian_fn *pick_hebbian(void)
+{
+  return cpu_has_avx2_fma() ? hebbian_avx2 : hebbian_base;
+}
+
+static hebbian_drive_fn *pick_hebbian_drive(void)
+{
+  return cpu_has_avx2_fma() ? hebbian_drive_avx2 : hebbian_drive_base;
 }
 #else
 static hebbian_fn *pick_hebbian(void) { return hebbian_base; }
+static hebbian_drive_fn *pick_hebbian_drive(void) { return hebbian_drive_base; }
 #endif
 
-static void decay(plx_projection *pr, double ek)
+/* One readout unit's weights w[j * ld], j < nq: decay (ek > 0) and the
+ * delta rule's step -f pre_j. */
+static void readout_column(double *restrict w, size_t ld,
+                           const double *restrict pre, size_t nq, double f,
+                           double ek)
 {
-  size_t i, j;
-  for (j = 0; j < pr->n_pre; j++) {
-    double *w = pr->w + j * pr->ld;
-    for (i = 0; i < pr->n_post; i++)
-      w[i] -= ek * w[i];
+  size_t j;
+  if (ld == 1 && ek > 0) {
+    for (j = 0; j < nq; j++) {
+      const double t = w[j] - ek * w[j];
+      w[j] = t - f * pre[j];
+    }
+  } else if (ld == 1) {
+    for (j = 0; j < nq; j++)
+      w[j] -= f * pre[j];
+  } else {
+    for (j = 0; j < nq; j++) {
+      double t = w[j * ld];
+      if (ek > 0)
+        t -= ek * t;
+      w[j * ld] = t - f * pre[j];
+    }
   }
+}
+
+/* Whether this step's update can also sum the model's next input current:
+ * batch 1, a learning step, and every projection in the current trained
+ * here, with exactly one bias among them (it starts the sum). */
+static int drive_fusable(const tf_state *s, const plx_projection *proj,
+                         size_t n, const plx_signal *sig)
+{
+  size_t i, n_bias = 0, n_drive = 0;
+  if (!sig->drive || !sig->drive_ready || sig->batch != 1 || !sig->learn)
+    return 0;
+  for (i = 0; i < n; i++)
+    if (proj[i].flags & PLX_PROJ_DRIVE) {
+      if (!s->p[i].on || s->p[i].readout)
+        return 0;
+      n_drive++;
+      n_bias += !!(proj[i].flags & PLX_PROJ_BIAS);
+    }
+  return n_drive > 0 && n_bias == 1;
 }
 
 static int tf_apply(void *vs, plx_projection *proj, size_t n,
@@ -193,6 +335,7 @@ static int tf_apply(void *vs, plx_projection *proj, size_t n,
   const size_t B = sig->batch;
   const double inv_b = 1.0 / (double)B;
   size_t i, b;
+  int fused;
   double alpha[256];
   double *al = B <= 256 ? alpha : NULL;
   if (!al || !sig->reward)
@@ -207,27 +350,42 @@ static int tf_apply(void *vs, plx_projection *proj, size_t n,
     }
   }
   s->baseline_ready = 1;
+  fused = drive_fusable(s, proj, n, sig);
+  if (fused) {
+    /* the bias first (it starts the current), then projection order */
+    size_t pass;
+    for (pass = 0; pass < 2; pass++)
+      for (i = 0; i < n; i++)
+        if ((proj[i].flags & PLX_PROJ_DRIVE) &&
+            !!(proj[i].flags & PLX_PROJ_BIAS) == (pass == 0)) {
+          const double eta = s->p[i].eta * sig->lr_scale;
+          s->hebb_drive(&proj[i], &s->p[i], s->theta, al[0], eta,
+                        eta * s->p[i].decay, sig->drive);
+        }
+    *sig->drive_ready = 1;
+  }
   for (i = 0; i < n; i++) {
     plx_projection *pr = &proj[i];
     tf_proj *tp = &s->p[i];
     const double eta = tp->eta * sig->lr_scale;
-    if (!tp->on)
+    if (!tp->on || (fused && (pr->flags & PLX_PROJ_DRIVE)))
       continue;
     if (tp->readout) {
       /* delta rule: D += eta [-(1/B) sum_b g_b pre_b^T - k D] */
       const size_t np = pr->n_post, nq = pr->n_pre;
-      size_t j, o;
+      size_t o;
       if (!sig->learn)
         continue;
       if (!sig->dl_dout)
         return PLX_EINVAL;
-      if (tp->decay > 0)
-        decay(pr, eta * tp->decay);
+      /* the decay is folded into the first column's pass: per weight the
+       * same two steps, w - ek w and then - f_o pre_j, in one sweep */
       for (b = 0; b < B; b++) {
-        const double *g = sig->dl_dout + b * np, *pre = pr->pre + b * nq;
-        for (j = 0; j < nq; j++)
-          for (o = 0; o < np; o++)
-            pr->w[o + j * pr->ld] -= eta * inv_b * g[o] * pre[j];
+        const double *g = sig->dl_dout + b * np;
+        const double ek = b == 0 ? eta * tp->decay : 0.0;
+        for (o = 0; o < np; o++)
+          readout_column(pr->w + o, pr->ld, pr->pre + b * nq, nq,
+                         eta * inv_b * g[o], ek);
       }
       continue;
     }

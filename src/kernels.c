@@ -151,6 +151,21 @@ PLX_BODY void plx_k_softplus_euler_body(size_t n, double g, double dt,
   }
 }
 
+PLX_BODY int plx_k_clip_body(size_t n, double lo, double hi, double *restrict r)
+{
+  int bad = 0, any = 0;
+  size_t i;
+  for (i = 0; i < n; i++) {
+    const double ri = r[i], ci = ri < lo ? lo : (ri > hi ? hi : ri);
+    bad |= (ri - ri) != 0.0; /* 0 for a finite rate, NaN otherwise */
+    any |= ci != ri;
+    r[i] = ci;
+  }
+  return (bad ? PLX_CLIP_NONFINITE : 0) | (any ? PLX_CLIP_CLIPPED : 0);
+}
+
+PLX_KERNEL(int, plx_k_clip, (size_t n, double lo, double hi, double *restrict r),
+           (n, lo, hi, r))
 PLX_KERNEL(void, plx_k_gemv_add,
            (size_t m, size_t n, const double *restrict A, size_t lda,
             const double *restrict x, double *restrict y),

@@ -187,6 +187,7 @@ void plx_model_get_weights(const plx_model *m, double *buf)
 void plx_model_set_weights(plx_model *m, const double *buf)
 {
   size_t i, j;
+  m->drive_ready = 0; /* a current a rule accumulated is stale now */
   for (i = 0; i < m->n_proj; i++) {
     plx_projection *p = &m->proj[i];
     for (j = 0; j < p->n_pre; j++) {

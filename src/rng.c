@@ -152,15 +152,13 @@ static double zig_tail(plx_rng *r, int negative)
   return negative ? x - ZIG_R : ZIG_R - x;
 }
 
-static inline double zig_normal(plx_rng *r)
+/* The rest of a draw whose first uniform u in layer i failed the fast test:
+ * the base strip's tail, or the wedge test, and on rejection new draws. */
+static double zig_finish(plx_rng *r, double u, unsigned i)
 {
   for (;;) {
-    uint64_t b = plx_rng_u64(r);
-    double u = 2.0 * (((double)(b >> 11) + 0.5) * 0x1.0p-53) - 1.0;
-    unsigned i = (unsigned)(b & 0x7f);
+    uint64_t b;
     double x, f0, f1;
-    if (fabs(u) < zig_ratio[i])
-      return u * zig_x[i];
     if (i == 0)
       return zig_tail(r, u < 0);
     x = u * zig_x[i];
@@ -168,7 +166,22 @@ static inline double zig_normal(plx_rng *r)
     f1 = exp(-0.5 * (zig_x[i + 1] * zig_x[i + 1] - x * x));
     if (f1 + plx_rng_uniform(r) * (f0 - f1) < 1.0)
       return x;
+    b = plx_rng_u64(r);
+    u = 2.0 * (((double)(b >> 11) + 0.5) * 0x1.0p-53) - 1.0;
+    i = (unsigned)(b & 0x7f);
+    if (fabs(u) < zig_ratio[i])
+      return u * zig_x[i];
   }
+}
+
+static inline double zig_normal(plx_rng *r)
+{
+  const uint64_t b = plx_rng_u64(r);
+  const double u = 2.0 * (((double)(b >> 11) + 0.5) * 0x1.0p-53) - 1.0;
+  const unsigned i = (unsigned)(b & 0x7f);
+  if (fabs(u) < zig_ratio[i])
+    return u * zig_x[i];
+  return zig_finish(r, u, i);
 }
 
 double plx_rng_normal(plx_rng *r)
@@ -177,10 +190,33 @@ double plx_rng_normal(plx_rng *r)
   return zig_normal(r);
 }
 
+/* The same draws as n calls of zig_normal, with the generator's state kept
+ * in registers for the common case (the first test accepts ~99 % of draws);
+ * the state is written back before a rejection step needs the generator. */
 void plx_rng_normal_fill(plx_rng *r, double *out, size_t n, double sd)
 {
+  uint64_t *st = ((plx_xoshiro_state *)r->g->state)->s;
+  uint64_t s0 = st[0], s1 = st[1], s2 = st[2], s3 = st[3];
   size_t i;
   pthread_once(&zig_once, zig_init);
-  for (i = 0; i < n; i++)
-    out[i] = sd * zig_normal(r);
+  for (i = 0; i < n; i++) {
+    const uint64_t x = s1 * 5, b = ((x << 7) | (x >> 57)) * 9, t = s1 << 17;
+    const double u = 2.0 * (((double)(b >> 11) + 0.5) * 0x1.0p-53) - 1.0;
+    const unsigned k = (unsigned)(b & 0x7f);
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = (s3 << 45) | (s3 >> 19);
+    if (fabs(u) < zig_ratio[k]) {
+      out[i] = sd * (u * zig_x[k]);
+      continue;
+    }
+    /* rare: finish this draw the slow way, through the generator */
+    st[0] = s0, st[1] = s1, st[2] = s2, st[3] = s3;
+    out[i] = sd * zig_finish(r, u, k);
+    s0 = st[0], s1 = st[1], s2 = st[2], s3 = st[3];
+  }
+  st[0] = s0, st[1] = s1, st[2] = s2, st[3] = s3;
 }

@@ -184,6 +184,9 @@ int plx_train(plx_experiment *e, plx_learning_curve *lc, int threads,
   sig.reward = &reward;
   sig.dl_dout = g;
   sig.dt = dt;
+  /* the rule may sum the model's next input current while it updates */
+  sig.drive = m->drive;
+  sig.drive_ready = m->drive ? &m->drive_ready : NULL;
 
   if (prog && prog->fn)
     prog->fn(prog->ctx, "train", 0.0);
@@ -285,6 +288,7 @@ int plx_train(plx_experiment *e, plx_learning_curve *lc, int threads,
       prog->fn(prog->ctx, "train", (double)(trial + 1) / (double)e->train.trials);
   }
 done:
+  m->drive_ready = 0;
   lc->seconds = now_seconds() - t0;
   if (rule && rs)
     rule->free(rs);

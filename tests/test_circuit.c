@@ -3,7 +3,8 @@
  * the input delay, the stimulus processes' stationary densities (the
  * reference Langevin update visits kappa = 2 kappa_in), the von Mises
  * sampler, the tri-factor update against a direct re-implementation,
- * bitwise reproducibility over thread counts, and one-line errors. */
+ * bitwise reproducibility over thread counts and with the rule's update
+ * fused with the next input current, and one-line errors. */
 #include "config.h"
 #include "plastix/error.h"
 #include "plastix/experiment.h"
@@ -594,6 +595,110 @@ START_TEST(test_bitwise_over_threads)
 }
 END_TEST
 
+/* The tri-factor rule's update fused with the next input current
+ * (plx_signal.drive): the current it leaves is exactly b + W r + C x summed
+ * in gemv order, and training with the fusion gives bit for bit the weights
+ * and learning curve of training without it.  _i: input delay 1 or 0, and
+ * N = 10 (a column count that is not a multiple of four) or 8. */
+START_TEST(test_fused_drive_bitwise)
+{
+  const int delay = _i & 1;
+  char model[128];
+  const char *tail =
+      "rule = { name = \"trifactor\"; projections = {"
+      " W = { eta = 2e-3; decay = 1e-3; }; C = { eta = 2e-3; decay = 2e-3; };"
+      " b = { eta = 2e-3; decay = 2e-3; }; D = { eta = 1e-3; decay = 1e-3; }; }; };\n"
+      "train = { trials = 2; duration = 40.0; warmup = 2.0; };";
+  plx_experiment *e;
+  plx_model *m;
+  plx_learning_curve lc1, lc2;
+  plx_signal sig;
+  plx_error err;
+  double *w0, *w1, *w2, x[12], y[1], g[1], reward, h[16];
+  size_t nw, i, j, N = (_i & 2) ? 8 : 10;
+  void *rs = NULL;
+  plx_rng *net = plx_rng_alloc(3, 0, PLX_POP_NETWORK);
+  plx_rng *nets[1];
+  snprintf(model, sizeof model, "n = %zu; input_delay = %d; sigma = 0.2;", N, delay);
+  e = make_exp(model, tail);
+  m = e->model;
+  nw = plx_model_weight_count(m);
+  w0 = malloc(nw * sizeof *w0);
+  w1 = malloc(nw * sizeof *w1);
+  w2 = malloc(nw * sizeof *w2);
+  ck_assert_ptr_nonnull(m->drive);
+  ck_assert_int_eq(plx_experiment_init_weights(e, &err), PLX_OK);
+  plx_model_get_weights(m, w0);
+
+  /* one step by hand: the rule fills the current, and it is exact */
+  nets[0] = net;
+  for (i = 0; i < 12; i++)
+    x[i] = 0.1 * (double)i;
+  y[0] = 0.3;
+  ck_assert_int_eq(m->type->reset(m, x, 1), PLX_OK);
+  ck_assert_int_eq(m->type->step(m, x, nets, &err), PLX_OK);
+  ck_assert_int_eq(e->rule->init(&rs, m->proj, m->n_proj, 1, e->rule_params, &err), PLX_OK);
+  reward = plx_task_reward(&e->task, m->out_learn, y);
+  plx_task_output_grad(&e->task, m->out_learn, y, g);
+  memset(&sig, 0, sizeof sig);
+  sig.batch = 1;
+  sig.reward = &reward;
+  sig.dl_dout = g;
+  sig.learn = 1;
+  sig.lr_scale = 1.0;
+  sig.dt = m->dt;
+  sig.drive = m->drive;
+  sig.drive_ready = &m->drive_ready;
+  ck_assert_int_eq(m->drive_ready, 0);
+  ck_assert_int_eq(e->rule->apply(rs, m->proj, m->n_proj, &sig), PLX_OK);
+  ck_assert_int_eq(m->drive_ready, 1);
+  {
+    const plx_projection *W = plx_model_projection(m, "W"),
+                         *C = plx_model_projection(m, "C"),
+                         *b = plx_model_projection(m, "b");
+    for (i = 0; i < N; i++)
+      h[i] = b->w[i];
+    for (j = 0; j < N; j++)
+      for (i = 0; i < N; i++)
+        h[i] = fma(W->w[i + j * N], W->pre[j], h[i]);
+    if (delay)
+      for (j = 0; j < 12; j++)
+        for (i = 0; i < N; i++)
+          h[i] = fma(C->w[i + j * N], C->pre[j], h[i]);
+    /* the current agrees to rounding (whether the compiler fused the
+     * multiply-adds is its choice; the bitwise check is the training run) */
+    for (i = 0; i < N; i++)
+      ck_assert_double_eq_tol(m->drive[i], h[i], 1e-12 * (1.0 + fabs(h[i])));
+  }
+  e->rule->free(rs);
+
+  /* training with and without the fusion */
+  plx_model_set_weights(m, w0);
+  ck_assert_int_eq(m->drive_ready, 0);
+  ck_assert_int_eq(plx_train(e, &lc1, 1, NULL, &err), PLX_OK);
+  plx_model_get_weights(m, w1);
+  plx_model_set_weights(m, w0);
+  {
+    double *keep = m->drive;
+    m->drive = NULL; /* the trainer then offers no current to fill */
+    ck_assert_int_eq(plx_train(e, &lc2, 1, NULL, &err), PLX_OK);
+    m->drive = keep;
+  }
+  plx_model_get_weights(m, w2);
+  ck_assert(memcmp(w0, w1, nw * sizeof *w0) != 0);
+  ck_assert(memcmp(w1, w2, nw * sizeof *w1) == 0);
+  ck_assert_int_eq(lc1.n, lc2.n);
+  ck_assert(memcmp(lc1.error, lc2.error, lc1.n * sizeof(double)) == 0);
+  plx_learning_curve_release(&lc1);
+  plx_learning_curve_release(&lc2);
+  plx_rng_free(net);
+  free(w0);
+  free(w1);
+  free(w2);
+  plx_experiment_free(e);
+}
+END_TEST
+
 /* Many short test trials: every segment is kept once, memory stays
  * proportional to the number of segments. */
 START_TEST(test_grid_protocol_many_trials)
@@ -714,6 +819,7 @@ int main(void)
   tcase_add_test(tc, test_iid_process_holds);
   tcase_add_test(tc, test_trifactor_exact);
   tcase_add_test(tc, test_bitwise_over_threads);
+  tcase_add_loop_test(tc, test_fused_drive_bitwise, 0, 4);
   tcase_add_test(tc, test_grid_protocol_many_trials);
   tcase_add_loop_test(tc, test_bad_experiment_configs, 0, (int)(sizeof bad / sizeof bad[0]));
   tcase_add_test(tc, test_bad_model_configs);

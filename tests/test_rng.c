@@ -79,6 +79,32 @@ START_TEST(test_normal_moments_and_ks)
 }
 END_TEST
 
+/* The vector fill is the same sampler as single draws: same values, bit
+ * for bit (including draws that go through the wedge and tail), and the
+ * stream ends at the same place. */
+START_TEST(test_normal_fill_equals_single_draws)
+{
+  enum { N = 100000 };
+  double *x = malloc(N * sizeof *x);
+  plx_rng *a = plx_rng_alloc(11, 5, PLX_POP_NETWORK);
+  plx_rng *b = plx_rng_alloc(11, 5, PLX_POP_NETWORK);
+  size_t i, n_big = 0;
+  plx_rng_normal_fill(a, x, 7, 0.3); /* odd sizes too */
+  for (i = 0; i < 7; i++)
+    ck_assert(x[i] == 0.3 * plx_rng_normal(b));
+  plx_rng_normal_fill(a, x, N, 1.0);
+  for (i = 0; i < N; i++) {
+    ck_assert(x[i] == plx_rng_normal(b));
+    n_big += fabs(x[i]) > 3.442619855899; /* beyond the base layer */
+  }
+  ck_assert_uint_gt(n_big, 0);
+  ck_assert_uint_eq(plx_rng_u64(a), plx_rng_u64(b));
+  free(x);
+  plx_rng_free(a);
+  plx_rng_free(b);
+}
+END_TEST
+
 START_TEST(test_below_uniform)
 {
   plx_rng *r = plx_rng_alloc(1, 2, PLX_POP_DATA);
@@ -101,6 +127,7 @@ int main(void)
   int nf;
   tcase_add_test(tc, test_streams_reproducible);
   tcase_add_test(tc, test_normal_moments_and_ks);
+  tcase_add_test(tc, test_normal_fill_equals_single_draws);
   tcase_add_test(tc, test_below_uniform);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);

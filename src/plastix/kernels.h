@@ -3,7 +3,8 @@
  * chosen once at load time): y += A x for the small matrices of a rate
  * circuit (where a BLAS call costs more than the arithmetic), and the
  * softplus leak f^-1(r) = r + log(1 - e^{-g r}) / g with a branch-free
- * exp/log that vectorises (|error| < 4e-16 against libm). */
+ * exp/log that vectorises (|error| < 4e-16 against libm), and the clip of
+ * the rates to their range. */
 #ifndef PLASTIX_KERNELS_H
 #define PLASTIX_KERNELS_H
 
@@ -18,5 +19,11 @@ void plx_k_softplus_finv(size_t n, double g, const double *r, double *out);
  * r[i] += dt (-(f^-1(r[i])) + h[i]) + xi[i]. */
 void plx_k_softplus_euler(size_t n, double g, double dt, const double *h,
                           const double *xi, double *r);
+
+/* Clip r[0..n) to [lo, hi] in place (NaN stays NaN).  Returns
+ * PLX_CLIP_NONFINITE if any r[i] was NaN or infinite and PLX_CLIP_CLIPPED if
+ * any value changed. */
+enum { PLX_CLIP_NONFINITE = 1, PLX_CLIP_CLIPPED = 2 };
+int plx_k_clip(size_t n, double lo, double hi, double *r);
 
 #endif

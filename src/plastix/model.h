@@ -31,6 +31,13 @@ typedef struct plx_model {
   const double *input;    /* n_in × batch input the projections see now     */
   plx_projection *proj;   /* the model's projections (owned by the type)    */
   size_t n_proj;
+  /* Optional (NULL / 0 when the type has none): the buffer for the next
+   * step's input current that a rule may fill during its update, and the
+   * flag saying it did (see plx_signal.drive).  The model clears the flag
+   * when it consumes the buffer and in reset; anything else that writes the
+   * weights between a rule update and the next step must clear it too. */
+  double *drive;
+  int drive_ready;
 } plx_model;
 
 struct plx_model_type {

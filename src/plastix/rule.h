@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 /* Bump when any struct below changes layout or meaning. */
-#define PLX_RULE_ABI_VERSION 2u
+#define PLX_RULE_ABI_VERSION 3u
 
 /* ---------------------------------------------------------------- errors */
 
@@ -129,7 +129,10 @@ enum plx_projection_flags {
   PLX_PROJ_PLASTIC = 1u << 0, /* set by a rule's init on the projections it trains */
   PLX_PROJ_READOUT = 1u << 1, /* the linear readout (post = model output)       */
   PLX_PROJ_BIAS = 1u << 2,    /* pre is a row of ones                          */
-  PLX_PROJ_RECURRENT = 1u << 3
+  PLX_PROJ_RECURRENT = 1u << 3,
+  PLX_PROJ_DRIVE = 1u << 4    /* w pre (w for a bias) is a term of the model's
+                                 next input current, with this step's pre:
+                                 see plx_signal.drive                        */
 };
 
 /* One weight matrix and what a rule sees around it this step.
@@ -165,6 +168,19 @@ typedef struct plx_signal {
   double dt;             /* integration step of the model                 */
   unsigned long step;    /* step index within the trial                   */
   int grad_ready;        /* projection grads hold a fresh gradient        */
+  /* Optional fusion of the update with the next step's input current (NULL
+   * when the model or the trainer does not offer it).  The model's next
+   * current, n_post × batch, is the sum of w pre over the projections
+   * flagged PLX_PROJ_DRIVE, summed as a column-major gemv: the bias first,
+   * then the others in projection order, column by column, one multiply-add
+   * per term.  A rule that has just written every such projection's new
+   * weights may accumulate that sum into `drive` as it writes them (the same
+   * terms in the same order, so the result is bit for bit the model's own)
+   * and set *drive_ready = 1; the model then skips its own pass over the
+   * weights.  A rule that does not fill it completely leaves drive_ready
+   * alone. */
+  double *drive;
+  int *drive_ready;
 } plx_signal;
 
 /* ---------------------------------------------------------------- rules */
