@@ -49,7 +49,7 @@ case "$SIZE" in
     CG_D=1; SIZES=10,40,100; SC_S=0.02; SC_REP=1; SEED_D=2; SEED_J=2
     BATCHES=1,4; BATCH_S=200; ST_MB=4; ST_L3MB=1; ST_R=2; RUN260=0
     LIN_D=256; LIN_N=2048; LIN_B1=512; LIN_B2=512; LIN_EPOCH=0; NET_REP=1; LIN_DT=float32
-    MLP_B=16; CONV_B=4; CONV_K=1 ;;
+    MLP_B=16; CONV_B=4; CONV_K=1; CG_CONV_B=1; CG_MLP_B=2 ;;
   default)  # a few minutes
     D_CMP=200; WARM=40; D_FULL=1000; REP=3; BR_TARGETS=numpy,cython; REF_D=200
     CG_D=50; SIZES=10,20,40,100,200,500,1000,2000; SC_S=1; SC_REP=2
@@ -57,7 +57,7 @@ case "$SIZE" in
     ST_MB=64; ST_L3MB=2; ST_R=10; RUN260=0
     LIN_D=1024; LIN_N=131072; LIN_B1=16384; LIN_B2=4096; LIN_EPOCH=0; NET_REP=3
     LIN_DT="float32 float64"
-    MLP_B=512,2048; CONV_B=64; CONV_K=2 ;;
+    MLP_B=512,2048; CONV_B=64; CONV_K=2; CG_CONV_B=4; CG_MLP_B=16 ;;
   full)     # the whole paper run and full-length peer trials (~10 minutes,
             # the reference trial alone ~1.3 GB)
     D_CMP=1000; WARM=40; D_FULL=1000; REP=3; BR_TARGETS=numpy,cython; REF_D=1000
@@ -66,7 +66,7 @@ case "$SIZE" in
     ST_MB=128; ST_L3MB=2; ST_R=20; RUN260=1
     LIN_D=1024; LIN_N=131072; LIN_B1=16384; LIN_B2=4096; LIN_EPOCH=1; NET_REP=3
     LIN_DT="float32 float64"
-    MLP_B=512,2048; CONV_B=64; CONV_K=5 ;;
+    MLP_B=512,2048; CONV_B=64; CONV_K=5; CG_CONV_B=4; CG_MLP_B=16 ;;
   *) echo "bench: BENCH_SIZE must be tiny, default or full (got '$SIZE')" >&2; exit 2 ;;
 esac
 
@@ -211,6 +211,40 @@ if ! skipped callgrind; then
           sed 's/^/    /' | tee -a "$LOG" > "$OUT/callgrind.$k.top.txt"
         cat "$OUT/callgrind.$k.top.txt"
       fi
+    done
+    # the deep nets' training steps: plastix's own instructions (im2col,
+    # pooling, LRN, ReLU, softmax, update) apart from OpenBLAS's GEMMs
+    say ""
+    say "== instruction counts of one deep-net training step, by library (callgrind)"
+    for net in conv mlp; do
+      cfg=$CONV_CFG; nb=$CG_CONV_B
+      [ $net = mlp ] && cfg=$MLP_CFG && nb=$CG_MLP_B
+      cg="$OUT/callgrind.$net.out"
+      tog="--toggle-collect=plx_deepnet_forward --toggle-collect=plx_deepnet_softmax_ce"
+      tog="$tog --toggle-collect=plx_deepnet_backward --toggle-collect=plx_deepnet_momentum_step"
+      tog="$tog --toggle-collect=plx_deepnet_sgd"
+      say "\$ valgrind --tool=callgrind $tog $NETS deepnet $cfg --batch $nb --steps 1 --repeat 1"
+      # shellcheck disable=SC2086
+      out=$(valgrind --tool=callgrind $tog --callgrind-out-file="$cg" \
+        "$NETS" deepnet "$cfg" --label "$net" --batch "$nb" --steps 1 --repeat 1 2>&1)
+      rc=$?
+      echo "$out" >> "$LOG"
+      ir=$(sed -n 's/^\(summary\|totals\): *//p' "$cg" 2>/dev/null | head -n 1)
+      if [ $rc -ne 0 ] || ! have "$ir" || ! command -v callgrind_annotate >/dev/null 2>&1; then
+        say "bench: callgrind ($net) failed"; status=1; continue
+      fi
+      # self cost per object; 2 steps ran (one warm-up, one timed)
+      own=$(callgrind_annotate --inclusive=no "$cg" 2>/dev/null |
+        awk '/\[.*libplastix/ { gsub(",", "", $1); s += $1 } END { printf "%.0f", s }')
+      blas=$(callgrind_annotate --inclusive=no "$cg" 2>/dev/null |
+        awk '/\[.*blas/ { gsub(",", "", $1); s += $1 } END { printf "%.0f", s }')
+      line="RESULT callgrind_$net batch=$nb ir_per_step=$(calc %.0f "$ir / 2")"
+      line="$line plastix_per_step=$(calc %.0f "$own / 2") blas_per_step=$(calc %.0f "$blas / 2")"
+      echo "$line" >> "$RES"
+      say "  $line"
+      callgrind_annotate --inclusive=no "$cg" 2>/dev/null | sed -n '/file:function/,/^$/p' |
+        grep libplastix | head -n 6 | sed 's/^/    /' | tee -a "$LOG" > "$OUT/callgrind.$net.top.txt"
+      cat "$OUT/callgrind.$net.top.txt"
     done
   else
     say "skipped: valgrind not installed (apt-get install valgrind)"
@@ -451,12 +485,20 @@ r_br=$(have "$us_br" && have "$us_z" && calc %.1f "$us_br / $us_z" || echo "-")
       echo "| $(val "$l" batch) | $(val "$l" us_step) | $(val "$l" us_column_step) |"
     done
   fi
-  if grep -q '^RESULT callgrind_' "$RES"; then
+  if grep -q '^RESULT callgrind_\(plastic\|frozen\)' "$RES"; then
     echo ""
     echo "| callgrind (inside plx_train) | steps | instructions | per step |"
     echo "|---|---|---|---|"
-    grep '^RESULT callgrind_' "$RES" | while read -r l; do
+    grep '^RESULT callgrind_\(plastic\|frozen\)' "$RES" | while read -r l; do
       echo "| $(echo "$l" | cut -d' ' -f2) | $(val "$l" steps) | $(val "$l" ir) | $(val "$l" ir_per_step) |"
+    done
+  fi
+  if grep -q '^RESULT callgrind_\(conv\|mlp\)' "$RES"; then
+    echo ""
+    echo "| callgrind, one deep-net training step | batch | instructions | in libplastix | in OpenBLAS |"
+    echo "|---|---|---|---|---|"
+    grep '^RESULT callgrind_\(conv\|mlp\)' "$RES" | while read -r l; do
+      echo "| $(echo "$l" | cut -d' ' -f2) | $(val "$l" batch) | $(val "$l" ir_per_step) | $(val "$l" plastix_per_step) | $(val "$l" blas_per_step) |"
     done
   fi
 } > "$SUM"
