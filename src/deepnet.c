@@ -358,9 +358,17 @@ static void valid_cols(long s, long pad, long kj, long W, size_t OW, size_t *lo,
   *hi = (size_t)h0;
 }
 
+/* GCC turns the short zero-fill loops of im2col (a pixel or two per row)
+ * into calls of memset, which cost more than the stores */
+#if defined(__GNUC__) && !defined(__clang__)
+#define PLX_INLINE_FILLS __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#else
+#define PLX_INLINE_FILLS
+#endif
+
 /* x: one sample (C, H, W); columns for channels [c0, c0 + cg) into col
  * (cg*k*k rows × OH*OW). */
-static void im2col(const plx_layer *l, const float *x, size_t c0, size_t cg, float *col)
+static PLX_INLINE_FILLS void im2col(const plx_layer *l, const float *x, size_t c0, size_t cg, float *col)
 {
   const size_t k = l->k, OH = l->out_h, OW = l->out_w, H = l->in_h, W = l->in_w;
   const long pad = (long)l->pad, s = (long)l->stride;
@@ -371,6 +379,40 @@ static void im2col(const plx_layer *l, const float *x, size_t c0, size_t cg, flo
         float *dst = col + row * OH * OW;
         const float *src = x + (c0 + c) * H * W;
         valid_cols(s, pad, (long)kj, (long)W, OW, &lo, &hi);
+        if (s == 1 && OW == W && OH == H) {
+          /* "same" padding: row `row` is the channel plane shifted by
+           * delta = (ki - pad) W + kj - pad, zero where the shift leaves the
+           * plane.  One copy of the whole shifted plane, then the zeros:
+           * the rows above and below it, and the lo and OW - hi edge
+           * columns of every other row (which the flat copy filled from
+           * the neighbouring rows). */
+          const long delta = ((long)ki - pad) * (long)W + (long)kj - pad;
+          const long n = (long)(H * W);
+          const size_t oh0 = (long)ki < pad ? (size_t)(pad - (long)ki) : 0;
+          const long e1 = (long)H + pad - (long)ki;
+          const size_t oh1 = e1 < 0 ? 0 : (size_t)e1 < OH ? (size_t)e1 : OH;
+          long qa = (long)(oh0 * OW), qb = (long)(oh1 * OW);
+          if (oh1 <= oh0) {
+            memset(dst, 0, OH * OW * sizeof *dst);
+            continue;
+          }
+          if (qa < -delta)
+            qa = -delta;
+          if (qb > n - delta)
+            qb = n - delta;
+          memset(dst, 0, oh0 * OW * sizeof *dst);
+          if (qb > qa)
+            memcpy(dst + qa, src + qa + delta, (size_t)(qb - qa) * sizeof *dst);
+          memset(dst + oh1 * OW, 0, (OH - oh1) * OW * sizeof *dst);
+          for (oh = oh0; oh < oh1; oh++) {
+            float *d = dst + oh * OW;
+            for (ow = 0; ow < lo; ow++)
+              d[ow] = 0.0f;
+            for (ow = hi; ow < OW; ow++)
+              d[ow] = 0.0f;
+          }
+          continue;
+        }
         for (oh = 0; oh < OH; oh++) {
           const long ih = (long)oh * s - pad + (long)ki;
           float *d = dst + oh * OW;

@@ -160,6 +160,110 @@ START_TEST(test_tangents)
 }
 END_TEST
 
+/* One conv layer (behind a ReLU that passes the positive input through, so
+ * that the conv's input gradient is computed) against direct loops in
+ * double: output, weight and bias gradients and input gradient, for
+ * shapes that take every path of im2col and col2im ("same" padding at
+ * stride 1, other padding, stride 2, groups, kernels wider than the
+ * input). */
+START_TEST(test_conv_direct)
+{
+  static const struct {
+    int c, h, w, out, k, s, pad, groups;
+  } cs[] = {{2, 7, 7, 3, 3, 1, 1, 1}, {2, 6, 9, 3, 5, 1, 2, 1}, {1, 5, 5, 2, 3, 1, 2, 1},
+            {2, 6, 6, 2, 3, 1, 0, 1}, {3, 4, 5, 2, 1, 1, 0, 1}, {1, 9, 9, 2, 5, 2, 2, 1},
+            {4, 6, 6, 4, 3, 1, 1, 2}, {2, 3, 3, 2, 5, 1, 2, 1}, {1, 2, 2, 2, 7, 1, 3, 1},
+            {2, 8, 8, 2, 3, 2, 1, 2}};
+  const size_t NB = 2;
+  size_t ci;
+  for (ci = 0; ci < sizeof cs / sizeof cs[0]; ci++) {
+    char text[512];
+    plx_config *cfg;
+    const plx_params *root;
+    plx_deepnet *net;
+    plx_error err;
+    plx_rng *r = plx_rng_alloc(7 + ci, 0, PLX_POP_DATA);
+    const size_t C = (size_t)cs[ci].c, H = (size_t)cs[ci].h, W = (size_t)cs[ci].w;
+    const size_t O = (size_t)cs[ci].out, k = (size_t)cs[ci].k, st = (size_t)cs[ci].s;
+    const long pad = cs[ci].pad;
+    const size_t G = (size_t)cs[ci].groups, cg = C / G, og = O / G;
+    size_t OH, OW, n_in, n_out, i, b, o, c, ki, kj, oh, ow;
+    const plx_layer *l;
+    float *x, *dout;
+    double *y, *gW, *gb, *dx;
+    snprintf(text, sizeof text,
+             "layers = ( { type = \"relu\"; }, { type = \"conv\"; out = %d; kernel = %d; "
+             "stride = %d; pad = %d; groups = %d; } );\n",
+             cs[ci].out, cs[ci].k, cs[ci].s, cs[ci].pad, cs[ci].groups);
+    ck_assert_int_eq(plx_config_load_string(&cfg, text, "conv.cfg", &err), PLX_OK);
+    ck_assert_int_eq(plx_config_bind(cfg, NULL, spec, NULL, &root, &err), PLX_OK);
+    if (plx_deepnet_new(&net, plx_params_group(root, "layers"), C, H, W, NB, &err))
+      ck_abort_msg("%s", err.msg);
+    plx_deepnet_init(net, 1.0, r);
+    l = &net->layers[1];
+    OH = l->out_h;
+    OW = l->out_w;
+    n_in = C * H * W;
+    n_out = O * OH * OW;
+    x = malloc(NB * n_in * sizeof *x);
+    dout = malloc(NB * n_out * sizeof *dout);
+    y = calloc(NB * n_out, sizeof *y);
+    gW = calloc(l->n_w, sizeof *gW);
+    gb = calloc(O, sizeof *gb);
+    dx = calloc(NB * n_in, sizeof *dx);
+    for (i = 0; i < NB * n_in; i++)
+      x[i] = (float)(0.1 + plx_rng_uniform(r));
+    for (i = 0; i < NB * n_out; i++)
+      dout[i] = (float)(plx_rng_uniform(r) - 0.5);
+    for (b = 0; b < NB; b++)
+      for (o = 0; o < O; o++)
+        for (oh = 0; oh < OH; oh++)
+          for (ow = 0; ow < OW; ow++) {
+            const size_t yo = b * n_out + (o * OH + oh) * OW + ow, g = o / og;
+            double acc = l->b[o];
+            gb[o] += dout[yo];
+            for (c = 0; c < cg; c++)
+              for (ki = 0; ki < k; ki++)
+                for (kj = 0; kj < k; kj++) {
+                  const long ih = (long)(oh * st + ki) - pad, iw = (long)(ow * st + kj) - pad;
+                  const size_t wi = ((o * cg + c) * k + ki) * k + kj;
+                  size_t xi;
+                  if (ih < 0 || iw < 0 || ih >= (long)H || iw >= (long)W)
+                    continue;
+                  xi = b * n_in + ((g * cg + c) * H + (size_t)ih) * W + (size_t)iw;
+                  acc += (double)l->W[wi] * x[xi];
+                  gW[wi] += (double)dout[yo] * x[xi];
+                  dx[xi] += (double)dout[yo] * l->W[wi];
+                }
+            y[yo] = acc;
+          }
+    plx_deepnet_forward(net, x, NB);
+    plx_deepnet_backward(net, dout);
+    for (i = 0; i < NB * n_out; i++)
+      ck_assert_msg(fabs(l->out[i] - y[i]) <= 1e-5 * (1 + fabs(y[i])),
+                    "case %zu: output %zu: %g, direct %g", ci, i, l->out[i], y[i]);
+    for (i = 0; i < l->n_w; i++)
+      ck_assert_msg(fabs(l->gW[i] - gW[i]) <= 1e-5 * (1 + fabs(gW[i])),
+                    "case %zu: gW %zu: %g, direct %g", ci, i, l->gW[i], gW[i]);
+    for (i = 0; i < O; i++)
+      ck_assert_msg(fabs(l->gb[i] - gb[i]) <= 1e-5 * (1 + fabs(gb[i])),
+                    "case %zu: gb %zu: %g, direct %g", ci, i, l->gb[i], gb[i]);
+    for (i = 0; i < NB * n_in; i++)
+      ck_assert_msg(fabs(l->delta[i] - dx[i]) <= 1e-5 * (1 + fabs(dx[i])),
+                    "case %zu: dx %zu: %g, direct %g", ci, i, l->delta[i], dx[i]);
+    free(x);
+    free(dout);
+    free(y);
+    free(gW);
+    free(gb);
+    free(dx);
+    plx_rng_free(r);
+    plx_deepnet_free(net);
+    plx_config_free(cfg);
+  }
+}
+END_TEST
+
 START_TEST(test_bad_architectures)
 {
   static const struct {
@@ -241,6 +345,7 @@ int main(void)
   tcase_add_test(tc, test_shapes);
   tcase_add_test(tc, test_weight_gradients);
   tcase_add_test(tc, test_tangents);
+  tcase_add_test(tc, test_conv_direct);
   tcase_add_test(tc, test_bad_architectures);
   tcase_add_test(tc, test_save_load);
   suite_add_tcase(s, tc);
