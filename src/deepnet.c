@@ -8,6 +8,9 @@
 
 #include <cblas.h>
 #include <math.h>
+#ifdef __SSE__
+#include <xmmintrin.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -527,6 +530,52 @@ static inline float lrn_pow(float S, float be)
   return be == 0.75f ? 1.0f / sqrtf(S * sqrtf(S)) : powf(S, -be);
 }
 
+/* pw[i] = lrn_pow(S[i], be), i < n: four at a time through SSE's square
+ * root and division, which round exactly as sqrtf and / do (sqrtf itself
+ * is not vectorised by the compiler, which keeps errno for it) */
+static void lrn_pow_n(size_t n, const float *restrict S, float be, float *restrict pw)
+{
+  size_t i = 0;
+#ifdef __SSE__
+  if (be == 0.75f) {
+    const __m128 one = _mm_set1_ps(1.0f);
+    for (; i + 4 <= n; i += 4) {
+      const __m128 s = _mm_loadu_ps(S + i);
+      _mm_storeu_ps(pw + i, _mm_div_ps(one, _mm_sqrt_ps(_mm_mul_ps(s, _mm_sqrt_ps(s)))));
+    }
+  }
+#endif
+  for (; i < n; i++)
+    pw[i] = lrn_pow(S[i], be);
+}
+
+/* LRN forward of one sample (a: input, C x P): S = k + alpha/n sum a^2
+ * over the window of channels, y = a S^-beta; pw is a P-float workspace.
+ * The sums run over whole channel planes, each element's terms in the
+ * order of the window. */
+static void lrn_forward(const plx_layer *l, const float *restrict a, float *restrict S,
+                        float *restrict y, float *restrict pw)
+{
+  const size_t P = l->in_h * l->in_w;
+  const float an = l->lrn_alpha / (float)l->k, kk = l->lrn_k;
+  size_t c, cc, p, lo, hi;
+  for (c = 0; c < l->in_c; c++) {
+    float *sum = S + c * P;
+    const float *ac = a + c * P;
+    lrn_window(l, c, &lo, &hi);
+    for (p = 0; p < P; p++)
+      sum[p] = 0;
+    for (cc = lo; cc <= hi; cc++)
+      for (p = 0; p < P; p++)
+        sum[p] += a[cc * P + p] * a[cc * P + p];
+    for (p = 0; p < P; p++)
+      sum[p] = kk + an * sum[p];
+    lrn_pow_n(P, sum, l->lrn_beta, pw);
+    for (p = 0; p < P; p++)
+      y[c * P + p] = ac[p] * pw[p];
+  }
+}
+
 int plx_deepnet_forward(plx_deepnet *net, const float *x, size_t B)
 {
   return forward_impl(net, x, B, 0.0, NULL);
@@ -587,27 +636,11 @@ static int forward_impl(plx_deepnet *net, const float *x, size_t B, double sigma
         }
       break;
     }
-    case PLX_LAYER_LRN: {
-      const size_t P = l->in_h * l->in_w;
-      const float an = l->lrn_alpha / (float)l->k;
+    case PLX_LAYER_LRN:
       for (b = 0; b < B; b++)
-        for (c = 0; c < l->in_c; c++) {
-          size_t lo, hi, cc, p;
-          lrn_window(l, c, &lo, &hi);
-          for (p = 0; p < P; p++) {
-            float sum = 0;
-            for (cc = lo; cc <= hi; cc++) {
-              float a = in[b * l->in_size + cc * P + p];
-              sum += a * a;
-            }
-            sum = l->lrn_k + an * sum;
-            l->lrn_scale[b * l->out_size + c * P + p] = sum;
-            l->out[b * l->out_size + c * P + p] =
-                in[b * l->in_size + c * P + p] * lrn_pow(sum, l->lrn_beta);
-          }
-        }
+        lrn_forward(l, in + b * l->in_size, l->lrn_scale + b * l->out_size,
+                    l->out + b * l->out_size, net->col);
       break;
-    }
     }
     in = l->out;
   }
@@ -726,10 +759,9 @@ static void lrn_backward(const plx_layer *l, const float *restrict a, const floa
   const size_t P = l->in_h * l->in_w, n = l->in_c * P;
   const float an = l->lrn_alpha / (float)l->k, be = l->lrn_beta;
   size_t c, cc, p, lo, hi;
-  for (p = 0; p < n; p++) {
-    pw[p] = lrn_pow(S[p], be);
+  lrn_pow_n(n, S, be, pw);
+  for (p = 0; p < n; p++)
     t[p] = g[p] * a[p] * (pw[p] / S[p]);
-  }
   for (c = 0; c < l->in_c; c++) {
     float *acc = dx + c * P;
     lrn_window(l, c, &lo, &hi);
