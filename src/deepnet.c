@@ -361,6 +361,41 @@ static void valid_cols(long s, long pad, long kj, long W, size_t OW, size_t *lo,
   *hi = (size_t)h0;
 }
 
+/* "Same" padding at stride 1 (output as large as the input): row (ki, kj)
+ * of im2col is then the channel plane shifted by *delta = (ki - pad) W +
+ * kj - pad and cut to the output rows [*oh0, *oh1) in which the shifted
+ * row ih = oh + ki - pad lies inside the plane; inside them the flat
+ * positions [*qa, *qb) read the plane at q + delta, and of these only the
+ * columns [lo, hi) of valid_cols belong to the row, the others (a pixel or
+ * two at either end of each row) are what a flat copy drags in from the
+ * neighbouring rows.  Returns 0 unless the layer has that shape. */
+static int same_shift(const plx_layer *l, size_t ki, size_t kj, long *delta, size_t *oh0,
+                      size_t *oh1, long *qa, long *qb)
+{
+  const size_t OH = l->out_h, OW = l->out_w, H = l->in_h, W = l->in_w;
+  const long pad = (long)l->pad, n = (long)(H * W);
+  long e1;
+  if (l->stride != 1 || OW != W || OH != H)
+    return 0;
+  *delta = ((long)ki - pad) * (long)W + (long)kj - pad;
+  *oh0 = (long)ki < pad ? (size_t)(pad - (long)ki) : 0;
+  if (*oh0 > OH)
+    *oh0 = OH;
+  e1 = (long)H + pad - (long)ki;
+  *oh1 = e1 < 0 ? 0 : (size_t)e1 < OH ? (size_t)e1 : OH;
+  if (*oh1 < *oh0)
+    *oh1 = *oh0;
+  *qa = (long)(*oh0 * OW);
+  *qb = (long)(*oh1 * OW);
+  if (*qa < -*delta)
+    *qa = -*delta;
+  if (*qb > n - *delta)
+    *qb = n - *delta;
+  if (*qb < *qa)
+    *qb = *qa;
+  return 1;
+}
+
 /* GCC turns the short zero-fill loops of im2col (a pixel or two per row)
  * into calls of memset, which cost more than the stores */
 #if defined(__GNUC__) && !defined(__clang__)
@@ -371,49 +406,34 @@ static void valid_cols(long s, long pad, long kj, long W, size_t OW, size_t *lo,
 
 /* x: one sample (C, H, W); columns for channels [c0, c0 + cg) into col
  * (cg*k*k rows × OH*OW). */
-static PLX_INLINE_FILLS void im2col(const plx_layer *l, const float *x, size_t c0, size_t cg, float *col)
+static PLX_INLINE_FILLS void im2col(const plx_layer *l, const float *x, size_t c0, size_t cg,
+                                    float *col)
 {
   const size_t k = l->k, OH = l->out_h, OW = l->out_w, H = l->in_h, W = l->in_w;
   const long pad = (long)l->pad, s = (long)l->stride;
-  size_t c, ki, kj, oh, ow, row = 0, lo, hi;
+  size_t c, ki, kj, oh, ow, row = 0, lo, hi, oh0, oh1;
+  long delta, qa, qb;
   for (c = 0; c < cg; c++)
     for (ki = 0; ki < k; ki++)
       for (kj = 0; kj < k; kj++, row++) {
         float *dst = col + row * OH * OW;
         const float *src = x + (c0 + c) * H * W;
         valid_cols(s, pad, (long)kj, (long)W, OW, &lo, &hi);
-        if (s == 1 && OW == W && OH == H) {
-          /* "same" padding: row `row` is the channel plane shifted by
-           * delta = (ki - pad) W + kj - pad, zero where the shift leaves the
-           * plane.  One copy of the whole shifted plane, then the zeros:
-           * the rows above and below it, and the lo and OW - hi edge
-           * columns of every other row (which the flat copy filled from
-           * the neighbouring rows). */
-          const long delta = ((long)ki - pad) * (long)W + (long)kj - pad;
-          const long n = (long)(H * W);
-          const size_t oh0 = (long)ki < pad ? (size_t)(pad - (long)ki) : 0;
-          const long e1 = (long)H + pad - (long)ki;
-          const size_t oh1 = e1 < 0 ? 0 : (size_t)e1 < OH ? (size_t)e1 : OH;
-          long qa = (long)(oh0 * OW), qb = (long)(oh1 * OW);
-          if (oh1 <= oh0) {
-            memset(dst, 0, OH * OW * sizeof *dst);
-            continue;
-          }
-          if (qa < -delta)
-            qa = -delta;
-          if (qb > n - delta)
-            qb = n - delta;
+        if (same_shift(l, ki, kj, &delta, &oh0, &oh1, &qa, &qb)) {
+          /* one copy of the whole shifted plane, then the zeros: the rows
+           * above and below it and the edge columns of the others */
           memset(dst, 0, oh0 * OW * sizeof *dst);
           if (qb > qa)
             memcpy(dst + qa, src + qa + delta, (size_t)(qb - qa) * sizeof *dst);
           memset(dst + oh1 * OW, 0, (OH - oh1) * OW * sizeof *dst);
-          for (oh = oh0; oh < oh1; oh++) {
-            float *d = dst + oh * OW;
-            for (ow = 0; ow < lo; ow++)
-              d[ow] = 0.0f;
-            for (ow = hi; ow < OW; ow++)
-              d[ow] = 0.0f;
-          }
+          if (lo > 0 || hi < OW)
+            for (oh = oh0; oh < oh1; oh++) {
+              float *d = dst + oh * OW;
+              for (ow = 0; ow < lo; ow++)
+                d[ow] = 0.0f;
+              for (ow = hi; ow < OW; ow++)
+                d[ow] = 0.0f;
+            }
           continue;
         }
         for (oh = 0; oh < OH; oh++) {
@@ -448,18 +468,37 @@ static inline void add_row(float *restrict dst, const float *restrict src, size_
 }
 
 /* adjoint of im2col: accumulate col back into dx (the same order of sums
- * as a loop over every (ki, kj, oh, ow) that skips the padding) */
-static void col2im(const plx_layer *l, const float *col, size_t c0, size_t cg, float *dx)
+ * as a loop over every (ki, kj, oh, ow) that skips the padding).  With
+ * "same" padding at stride 1 each row of col is added as one flat run
+ * (same_shift) after its edge columns, which belong to no pixel, are set
+ * to -0: x + (-0) is x for every x, so the pixels the flat run reaches
+ * through them are unchanged, bit for bit.  col is overwritten there. */
+static PLX_INLINE_FILLS void col2im(const plx_layer *l, float *col, size_t c0, size_t cg,
+                                    float *dx)
 {
   const size_t k = l->k, OH = l->out_h, OW = l->out_w, H = l->in_h, W = l->in_w;
   const long pad = (long)l->pad, s = (long)l->stride;
-  size_t c, ki, kj, oh, ow, row = 0, lo, hi;
+  size_t c, ki, kj, oh, ow, row = 0, lo, hi, oh0, oh1;
+  long delta, qa, qb;
   for (c = 0; c < cg; c++)
     for (ki = 0; ki < k; ki++)
       for (kj = 0; kj < k; kj++, row++) {
-        const float *src = col + row * OH * OW;
+        float *src = col + row * OH * OW;
         float *dst = dx + (c0 + c) * H * W;
         valid_cols(s, pad, (long)kj, (long)W, OW, &lo, &hi);
+        if (same_shift(l, ki, kj, &delta, &oh0, &oh1, &qa, &qb)) {
+          if (lo > 0 || hi < OW)
+            for (oh = oh0; oh < oh1; oh++) {
+              float *d = src + oh * OW;
+              for (ow = 0; ow < lo; ow++)
+                d[ow] = -0.0f;
+              for (ow = hi; ow < OW; ow++)
+                d[ow] = -0.0f;
+            }
+          if (qb > qa)
+            add_row(dst + qa + delta, src + qa, (size_t)(qb - qa));
+          continue;
+        }
         for (oh = 0; oh < OH; oh++) {
           const long ih = (long)oh * s - pad + (long)ki;
           const float *sr = src + oh * OW;
@@ -528,6 +567,13 @@ static int forward_impl(plx_deepnet *net, const float *x, size_t B, double sigma
 static inline float lrn_pow(float S, float be)
 {
   return be == 0.75f ? 1.0f / sqrtf(S * sqrtf(S)) : powf(S, -be);
+}
+
+static void relu_forward(size_t n, const float *restrict in, float *restrict out)
+{
+  size_t j;
+  for (j = 0; j < n; j++)
+    out[j] = in[j] > 0 ? in[j] : 0.0f;
 }
 
 /* pw[i] = lrn_pow(S[i], be), i < n: four at a time through SSE's square
@@ -610,8 +656,7 @@ static int forward_impl(plx_deepnet *net, const float *x, size_t B, double sigma
       }
       break;
     case PLX_LAYER_RELU:
-      for (j = 0; j < l->out_size * B; j++)
-        l->out[j] = in[j] > 0 ? in[j] : 0.0f;
+      relu_forward(l->out_size * B, in, l->out);
       break;
     case PLX_LAYER_MAXPOOL: {
       const size_t H = l->in_h, W = l->in_w, OH = l->out_h, OW = l->out_w, k = l->k,
@@ -735,13 +780,17 @@ static void bias_grad(size_t C, size_t P, const float *restrict d, float *restri
       gb[c] += d[c * P + j];
 }
 
-/* dx = d where the ReLU's input is positive, else 0 */
+/* dx = d where the ReLU's input is positive, else 0 (d is read
+ * unconditionally so that this is a select the compiler vectorises, not a
+ * branch on the sign of every element) */
 static void relu_backward(size_t n, const float *restrict in, const float *restrict d,
                           float *restrict dx)
 {
   size_t j;
-  for (j = 0; j < n; j++)
-    dx[j] = in[j] > 0 ? d[j] : 0.0f;
+  for (j = 0; j < n; j++) {
+    const float v = d[j];
+    dx[j] = in[j] > 0 ? v : 0.0f;
+  }
 }
 
 /* LRN backward of one sample (a: input, g: d loss / d output, S: the
