@@ -8,6 +8,7 @@
 #include "config.h"
 #include "plastix/compare.h"
 #include "plastix/analysis.h"
+#include "plastix/clock.h"
 #include "plastix/error.h"
 #include "plastix/experiment.h"
 #include "plastix/trainer.h"
@@ -16,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define ERR_BINS 12
 #define KDE_BANDWIDTH 0.4
@@ -56,12 +56,6 @@ typedef struct plan {
   double fisher_duration;
 } plan;
 
-static double now_s(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void job_free(job *j)
 {
@@ -82,7 +76,7 @@ static int run_job(const plx_compare_opts *o, const plan *pl, job *jb)
   plx_learning_curve lc;
   plx_grid_stats gs, gf;
   plx_prior_stats ps;
-  double t0 = now_s(), *mean = NULL, z;
+  double t0 = plx_clock_seconds(), *mean = NULL, z;
   long *pref = NULL;
   size_t i, g;
   int rc;
@@ -196,7 +190,7 @@ done:
     snprintf(what, sizeof what, "rule %s, seed %ld", pl->rules[jb->rule], jb->seed);
     plx_error_prefix(&jb->err, "%s", what);
   }
-  jb->seconds = now_s() - t0;
+  jb->seconds = plx_clock_seconds() - t0;
   free(mean);
   free(pref);
   plx_learning_curve_release(&lc);
@@ -565,7 +559,7 @@ int plx_compare_run(plx_compare_opts *o, plx_error *err)
   plx_rundir *rd = NULL;
   char outdir[1200], buf[4400];
   size_t nj, i, done_n = 0;
-  double t0 = now_s();
+  double t0 = plx_clock_seconds();
   int rc, nt = o->threads > 0 ? o->threads : 1;
   manifest_ctx mc;
 
@@ -641,7 +635,7 @@ int plx_compare_run(plx_compare_opts *o, plx_error *err)
   mc.o = o;
   mc.pl = &pl;
   mc.jobs = jobs;
-  mc.seconds = now_s() - t0;
+  mc.seconds = plx_clock_seconds() - t0;
   if (o->watch)
     *o->watch = NULL;
   rc = plx_rundir_commit(rd, manifest_body, &mc, err);

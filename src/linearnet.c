@@ -6,6 +6,7 @@
  * figures. */
 #include "config.h"
 #include "plastix/linearnet.h"
+#include "plastix/clock.h"
 #include "plastix/error.h"
 #include "plastix/grating.h"
 #include "plastix/images.h"
@@ -19,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 /* ------------------------------------------------------------- keys */
 
@@ -456,12 +456,6 @@ typedef struct lin_run {
   double pc1_share, slope;
 } lin_run;
 
-static double now_s(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void lin_run_release(lin_run *r)
 {
@@ -606,7 +600,7 @@ static int train(lin_run *r, const plx_progress *prog, plx_error *err)
 {
   const lin_cfg *c = &r->c;
   const size_t d = c->d, n = c->count;
-  const double t0 = now_s();
+  const double t0 = plx_clock_seconds();
   double *S = NULL, *F = NULL, *z = NULL, *extra = NULL, *covw = NULL, *ew = NULL;
   size_t *perm = NULL;
   plx_rng *shuf = NULL, *noise = NULL;
@@ -648,7 +642,7 @@ static int train(lin_run *r, const plx_progress *prog, plx_error *err)
     const int probe_now = (e % (long)c->every) == 0 || e == c->epochs;
     size_t row = r->rows;
     if (probe_now) {
-      probe(r, (double)e, now_s() - t0);
+      probe(r, (double)e, plx_clock_seconds() - t0);
       r->loss[row] = NAN;
     }
     if (e == c->epochs) {
@@ -701,7 +695,7 @@ static int train(lin_run *r, const plx_progress *prog, plx_error *err)
       prog->fn(prog->ctx, "train", (double)(e + 1) / (double)c->epochs);
   }
 done:
-  r->t_train = now_s() - t0;
+  r->t_train = plx_clock_seconds() - t0;
   free(S);
   free(F);
   free(z);
@@ -1058,7 +1052,7 @@ int plx_linearnet_run(plx_linearnet_opts *o, plx_error *err)
   plx_patch_spec sp;
   manifest_ctx mc;
   char buf[4400];
-  const double t0 = now_s();
+  const double t0 = plx_clock_seconds();
   double t;
   int rc;
 
@@ -1082,7 +1076,7 @@ int plx_linearnet_run(plx_linearnet_opts *o, plx_error *err)
 
   /* patches, covariance, PCA */
   spec_from_cfg(&r.c, &sp);
-  t = now_s();
+  t = plx_clock_seconds();
   if ((rc = plx_patches_make(&r.patches, &sp, !r.c.full_batch, o->prog, err))) {
     char where[512];
     if (sp.failed_fit) {
@@ -1098,13 +1092,13 @@ int plx_linearnet_run(plx_linearnet_opts *o, plx_error *err)
     }
     goto fail;
   }
-  r.t_data = now_s() - t;
-  t = now_s();
+  r.t_data = plx_clock_seconds() - t;
+  t = plx_clock_seconds();
   if ((rc = plx_pca_compute(&r.pca, r.patches->cov, r.c.d, err)))
     goto fail;
   r.pc1_share = r.pca->total > 0 ? r.pca->values[0] / r.pca->total : NAN;
   r.slope = plx_pca_powerlaw(r.pca, r.c.fit0, r.c.fit1, NULL);
-  r.t_pca = now_s() - t;
+  r.t_pca = plx_clock_seconds() - t;
   if ((rc = plx_pca_report(r.pca, r.patches->mean, r.c.K > 64 ? r.c.K : 64, r.c.fit0,
                            r.c.fit1, rd, err)))
     goto fail;
@@ -1120,13 +1114,13 @@ int plx_linearnet_run(plx_linearnet_opts *o, plx_error *err)
   if ((rc = train(&r, o->prog, err)))
     goto fail;
 
-  t = now_s();
+  t = plx_clock_seconds();
   if ((rc = write_weights(&r, plx_rundir_h5(rd), "final", 1, err)) ||
       (rc = write_arrays(&r, plx_rundir_h5(rd), err)) ||
       (rc = write_tables(&r, rd, err)) || (rc = write_figures(&r, rd, err)))
     goto fail;
-  r.t_write = now_s() - t;
-  r.t_total = now_s() - t0;
+  r.t_write = plx_clock_seconds() - t;
+  r.t_total = plx_clock_seconds() - t0;
   mc.o = o;
   mc.r = &r;
   if (o->watch)

@@ -6,6 +6,7 @@
  * 45 degrees).  Writes a run directory like `plastix run`. */
 #include "config.h"
 #include "plastix/natimg.h"
+#include "plastix/clock.h"
 #include "plastix/deepnet.h"
 #include "plastix/deepnet_train.h"
 #include "plastix/error.h"
@@ -18,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 const char *const plx_natimg_condition_names[PLX_NATIMG_N_CONDITIONS] = {
     "trained", "untrained", "shuffled", "rotated"};
@@ -723,12 +723,6 @@ static void manifest(plx_jw *w, void *vc)
   plx_manifest_environment(w);
 }
 
-static double now_s(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static const int cond_color[PLX_NATIMG_N_CONDITIONS] = {PLX_C_BLUE, PLX_C_BLACK, PLX_C_ORANGE,
                                                          PLX_C_VERMILLION};
@@ -920,7 +914,7 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
   train_log lg[2];
   int have[2] = {0, 0};
   size_t S, maxb, p, n_eval_cap;
-  double t0 = now_s();
+  double t0 = plx_clock_seconds();
   char outdir[1200], buf[4400];
   int rc, k, oom = 0;
   mctx mc;
@@ -1033,7 +1027,7 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
     goto done;
   mc.op = op;
   mc.ni = ni;
-  mc.seconds = now_s() - t0;
+  mc.seconds = plx_clock_seconds() - t0;
   if (op->watch)
     *op->watch = NULL;
   rc = plx_rundir_commit(rd, manifest, &mc, err);

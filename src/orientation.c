@@ -7,6 +7,7 @@
  * on a fixed clean set.  Writes a run directory like `plastix run`. */
 #include "config.h"
 #include "plastix/orientation.h"
+#include "plastix/clock.h"
 #include "plastix/deepnet.h"
 #include "plastix/error.h"
 #include "plastix/images2d.h"
@@ -16,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 enum { PRIOR_UNIFORM, PRIOR_SKEWED };
 enum { NOISE_NONE, NOISE_BALANCED, NOISE_REFERENCE, NOISE_COSINE };
@@ -391,12 +391,6 @@ static void manifest(plx_jw *w, void *vc)
   plx_manifest_environment(w);
 }
 
-static double now_s(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 int plx_orientation_run(plx_orientation_opts *op, plx_error *err)
 {
@@ -411,7 +405,7 @@ int plx_orientation_run(plx_orientation_opts *op, plx_error *err)
   unsigned char *mask = NULL, *correct = NULL;
   double *sens = NULL, *acc = NULL, *loss = NULL, *bacc = NULL, *steps_logged = NULL;
   size_t n_logs = 0, S, maxb, i, nlog_cap;
-  double t0 = now_s();
+  double t0 = plx_clock_seconds();
   char outdir[1200], buf[4400];
   long step;
   int rc;
@@ -661,7 +655,7 @@ int plx_orientation_run(plx_orientation_opts *op, plx_error *err)
   }
   mc.op = op;
   mc.o = o;
-  mc.seconds = now_s() - t0;
+  mc.seconds = plx_clock_seconds() - t0;
   if (op->watch)
     *op->watch = NULL;
   rc = plx_rundir_commit(rd, manifest, &mc, err);

@@ -4,6 +4,7 @@
  * skip the cutting. */
 #include "config.h"
 #include "plastix/patches.h"
+#include "plastix/clock.h"
 #include "plastix/error.h"
 #include "plastix/images.h"
 #include "plastix/rng.h"
@@ -16,18 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define COV_CHUNK 512
 #define CACHE_FORMAT "plastix-patches 1"
 
-static double now_s(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void progress(const plx_progress *prog, const char *stage, double frac)
 {
@@ -489,7 +483,7 @@ int plx_patches_make(plx_patches **out, plx_patch_spec *sp, int need_patches,
   plx_patches *p;
   sbuf key = {NULL, 0, 0};
   const int caching = sp->cache_dir && sp->cache_dir[0];
-  double t0 = now_s();
+  double t0 = plx_clock_seconds();
   int rc;
   *out = NULL;
   sp->failed_file = (size_t)-1;
@@ -523,7 +517,7 @@ int plx_patches_make(plx_patches **out, plx_patch_spec *sp, int need_patches,
         p->x = NULL;
       }
       free(key.s);
-      p->seconds = now_s() - t0;
+      p->seconds = plx_clock_seconds() - t0;
       *out = p;
       return PLX_OK;
     }
@@ -542,7 +536,7 @@ int plx_patches_make(plx_patches **out, plx_patch_spec *sp, int need_patches,
     free(p->x);
     p->x = NULL;
   }
-  p->seconds = now_s() - t0;
+  p->seconds = plx_clock_seconds() - t0;
   *out = p;
   return PLX_OK;
 }

@@ -10,6 +10,7 @@
  * reductions and outputs are in perceptual_report.c. */
 #include "config.h"
 #include "plastix/perceptual.h"
+#include "plastix/clock.h"
 #include "plastix/deepnet.h"
 #include "plastix/deepnet_train.h"
 #include "plastix/error.h"
@@ -22,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -1078,12 +1078,6 @@ static void manifest(plx_jw *w, void *vc)
   plx_manifest_environment(w);
 }
 
-static double now_s(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 int plx_perceptual_run(plx_perceptual_opts *op, plx_error *err)
 {
@@ -1094,7 +1088,7 @@ int plx_perceptual_run(plx_perceptual_opts *op, plx_error *err)
   int *wrc = NULL;
   plx_error *werr = NULL;
   shared sh = {0};
-  double t0 = now_s();
+  double t0 = plx_clock_seconds();
   char outdir[1200], buf[4400];
   int rc, nt = op->threads, fail = 0;
   size_t i;
@@ -1213,7 +1207,7 @@ int plx_perceptual_run(plx_perceptual_opts *op, plx_error *err)
       if ((rc = plx_deepnet_save(p->net, plx_rundir_h5(rd), g, err)))
         goto done;
     }
-  op->seconds = now_s() - t0;
+  op->seconds = plx_clock_seconds() - t0;
   snprintf(op->summary, sizeof op->summary,
            "%zu conditions, final accuracy %.3f (trained stimuli, mean), %.0f s on %d "
            "threads", r->n_cond, op->final_accuracy, op->seconds, nt);

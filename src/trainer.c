@@ -3,13 +3,13 @@
  * (see models/recurrent_langevin.c and rules/trifactor.c). */
 #include "config.h"
 #include "plastix/trainer.h"
+#include "plastix/clock.h"
 #include "plastix/error.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 void plx_learning_curve_release(plx_learning_curve *lc)
 {
@@ -104,12 +104,6 @@ static void steady_dl(void *vctx, size_t col, const double *z, double *g)
   plx_task_output_grad(c->task, z, c->y, g);
 }
 
-static double now_seconds(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 int plx_train(plx_experiment *e, plx_learning_curve *lc, int threads,
               const plx_progress *prog, plx_error *err)
@@ -123,7 +117,7 @@ int plx_train(plx_experiment *e, plx_learning_curve *lc, int threads,
   void *rs = NULL;
   plx_rng *stim = NULL, *net = NULL;
   double *x = NULL, *y = NULL, *g = NULL, reward = 0;
-  double acc_r = 0, acc_e = 0, t_total = 0, t0 = now_seconds();
+  double acc_r = 0, acc_e = 0, t_total = 0, t0 = plx_clock_seconds();
   unsigned long acc_n = 0;
   plx_signal sig;
   plx_grad_request req;
@@ -289,7 +283,7 @@ int plx_train(plx_experiment *e, plx_learning_curve *lc, int threads,
   }
 done:
   m->drive_ready = 0;
-  lc->seconds = now_seconds() - t0;
+  lc->seconds = plx_clock_seconds() - t0;
   if (rule && rs)
     rule->free(rs);
   if (want_grad && req.mode == PLX_GRAD_BPTT)

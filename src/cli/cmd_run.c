@@ -3,6 +3,7 @@
  * and write the run directory. */
 #include "config.h"
 #include "cli.h"
+#include "plastix/clock.h"
 #include "plastix/error.h"
 #include "plastix/experiment.h"
 #include "plastix/linearnet.h"
@@ -19,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 int cli_parse(int argc, char **argv, cli_opts *o, const char *usage,
@@ -178,12 +178,6 @@ static void watch_signals(plx_rundir *rd)
   cli_signals(rd != NULL);
 }
 
-static double wall(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Shared by run and analyze: train (if asked), test, probe, write. */
 static int run_experiment(const char *command, cli_opts *o, int train)
@@ -199,7 +193,7 @@ static int run_experiment(const char *command, cli_opts *o, int train)
   manifest_ctx mc;
   plx_error err;
   char outdir[1200], buf[4400];
-  double t0 = wall(), t1;
+  double t0 = plx_clock_seconds(), t1;
   int rc, have_lc = 0, have_gs = 0, have_ps = 0;
 
   memset(&lc, 0, sizeof lc);
@@ -247,7 +241,7 @@ static int run_experiment(const char *command, cli_opts *o, int train)
     if (rc)
       goto fail;
   }
-  t1 = wall();
+  t1 = plx_clock_seconds();
   mc.t_train = t1 - t0;
   if ((rc = plx_weights_save(e->model, plx_rundir_h5(rd), "final", &err)))
     goto fail;
@@ -276,8 +270,8 @@ static int run_experiment(const char *command, cli_opts *o, int train)
   mc.command = command;
   mc.o = o;
   mc.e = e;
-  mc.t_test = wall() - t1;
-  mc.t_total = wall() - t0;
+  mc.t_test = plx_clock_seconds() - t1;
+  mc.t_total = plx_clock_seconds() - t0;
   mc.lc = have_lc ? &lc : NULL;
   mc.ps = have_ps ? &ps : NULL;
   watch_signals(NULL);

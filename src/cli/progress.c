@@ -3,18 +3,12 @@
  * 10 % otherwise (logs stay readable). */
 #include "config.h"
 #include "cli.h"
+#include "plastix/clock.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-static double now(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void fmt_secs(double s, char *buf, size_t n)
 {
@@ -38,7 +32,7 @@ void cli_progress_init(cli_progress *p, int quiet)
 void cli_progress_cb(void *ctx, const char *stage, double frac)
 {
   cli_progress *p = ctx;
-  double t = now(), el, eta;
+  double t = plx_clock_seconds(), el, eta;
   char e1[32], e2[32];
   if (p->quiet)
     return;
