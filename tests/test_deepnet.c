@@ -264,6 +264,60 @@ START_TEST(test_conv_direct)
 }
 END_TEST
 
+/* Max pooling against direct loops, on inputs full of ties (values 0, 1,
+ * 2): the value, and the index of the first maximum in window order */
+START_TEST(test_maxpool_direct)
+{
+  static const struct {
+    int h, w, k, s;
+  } cs[] = {{15, 15, 3, 2}, {11, 17, 2, 2}, {9, 13, 3, 1}, {8, 8, 2, 3}, {5, 20, 1, 1}};
+  size_t ci;
+  for (ci = 0; ci < sizeof cs / sizeof cs[0]; ci++) {
+    char text[256];
+    plx_config *cfg;
+    const plx_params *root;
+    plx_deepnet *net;
+    plx_error err;
+    plx_rng *r = plx_rng_alloc(20 + ci, 0, PLX_POP_DATA);
+    const size_t C = 2, NB = 2, H = (size_t)cs[ci].h, W = (size_t)cs[ci].w;
+    const size_t k = (size_t)cs[ci].k, st = (size_t)cs[ci].s;
+    const plx_layer *l;
+    size_t i, b, c, oh, ow, ki, kj;
+    float *x = malloc(NB * C * H * W * sizeof *x);
+    snprintf(text, sizeof text,
+             "layers = ( { type = \"maxpool\"; kernel = %d; stride = %d; } );\n", cs[ci].k,
+             cs[ci].s);
+    ck_assert_int_eq(plx_config_load_string(&cfg, text, "pool.cfg", &err), PLX_OK);
+    ck_assert_int_eq(plx_config_bind(cfg, NULL, spec, NULL, &root, &err), PLX_OK);
+    if (plx_deepnet_new(&net, plx_params_group(root, "layers"), C, H, W, NB, &err))
+      ck_abort_msg("%s", err.msg);
+    for (i = 0; i < NB * C * H * W; i++)
+      x[i] = (float)(int)(3 * plx_rng_uniform(r));
+    plx_deepnet_forward(net, x, NB);
+    l = &net->layers[0];
+    for (b = 0; b < NB; b++)
+      for (c = 0; c < C; c++)
+        for (oh = 0; oh < l->out_h; oh++)
+          for (ow = 0; ow < l->out_w; ow++) {
+            const float *src = x + (b * C + c) * H * W;
+            const size_t o = ((b * C + c) * l->out_h + oh) * l->out_w + ow;
+            size_t best = oh * st * W + ow * st;
+            for (ki = 0; ki < k; ki++)
+              for (kj = 0; kj < k; kj++)
+                if (src[(oh * st + ki) * W + ow * st + kj] > src[best])
+                  best = (oh * st + ki) * W + ow * st + kj;
+            ck_assert_msg(l->out[o] == src[best] && l->argmax[o] == (int)best,
+                          "case %zu output %zu: %g at %d, direct %g at %zu", ci, o, l->out[o],
+                          l->argmax[o], src[best], best);
+          }
+    free(x);
+    plx_rng_free(r);
+    plx_deepnet_free(net);
+    plx_config_free(cfg);
+  }
+}
+END_TEST
+
 START_TEST(test_bad_architectures)
 {
   static const struct {
@@ -346,6 +400,7 @@ int main(void)
   tcase_add_test(tc, test_weight_gradients);
   tcase_add_test(tc, test_tangents);
   tcase_add_test(tc, test_conv_direct);
+  tcase_add_test(tc, test_maxpool_direct);
   tcase_add_test(tc, test_bad_architectures);
   tcase_add_test(tc, test_save_load);
   suite_add_tcase(s, tc);
