@@ -406,36 +406,53 @@ static int same_shift(const plx_layer *l, size_t ki, size_t kj, long *delta, siz
 #define PLX_INLINE_FILLS
 #endif
 
+/* v into the columns [0, lo) and [hi, OW) of the rows [oh0, oh1) of an
+ * OH x OW plane (oh0 < oh1): the tail of one row and the head of the next
+ * are one run */
+static PLX_INLINE_FILLS void fill_edges(float *p, size_t OW, size_t oh0, size_t oh1, size_t lo,
+                                        size_t hi, float v)
+{
+  const size_t e = OW - hi + lo;
+  size_t oh, i;
+  if (e == 0)
+    return;
+  for (i = 0; i < lo; i++)
+    p[oh0 * OW + i] = v;
+  for (oh = oh0; oh + 1 < oh1; oh++) {
+    float *z = p + oh * OW + hi;
+    for (i = 0; i < e; i++)
+      z[i] = v;
+  }
+  for (i = hi; i < OW; i++)
+    p[(oh1 - 1) * OW + i] = v;
+}
+
 /* x: one sample (C, H, W); columns for channels [c0, c0 + cg) into col
- * (cg*k*k rows × OH*OW). */
+ * (cg*k*k rows × OH*OW).  The loops run over (ki, kj) outside the
+ * channels, whose rows share the geometry. */
 static PLX_INLINE_FILLS void im2col(const plx_layer *l, const float *x, size_t c0, size_t cg,
                                     float *col)
 {
   const size_t k = l->k, OH = l->out_h, OW = l->out_w, H = l->in_h, W = l->in_w;
   const long pad = (long)l->pad, s = (long)l->stride;
-  size_t c, ki, kj, oh, ow, row = 0, lo, hi, oh0, oh1;
+  size_t c, ki, kj, oh, ow, lo, hi, oh0, oh1;
   long delta, qa, qb;
-  for (c = 0; c < cg; c++)
-    for (ki = 0; ki < k; ki++)
-      for (kj = 0; kj < k; kj++, row++) {
-        float *dst = col + row * OH * OW;
+  for (ki = 0; ki < k; ki++)
+    for (kj = 0; kj < k; kj++) {
+      const int same = same_shift(l, ki, kj, &delta, &oh0, &oh1, &qa, &qb);
+      valid_cols(s, pad, (long)kj, (long)W, OW, &lo, &hi);
+      for (c = 0; c < cg; c++) {
+        float *dst = col + ((c * k + ki) * k + kj) * OH * OW;
         const float *src = x + (c0 + c) * H * W;
-        valid_cols(s, pad, (long)kj, (long)W, OW, &lo, &hi);
-        if (same_shift(l, ki, kj, &delta, &oh0, &oh1, &qa, &qb)) {
+        if (same) {
           /* one copy of the whole shifted plane, then the zeros: the rows
            * above and below it and the edge columns of the others */
           memset(dst, 0, oh0 * OW * sizeof *dst);
           if (qb > qa)
             memcpy(dst + qa, src + qa + delta, (size_t)(qb - qa) * sizeof *dst);
           memset(dst + oh1 * OW, 0, (OH - oh1) * OW * sizeof *dst);
-          if (lo > 0 || hi < OW)
-            for (oh = oh0; oh < oh1; oh++) {
-              float *d = dst + oh * OW;
-              for (ow = 0; ow < lo; ow++)
-                d[ow] = 0.0f;
-              for (ow = hi; ow < OW; ow++)
-                d[ow] = 0.0f;
-            }
+          if (oh1 > oh0)
+            fill_edges(dst, OW, oh0, oh1, lo, hi, 0.0f);
           continue;
         }
         for (oh = 0; oh < OH; oh++) {
@@ -458,6 +475,7 @@ static PLX_INLINE_FILLS void im2col(const plx_layer *l, const float *x, size_t c
             d[ow] = 0.0f;
         }
       }
+    }
 }
 
 /* dst[i] += src[i]: the rows of col2im at stride 1 (vectorised; every
@@ -470,35 +488,32 @@ static inline void add_row(float *restrict dst, const float *restrict src, size_
 }
 
 /* adjoint of im2col: accumulate col back into dx (the same order of sums
- * as a loop over every (ki, kj, oh, ow) that skips the padding).  With
- * "same" padding at stride 1 each row of col is added as one flat run
- * (same_shift) after its edge columns, which belong to no pixel, are set
- * to -0: x + (-0) is x for every x, so the pixels the flat run reaches
- * through them are unchanged, bit for bit.  col is overwritten there. */
+ * as a loop over every (ki, kj, oh, ow) that skips the padding: a pixel of
+ * channel c receives only the rows of channel c, still in order of (ki,
+ * kj)).  With "same" padding at stride 1 each row of col is added as one
+ * flat run (same_shift) after its edge columns, which belong to no pixel,
+ * are set to -0: x + (-0) is x for every x, so the pixels the flat run
+ * reaches through them are unchanged, bit for bit.  col is overwritten
+ * there. */
 static PLX_INLINE_FILLS void col2im(const plx_layer *l, float *col, size_t c0, size_t cg,
                                     float *dx)
 {
   const size_t k = l->k, OH = l->out_h, OW = l->out_w, H = l->in_h, W = l->in_w;
   const long pad = (long)l->pad, s = (long)l->stride;
-  size_t c, ki, kj, oh, ow, row = 0, lo, hi, oh0, oh1;
+  size_t c, ki, kj, oh, ow, lo, hi, oh0, oh1;
   long delta, qa, qb;
-  for (c = 0; c < cg; c++)
-    for (ki = 0; ki < k; ki++)
-      for (kj = 0; kj < k; kj++, row++) {
-        float *src = col + row * OH * OW;
+  for (ki = 0; ki < k; ki++)
+    for (kj = 0; kj < k; kj++) {
+      const int same = same_shift(l, ki, kj, &delta, &oh0, &oh1, &qa, &qb);
+      valid_cols(s, pad, (long)kj, (long)W, OW, &lo, &hi);
+      for (c = 0; c < cg; c++) {
+        float *src = col + ((c * k + ki) * k + kj) * OH * OW;
         float *dst = dx + (c0 + c) * H * W;
-        valid_cols(s, pad, (long)kj, (long)W, OW, &lo, &hi);
-        if (same_shift(l, ki, kj, &delta, &oh0, &oh1, &qa, &qb)) {
-          if (lo > 0 || hi < OW)
-            for (oh = oh0; oh < oh1; oh++) {
-              float *d = src + oh * OW;
-              for (ow = 0; ow < lo; ow++)
-                d[ow] = -0.0f;
-              for (ow = hi; ow < OW; ow++)
-                d[ow] = -0.0f;
-            }
-          if (qb > qa)
+        if (same) {
+          if (qb > qa) {
+            fill_edges(src, OW, oh0, oh1, lo, hi, -0.0f);
             add_row(dst + qa + delta, src + qa, (size_t)(qb - qa));
+          }
           continue;
         }
         for (oh = 0; oh < OH; oh++) {
@@ -515,6 +530,7 @@ static PLX_INLINE_FILLS void col2im(const plx_layer *l, float *col, size_t c0, s
               dst[base + (long)ow * s] += sr[ow];
         }
       }
+    }
 }
 
 /* ---------------------------------------------------------- forward */
