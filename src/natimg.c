@@ -14,6 +14,7 @@
 #include "plastix/images2d.h"
 #include "plastix/rundir.h"
 
+#include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,10 @@ const char *const plx_natimg_condition_names[PLX_NATIMG_N_CONDITIONS] = {
 static const plx_param_spec exp_spec[] = {
     PLX_P_STRING("name", "natural_images", NULL, "name used for the run directory"),
     PLX_P_INT_MIN("seed", 1, 0, "master seed"),
+    PLX_P_INT_RANGE("seeds", 1, 1, 1000,
+                    "independent networks, seeds seed, seed + 1, ...: every condition "
+                    "for each, statistics over them in tables/seed_statistics.csv "
+                    "(the curves, tables and weights are the first seed's)"),
     PLX_P_STRING("description", "", NULL, "free text, copied to the manifest"),
     PLX_P_END};
 
@@ -129,7 +134,9 @@ typedef struct natimg {
   plx_config *cfg;
   const plx_params *root;
   char name[128];
-  uint64_t seed;
+  uint64_t seed;        /* the seed being run                          */
+  uint64_t seed0;       /* experiment.seed                             */
+  size_t n_seeds;       /* experiment.seeds                            */
   char **paths;
   size_t n_photos;
   photo *ph;
@@ -294,7 +301,9 @@ static int natimg_load(natimg **out, const plx_natimg_opts *op, int read, plx_er
     goto fail;
   snprintf(ni->name, sizeof ni->name, "%s",
            plx_params_string(plx_params_group(ni->root, "experiment"), "name"));
-  ni->seed = (uint64_t)plx_params_int(plx_params_group(ni->root, "experiment"), "seed");
+  ni->seed = ni->seed0 =
+      (uint64_t)plx_params_int(plx_params_group(ni->root, "experiment"), "seed");
+  ni->n_seeds = (size_t)plx_params_int(plx_params_group(ni->root, "experiment"), "seeds");
   im = plx_params_group(ni->root, "images");
   ni->width = (size_t)plx_params_int(im, "width");
   ni->crop = (size_t)plx_params_int(im, "crop");
@@ -643,9 +652,10 @@ static double orient_dist(double a, double b)
   return d > 90.0 ? 180.0 - d : d;
 }
 
-/* cardinal / oblique ratio of sqrt D and the z-score of the difference of
- * mean log sqrt D between the two windows */
-static void cardinal_ratio(const natimg *ni, const double *D, double *ratio, double *z)
+/* cardinal / oblique ratio of sqrt D, the difference c of mean log sqrt D
+ * between the two windows and its z-score over the orientations */
+static void cardinal_ratio(const natimg *ni, const double *D, double *ratio, double *z,
+                           double *contrast)
 {
   double sc = 0, so = 0, lc = 0, lo = 0, lc2 = 0, lo2 = 0, nc = 0, no = 0;
   size_t i;
@@ -673,6 +683,7 @@ static void cardinal_ratio(const natimg *ni, const double *D, double *ratio, dou
     const double vo = no > 1 ? (lo2 - no * mo * mo) / (no - 1) : 0;
     const double se = sqrt(vc / nc + vo / no);
     *z = se > 0 ? (mc - mo) / se : (mc > mo ? INFINITY : mc < mo ? -INFINITY : 0);
+    *contrast = mc - mo;
   }
 }
 
@@ -696,7 +707,8 @@ static void manifest(plx_jw *w, void *vc)
     plx_jw_string(w, NULL, c->op->overrides[i]);
   plx_jw_array_end(w);
   plx_jw_string(w, "experiment", c->ni->name);
-  plx_jw_int(w, "seed", (long long)c->ni->seed);
+  plx_jw_int(w, "seed", (long long)c->ni->seed0);
+  plx_jw_int(w, "seeds", (long long)c->ni->n_seeds);
   plx_jw_string(w, "task", "natural_images (photo_id)");
   plx_jw_string(w, "rule", "gradient (backpropagation, SGD with momentum)");
   plx_jw_array_begin(w, "photographs");
@@ -900,63 +912,256 @@ out:
 
 /* ------------------------------------------------------------ run */
 
+/* Buffers of one run, shared by its seeds. */
+typedef struct run_bufs {
+  float *x, *dx, *dl;
+  int *lab;
+  unsigned char *correct;
+  double *ecx, *ecy;
+  plx_rng *rng;
+  plx_deepnet_weights *initial;
+  train_log lg[2];
+} run_bufs;
+
+/* The progress line's stage: "train", or "seed 3 (2/8): train" */
+static const char *stage_name(const natimg *ni, const char *what, char *buf, size_t n)
+{
+  if (ni->n_seeds > 1)
+    snprintf(buf, n, "seed %llu (%llu/%zu): %s", (unsigned long long)ni->seed,
+             (unsigned long long)(ni->seed - ni->seed0 + 1), ni->n_seeds, what);
+  else
+    snprintf(buf, n, "%s", what);
+  return buf;
+}
+
+static void progress(const natimg *ni, const plx_natimg_opts *op, const char *what)
+{
+  char stage[96];
+  if (op->prog && op->prog->fn)
+    op->prog->fn(op->prog->ctx, stage_name(ni, what, stage, sizeof stage), 0.0);
+}
+
+/* One network (seed ni->seed): its initial weights, then the sensitivity of
+ * every condition into sens[k] (NULL: not measured), the training logs in
+ * rb->lg and have[].  With `first`, the initial, trained and rotated
+ * weights are kept in wsnap and the training summary in op. */
+static int run_seed(natimg *ni, plx_natimg_opts *op, run_bufs *rb, double *const *sens,
+                    int *have, plx_deepnet_weights **wsnap, int first, plx_error *err)
+{
+  char stage[96];
+  int rc;
+  have[0] = have[1] = 0;
+  plx_rng_reseed(rb->rng, ni->seed, 0, PLX_POP_INIT);
+  eval_set(ni, rb->ecx, rb->ecy);
+  plx_deepnet_init(ni->net, ni->init_scale, rb->rng);
+  plx_deepnet_weights_get(rb->initial, ni->net);
+  if (first && !(wsnap[0] = plx_deepnet_weights_new(ni->net)))
+    return plx_error_set(err, PLX_ENOMEM, "out of memory");
+  /* untrained */
+  if (sens[PLX_NATIMG_UNTRAINED]) {
+    progress(ni, op, "probe untrained");
+    probe(ni, rb->x, rb->dx, sens[PLX_NATIMG_UNTRAINED]);
+  }
+  /* trained, then its shuffled copy */
+  if (sens[PLX_NATIMG_TRAINED] || sens[PLX_NATIMG_SHUFFLED]) {
+    if ((rc = train(ni, 0.0, stage_name(ni, "train", stage, sizeof stage), op, &rb->lg[0], rb->ecx, rb->ecy, rb->x, rb->dl, rb->lab,
+                    rb->correct, err)))
+      return rc;
+    have[0] = 1;
+    if (first) {
+      if (!(wsnap[1] = plx_deepnet_weights_new(ni->net)))
+        return plx_error_set(err, PLX_ENOMEM, "out of memory");
+      op->final_loss = rb->lg[0].loss[ni->steps - 1];
+      op->eval_accuracy = rb->lg[0].eval_acc[rb->lg[0].n_eval - 1];
+    }
+    if (sens[PLX_NATIMG_TRAINED]) {
+      progress(ni, op, "probe trained");
+      probe(ni, rb->x, rb->dx, sens[PLX_NATIMG_TRAINED]);
+    }
+    if (sens[PLX_NATIMG_SHUFFLED]) {
+      plx_rng_reseed(rb->rng, ni->seed, 1, PLX_POP_INIT);
+      weights_shuffle(ni->net, rb->rng);
+      progress(ni, op, "probe shuffled");
+      probe(ni, rb->x, rb->dx, sens[PLX_NATIMG_SHUFFLED]);
+    }
+  }
+  /* rotated: the same initial weights and batches, crops turned */
+  if (sens[PLX_NATIMG_ROTATED]) {
+    plx_deepnet_weights_set(ni->net, rb->initial);
+    if ((rc = train(ni, ni->rotation, stage_name(ni, "train rotated", stage, sizeof stage), op, &rb->lg[1], rb->ecx, rb->ecy, rb->x, rb->dl,
+                    rb->lab, rb->correct, err)))
+      return rc;
+    have[1] = 1;
+    if (first) {
+      if (!(wsnap[2] = plx_deepnet_weights_new(ni->net)))
+        return plx_error_set(err, PLX_ENOMEM, "out of memory");
+      op->rotated_eval_accuracy = rb->lg[1].eval_acc[rb->lg[1].n_eval - 1];
+    }
+    progress(ni, op, "probe rotated");
+    probe(ni, rb->x, rb->dx, sens[PLX_NATIMG_ROTATED]);
+  }
+  return PLX_OK;
+}
+
+/* Statistics over seeds of the log contrast c (cardinal minus oblique mean
+ * log sqrt D): for the trained condition c itself, for every other
+ * condition the paired difference c_trained - c_k; Student's t with n - 1
+ * degrees of freedom.  con[(s * N_CONDITIONS + k) * P + p]. */
+static void seed_statistics(const natimg *ni, plx_natimg_opts *op, const double *con)
+{
+  const size_t n = ni->n_seeds, P = ni->n_probes, K = PLX_NATIMG_N_CONDITIONS;
+  size_t s, p;
+  int k;
+  op->n_seeds = n;
+  for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
+    for (p = 0; p < P; p++) {
+      double m = 0, v = 0, d;
+      int pos = 0;
+      if (!op->measured[k] || !op->measured[PLX_NATIMG_TRAINED])
+        continue;
+      for (s = 0; s < n; s++) {
+        d = con[(s * K + PLX_NATIMG_TRAINED) * P + p] -
+            (k == PLX_NATIMG_TRAINED ? 0.0 : con[(s * K + (size_t)k) * P + p]);
+        m += d;
+        pos += d > 0;
+      }
+      m /= (double)n;
+      for (s = 0; s < n; s++) {
+        d = con[(s * K + PLX_NATIMG_TRAINED) * P + p] -
+            (k == PLX_NATIMG_TRAINED ? 0.0 : con[(s * K + (size_t)k) * P + p]) - m;
+        v += d * d;
+      }
+      v = n > 1 ? v / (double)(n - 1) : NAN;
+      op->seed_mean[k][p] = m;
+      op->seed_sd[k][p] = sqrt(v);
+      op->seed_t[k][p] = m / sqrt(v / (double)n);
+      op->seed_p[k][p] =
+          n > 1 && v > 0 ? 2.0 * gsl_cdf_tdist_Q(fabs(op->seed_t[k][p]), (double)(n - 1)) : NAN;
+      op->seed_positive[k][p] = pos;
+    }
+}
+
+/* tables/seeds.csv, tables/seed_statistics.csv and every seed's D in
+ * results.h5 (/natural_images/seeds/<condition>/<layer>/D: orientation x
+ * seed) */
+static int write_seed_outputs(const natimg *ni, const plx_natimg_opts *op, plx_rundir *rd,
+                              const double *sens_all, const double *ratio, const double *zs,
+                              const double *con, plx_error *err)
+{
+  static const char *const sn[] = {"seed", "condition", "layer", "cardinal_oblique_ratio",
+                                   "log_contrast", "z"};
+  static const char *const tn[] = {"layer", "comparison", "n", "mean", "sd", "sem", "t",
+                                   "p_two_sided", "n_positive"};
+  const size_t n = ni->n_seeds, P = ni->n_probes, T = ni->probe_t, K = PLX_NATIMG_N_CONDITIONS;
+  plx_table *ts = plx_table_new(6, sn, "issfff"), *tt = plx_table_new(9, tn, "ssiffffff");
+  plx_h5 *h = plx_rundir_h5(rd);
+  double *seeds = malloc(n * sizeof *seeds);
+  char path[256], cmp[64];
+  size_t s, p;
+  int k, rc = PLX_OK;
+  if (!ts || !tt || !seeds) {
+    rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
+    goto out;
+  }
+  for (s = 0; s < n; s++) {
+    seeds[s] = (double)(ni->seed0 + s);
+    for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
+      for (p = 0; p < P && op->measured[k]; p++) {
+        const size_t i = (s * K + (size_t)k) * P + p;
+        const char *str[2] = {plx_natimg_condition_names[k],
+                              ni->net->layers[ni->probes[p]].name};
+        double v[4] = {seeds[s], ratio[i], con[i], zs[i]};
+        plx_table_append(ts, str, v);
+      }
+  }
+  for (p = 0; p < P; p++)
+    for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
+      const char *str[2] = {ni->net->layers[ni->probes[p]].name, cmp};
+      double v[7];
+      if (!op->measured[k] || !op->measured[PLX_NATIMG_TRAINED])
+        continue;
+      snprintf(cmp, sizeof cmp, k == PLX_NATIMG_TRAINED ? "trained" : "trained - %s",
+               plx_natimg_condition_names[k]);
+      v[0] = (double)n;
+      v[1] = op->seed_mean[k][p];
+      v[2] = op->seed_sd[k][p];
+      v[3] = op->seed_sd[k][p] / sqrt((double)n);
+      v[4] = op->seed_t[k][p];
+      v[5] = op->seed_p[k][p];
+      v[6] = (double)op->seed_positive[k][p];
+      plx_table_append(tt, str, v);
+    }
+  for (k = 0; k < PLX_NATIMG_N_CONDITIONS && !rc; k++)
+    for (p = 0; p < P && op->measured[k] && !rc; p++) {
+      snprintf(path, sizeof path, "/natural_images/seeds/%s/%s/D", plx_natimg_condition_names[k],
+               ni->net->layers[ni->probes[p]].name);
+      rc = plx_h5_write_matrix(h, path, sens_all + ((size_t)k * P + p) * T, T, n, K * P * T, err);
+    }
+  if (!rc) rc = plx_h5_write_vector(h, "/natural_images/seeds/seed", seeds, n, err);
+  if (!rc) rc = plx_rundir_table(rd, "seeds", ts, err);
+  if (!rc) rc = plx_rundir_table(rd, "seed_statistics", tt, err);
+out:
+  plx_table_free(ts);
+  plx_table_free(tt);
+  free(seeds);
+  return rc;
+}
+
 int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
 {
   natimg *ni = NULL;
   plx_rundir *rd = NULL;
-  plx_rng *rng = NULL;
-  float *x = NULL, *dx = NULL, *dl = NULL;
+  run_bufs rb;
   plx_deepnet_weights *wsnap[3] = {NULL, NULL, NULL};
-  int *lab = NULL;
-  unsigned char *correct = NULL;
-  double *sens[PLX_NATIMG_N_CONDITIONS] = {NULL, NULL, NULL, NULL};
-  double *ecx = NULL, *ecy = NULL;
-  train_log lg[2];
-  int have[2] = {0, 0};
-  size_t S, maxb, p, n_eval_cap;
+  double *sens_all = NULL, *ratio = NULL, *zs = NULL, *con = NULL;
+  const size_t K = PLX_NATIMG_N_CONDITIONS;
+  size_t S, maxb, p, P, T, s, n_eval_cap;
   double t0 = plx_clock_seconds();
   char outdir[1200], buf[4400];
-  int rc, k, oom = 0;
+  int rc, k, oom = 0, have[2] = {0, 0};
   mctx mc;
 
-  memset(lg, 0, sizeof lg);
+  memset(&rb, 0, sizeof rb);
   if ((rc = natimg_load(&ni, op, 1, err)))
     return rc;
   S = ni->crop * ni->crop;
+  P = ni->n_probes;
+  T = ni->probe_t;
   maxb = ni->net->max_batch;
   n_eval_cap = (size_t)(ni->steps / ni->log_every) + 2;
-  x = malloc(maxb * S * sizeof *x);
-  dx = malloc(maxb * S * sizeof *dx);
-  dl = malloc(maxb * ni->n_photos * sizeof *dl);
-  lab = malloc(maxb * sizeof *lab);
-  correct = malloc(maxb);
-  ecx = malloc(ni->n_photos * ni->eval_per_photo * sizeof *ecx);
-  ecy = malloc(ni->n_photos * ni->eval_per_photo * sizeof *ecy);
-  wsnap[0] = plx_deepnet_weights_new(ni->net); /* refreshed after the init below */
-  rng = plx_rng_alloc(ni->seed, 0, PLX_POP_INIT);
+  rb.x = malloc(maxb * S * sizeof *rb.x);
+  rb.dx = malloc(maxb * S * sizeof *rb.dx);
+  rb.dl = malloc(maxb * ni->n_photos * sizeof *rb.dl);
+  rb.lab = malloc(maxb * sizeof *rb.lab);
+  rb.correct = malloc(maxb);
+  rb.ecx = malloc(ni->n_photos * ni->eval_per_photo * sizeof *rb.ecx);
+  rb.ecy = malloc(ni->n_photos * ni->eval_per_photo * sizeof *rb.ecy);
+  rb.initial = plx_deepnet_weights_new(ni->net);
+  rb.rng = plx_rng_alloc(ni->seed, 0, PLX_POP_INIT);
   for (k = 0; k < 2; k++) {
-    lg[k].loss = calloc((size_t)ni->steps, sizeof *lg[k].loss);
-    lg[k].eval_step = calloc(n_eval_cap, sizeof *lg[k].eval_step);
-    lg[k].eval_acc = calloc(n_eval_cap, sizeof *lg[k].eval_acc);
-    if (!lg[k].loss || !lg[k].eval_step || !lg[k].eval_acc)
+    rb.lg[k].loss = calloc((size_t)ni->steps, sizeof *rb.lg[k].loss);
+    rb.lg[k].eval_step = calloc(n_eval_cap, sizeof *rb.lg[k].eval_step);
+    rb.lg[k].eval_acc = calloc(n_eval_cap, sizeof *rb.lg[k].eval_acc);
+    if (!rb.lg[k].loss || !rb.lg[k].eval_step || !rb.lg[k].eval_acc)
       oom = 1;
   }
-  for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
-    if (ni->conds & (1u << k))
-      if (!(sens[k] = malloc(ni->n_probes * ni->probe_t * sizeof *sens[k])))
-        oom = 1;
-  if (oom || !x || !dx || !dl || !lab || !correct || !ecx || !ecy || !wsnap[0] || !rng) {
+  /* every seed's curves, ratios, z and log contrasts, seed-major */
+  sens_all = calloc(ni->n_seeds * K * P * T, sizeof *sens_all);
+  ratio = calloc(ni->n_seeds * K * P, sizeof *ratio);
+  zs = calloc(ni->n_seeds * K * P, sizeof *zs);
+  con = calloc(ni->n_seeds * K * P, sizeof *con);
+  if (oom || !rb.x || !rb.dx || !rb.dl || !rb.lab || !rb.correct || !rb.ecx || !rb.ecy ||
+      !rb.initial || !rb.rng || !sens_all || !ratio || !zs || !con) {
     rc = plx_error_set(err, PLX_ENOMEM, "out of memory (batch of %zu crops)", maxb);
     goto done;
   }
-  op->n_probes = ni->n_probes;
-  for (p = 0; p < ni->n_probes; p++)
+  op->n_probes = P;
+  for (p = 0; p < P; p++)
     snprintf(op->probe_names[p], sizeof op->probe_names[p], "%s",
              ni->net->layers[ni->probes[p]].name);
   op->chance = 1.0 / (double)ni->n_photos;
-  eval_set(ni, ecx, ecy);
-  plx_deepnet_init(ni->net, ni->init_scale, rng);
-  plx_deepnet_weights_get(wsnap[0], ni->net);
+  for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
+    op->measured[k] = (ni->conds & (1u << k)) != 0;
 
   snprintf(outdir, sizeof outdir, "%s", op->out ? op->out : "");
   if (!op->out)
@@ -971,60 +1176,34 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
                              err)))
     goto done;
 
-  /* untrained */
-  if (sens[PLX_NATIMG_UNTRAINED]) {
-    if (op->prog && op->prog->fn)
-      op->prog->fn(op->prog->ctx, "probe untrained", 0.0);
-    probe(ni, x, dx, sens[PLX_NATIMG_UNTRAINED]);
-  }
-  /* trained, then its shuffled copy */
-  if (sens[PLX_NATIMG_TRAINED] || sens[PLX_NATIMG_SHUFFLED]) {
-    if ((rc = train(ni, 0.0, "train", op, &lg[0], ecx, ecy, x, dl, lab, correct, err)))
+  for (s = 0; s < ni->n_seeds; s++) {
+    double *sens[PLX_NATIMG_N_CONDITIONS];
+    ni->seed = ni->seed0 + s;
+    for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
+      sens[k] = op->measured[k] ? sens_all + (s * K + (size_t)k) * P * T : NULL;
+    if ((rc = run_seed(ni, op, &rb, sens, have, wsnap, s == 0, err)))
       goto done;
-    have[0] = 1;
-    if (!(wsnap[1] = plx_deepnet_weights_new(ni->net))) {
-      rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
+    for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
+      for (p = 0; p < P && sens[k]; p++) {
+        const size_t i = (s * K + (size_t)k) * P + p;
+        cardinal_ratio(ni, sens[k] + p * T, &ratio[i], &zs[i], &con[i]);
+        if (s == 0) {
+          op->ratio[k][p] = ratio[i];
+          op->z[k][p] = zs[i];
+        }
+      }
+    /* the first seed's curves, tables, figures and weights */
+    if (s == 0 && (rc = write_outputs(ni, op, rd, sens, rb.lg, have, wsnap, err)))
       goto done;
-    }
-    op->final_loss = lg[0].loss[ni->steps - 1];
-    op->eval_accuracy = lg[0].eval_acc[lg[0].n_eval - 1];
-    if (sens[PLX_NATIMG_TRAINED]) {
-      if (op->prog && op->prog->fn)
-        op->prog->fn(op->prog->ctx, "probe trained", 0.0);
-      probe(ni, x, dx, sens[PLX_NATIMG_TRAINED]);
-    }
-    if (sens[PLX_NATIMG_SHUFFLED]) {
-      plx_rng_reseed(rng, ni->seed, 1, PLX_POP_INIT);
-      weights_shuffle(ni->net, rng);
-      if (op->prog && op->prog->fn)
-        op->prog->fn(op->prog->ctx, "probe shuffled", 0.0);
-      probe(ni, x, dx, sens[PLX_NATIMG_SHUFFLED]);
-    }
   }
-  /* rotated: the same initial weights and batches, crops turned */
-  if (sens[PLX_NATIMG_ROTATED]) {
-    plx_deepnet_weights_set(ni->net, wsnap[0]);
-    if ((rc = train(ni, ni->rotation, "train rotated", op, &lg[1], ecx, ecy, x, dl, lab,
-                    correct, err)))
+  ni->seed = ni->seed0;
+  if (ni->n_seeds > 1) {
+    seed_statistics(ni, op, con);
+    if ((rc = write_seed_outputs(ni, op, rd, sens_all, ratio, zs, con, err)))
       goto done;
-    have[1] = 1;
-    if (!(wsnap[2] = plx_deepnet_weights_new(ni->net))) {
-      rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
-      goto done;
-    }
-    op->rotated_eval_accuracy = lg[1].eval_acc[lg[1].n_eval - 1];
-    if (op->prog && op->prog->fn)
-      op->prog->fn(op->prog->ctx, "probe rotated", 0.0);
-    probe(ni, x, dx, sens[PLX_NATIMG_ROTATED]);
+  } else {
+    op->n_seeds = 1;
   }
-  for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
-    op->measured[k] = sens[k] != NULL;
-    if (sens[k])
-      for (p = 0; p < ni->n_probes; p++)
-        cardinal_ratio(ni, sens[k] + p * ni->probe_t, &op->ratio[k][p], &op->z[k][p]);
-  }
-  if ((rc = write_outputs(ni, op, rd, sens, lg, have, wsnap, err)))
-    goto done;
   mc.op = op;
   mc.ni = ni;
   mc.seconds = plx_clock_seconds() - t0;
@@ -1037,23 +1216,26 @@ done:
     *op->watch = NULL;
   if (rd)
     plx_rundir_abort(rd);
-  plx_rng_free(rng);
+  plx_rng_free(rb.rng);
   for (k = 0; k < 2; k++) {
-    free(lg[k].loss);
-    free(lg[k].eval_step);
-    free(lg[k].eval_acc);
+    free(rb.lg[k].loss);
+    free(rb.lg[k].eval_step);
+    free(rb.lg[k].eval_acc);
   }
-  for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
-    free(sens[k]);
   for (k = 0; k < 3; k++)
     plx_deepnet_weights_free(wsnap[k]);
-  free(x);
-  free(dx);
-  free(dl);
-  free(lab);
-  free(correct);
-  free(ecx);
-  free(ecy);
+  plx_deepnet_weights_free(rb.initial);
+  free(sens_all);
+  free(ratio);
+  free(zs);
+  free(con);
+  free(rb.x);
+  free(rb.dx);
+  free(rb.dl);
+  free(rb.lab);
+  free(rb.correct);
+  free(rb.ecx);
+  free(rb.ecy);
   natimg_free(ni);
   return rc;
 }

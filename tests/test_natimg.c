@@ -6,7 +6,10 @@
  * scale: the network learns which photograph a crop came from; its deeper
  * layers become more sensitive at cardinal than at oblique orientations,
  * more so than the untrained network and than the same training on
- * 45-degree-rotated crops.  Bad configs fail with one-line errors.
+ * 45-degree-rotated crops.  With experiment.seeds, every seed's network is
+ * the one a single run of that seed trains, and the statistics over seeds
+ * are those of the per-seed contrasts.  Bad configs fail with one-line
+ * errors.
  *
  * The statistic: for a layer and condition, c = mean log sqrt D over the
  * probe orientations within 10 degrees of 0 and 90 minus the mean over
@@ -248,6 +251,100 @@ START_TEST(test_cardinal_bias)
 }
 END_TEST
 
+/* experiment.seeds: every seed's network is the one a single run with that
+ * seed trains (bit for bit), and the statistics over seeds are those of the
+ * per-seed contrasts.  A tiny network, a few steps: mechanics, not science. */
+static const char *const tiny[] = {
+    "model.layers.[0].out=8",  "model.layers.[4].out=8",  "model.layers.[8].out=8",
+    "model.layers.[10].out=8", "model.layers.[12].out=8", "model.layers.[15].out=16",
+    "train.steps=6",           "train.log_every=3",       "probe.orientations=36",
+    "probe.phases=2",          "output.figures=[]",       "experiment.seeds=3",
+    "experiment.seed=4"};
+
+START_TEST(test_seeds)
+{
+  plx_natimg_opts multi, one;
+  plx_error err;
+  plx_h5 *hm, *h1;
+  char cfg[512], out_m[512], out_1[512], path[256];
+  const char *single[sizeof tiny / sizeof tiny[0] + 1];
+  double c[3][PLX_NATIMG_N_CONDITIONS], se;
+  size_t i, n = sizeof tiny / sizeof tiny[0], s;
+  int k;
+  if (!have_photos())
+    return;
+  snprintf(cfg, sizeof cfg, "%s/configs/benjamin2022_natural_images.cfg", PLX_SRCDIR);
+  snprintf(out_m, sizeof out_m, "%s/test_natimg_seeds", PLX_BUILDDIR);
+  snprintf(out_1, sizeof out_1, "%s/test_natimg_seed5", PLX_BUILDDIR);
+  memset(&multi, 0, sizeof multi);
+  multi.config = cfg;
+  multi.overrides = tiny;
+  multi.n_overrides = n;
+  multi.out = out_m;
+  if (plx_natimg_run(&multi, &err))
+    ck_abort_msg("%s", err.msg);
+  ck_assert_uint_eq(multi.n_seeds, 3);
+  /* the same config with one seed, 5 (the second of 4, 5, 6) */
+  for (i = 0; i < n; i++)
+    single[i] = tiny[i];
+  single[n - 2] = "experiment.seeds=1";
+  single[n - 1] = "experiment.seed=5";
+  memset(&one, 0, sizeof one);
+  one.config = cfg;
+  one.overrides = single;
+  one.n_overrides = n;
+  one.out = out_1;
+  if (plx_natimg_run(&one, &err))
+    ck_abort_msg("%s", err.msg);
+  ck_assert_uint_eq(one.n_seeds, 1);
+  snprintf(path, sizeof path, "%s/results.h5", out_m);
+  ck_assert_int_eq(plx_h5_open(&hm, path, 0, &err), PLX_OK);
+  snprintf(path, sizeof path, "%s/results.h5", out_1);
+  ck_assert_int_eq(plx_h5_open(&h1, path, 0, &err), PLX_OK);
+  for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
+    double *Dm, *D1;
+    size_t rows, cols, r1, c1;
+    snprintf(path, sizeof path, "/natural_images/seeds/%s/relu5/D", plx_natimg_condition_names[k]);
+    ck_assert_int_eq(plx_h5_read_matrix(hm, path, &Dm, &rows, &cols, &err), PLX_OK);
+    ck_assert_uint_eq(rows, 36);
+    ck_assert_uint_eq(cols, 3);
+    snprintf(path, sizeof path, "/natural_images/%s/relu5/D", plx_natimg_condition_names[k]);
+    ck_assert_int_eq(plx_h5_read_matrix(h1, path, &D1, &r1, &c1, &err), PLX_OK);
+    ck_assert_uint_eq(r1 * c1, 36);
+    /* column 2 of the matrix is seed 5: the single run's curve exactly */
+    ck_assert(memcmp(Dm + 36, D1, 36 * sizeof *D1) == 0);
+    for (s = 0; s < 3; s++) {
+      double D[36];
+      for (i = 0; i < 36; i++)
+        D[i] = Dm[s * 36 + i];
+      contrast(D, 36, &c[s][k], &se);
+    }
+    free(Dm);
+    free(D1);
+  }
+  plx_h5_close(hm);
+  plx_h5_close(h1);
+  /* the statistics over seeds, relu5 is probed layer 4 (relu1..relu6) */
+  ck_assert_str_eq(multi.probe_names[4], "relu5");
+  for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
+    double d[3], m = 0, v = 0;
+    int pos = 0;
+    for (s = 0; s < 3; s++) {
+      d[s] = c[s][PLX_NATIMG_TRAINED] - (k == PLX_NATIMG_TRAINED ? 0.0 : c[s][k]);
+      m += d[s] / 3.0;
+      pos += d[s] > 0;
+    }
+    for (s = 0; s < 3; s++)
+      v += (d[s] - m) * (d[s] - m) / 2.0;
+    ck_assert_double_eq_tol(multi.seed_mean[k][4], m, 1e-12);
+    ck_assert_double_eq_tol(multi.seed_sd[k][4], sqrt(v), 1e-12);
+    ck_assert_double_eq_tol(multi.seed_t[k][4], m / sqrt(v / 3.0), 1e-9 * (1 + fabs(m / sqrt(v / 3.0))));
+    ck_assert(multi.seed_p[k][4] > 0 && multi.seed_p[k][4] <= 1);
+    ck_assert_int_eq(multi.seed_positive[k][4], pos);
+  }
+}
+END_TEST
+
 START_TEST(test_bad_configs)
 {
   static const struct {
@@ -259,6 +356,7 @@ START_TEST(test_bad_configs)
       {"images.crop=400", "too small for rotated 400-pixel crops"},
       {"conditions.run=[\"trainde\"]", "conditions.run"},
       {"train.stesp=3", "train.stesp: unknown key"},
+      {"experiment.seeds=0", "experiment.seeds"},
   };
   size_t k;
   char cfg[512];
@@ -295,6 +393,7 @@ int main(void)
   tcase_add_test(tc, test_crop_derivative);
   tcase_add_test(tc, test_rotated_grating);
   tcase_add_test(te, test_bad_configs);
+  tcase_add_test(te, test_seeds);
   if (!getenv("PLX_SKIP_SLOW"))
     tcase_add_test(te, test_cardinal_bias);
   tcase_set_timeout(te, 1800);

@@ -410,6 +410,19 @@ static int run_natimg(cli_opts *o)
         fprintf(stderr, " %s %.2f", no.probe_names[p], no.ratio[k][p]);
       fputc('\n', stderr);
     }
+    if (no.n_seeds > 1) {
+      fprintf(stderr, "plastix: over %zu seeds, cardinal - oblique mean log sqrt D "
+                      "(mean, Student's t, seeds > 0):\n", no.n_seeds);
+      for (p = 0; p < no.n_probes; p++) {
+        fprintf(stderr, "plastix:   %s:", no.probe_names[p]);
+        for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
+          if (no.measured[k] && no.measured[PLX_NATIMG_TRAINED])
+            fprintf(stderr, " %s%s %+.3f (t %.1f, %d/%zu)", k ? "trained - " : "",
+                    plx_natimg_condition_names[k], no.seed_mean[k][p], no.seed_t[k][p],
+                    no.seed_positive[k][p], no.n_seeds);
+        fputc('\n', stderr);
+      }
+    }
     fprintf(stderr, "plastix: wrote %s\n", no.out_used);
   }
   return 0;
