@@ -1,7 +1,17 @@
 /* deepnet.c -- convolution, ReLU, max pooling, local response
  * normalisation and fully connected layers in single precision: forward,
  * backward and forward-mode (tangent) passes over a batch, through im2col
- * and OpenBLAS sgemm.  See plastix/deepnet.h. */
+ * and OpenBLAS sgemm (per sample and group; the backward pass builds the
+ * columns again for the weight gradient rather than keeping the forward's,
+ * which measured slower).  See plastix/deepnet.h.
+ *
+ * The loops around the GEMMs (im2col/col2im, ReLU, pooling, LRN, bias
+ * sums) are arranged to vectorise -- whole channel planes, "same" padding
+ * as shifted flat copies, SSE where the compiler will not -- but every
+ * value and every sum is formed as by the plain element-by-element loops,
+ * in the same order: results are bitwise those of the straightforward
+ * code, which runs that are sensitive to rounding (the natural-image
+ * experiment) rely on. */
 #include "config.h"
 #include "plastix/deepnet.h"
 #include "plastix/error.h"
@@ -955,7 +965,7 @@ int plx_deepnet_layer_grad(plx_deepnet *net, size_t li, const float *d)
   plx_layer *l = &net->layers[li];
   const size_t B = net->batch;
   const float *in = li ? net->layers[li - 1].out : net->input;
-  size_t b, c, j;
+  size_t b, j;
   if (!l->n_w)
     return PLX_EINVAL;
   memset(l->gb, 0, l->out_c * sizeof(float));
@@ -975,9 +985,7 @@ int plx_deepnet_layer_grad(plx_deepnet *net, size_t li, const float *d)
     memset(l->gW, 0, l->n_w * sizeof(float));
     for (b = 0; b < B; b++) {
       const float *xb = in + b * l->in_size, *db = d + b * l->out_size;
-      for (c = 0; c < l->out_c; c++)
-        for (j = 0; j < P; j++)
-          l->gb[c] += db[c * P + j];
+      bias_grad(l->out_c, P, db, l->gb);
       for (g = 0; g < G; g++) {
         im2col(l, xb, g * cg, cg, net->col);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)og, (int)K, (int)P, 1.0f,

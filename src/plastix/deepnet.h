@@ -54,7 +54,8 @@ typedef struct plx_deepnet {
   size_t n_layers;
   plx_layer *layers;
   size_t in_c, in_h, in_w, in_size, max_batch, batch;
-  float *col, *dcol;         /* im2col workspaces (one sample)          */
+  float *col, *dcol;         /* im2col workspaces (one sample), also the
+                                LRN's in its forward and backward passes */
   size_t col_size;
   const float *input;        /* last forward's input (not owned)        */
 } plx_deepnet;
