@@ -1038,6 +1038,13 @@ static void seed_statistics(const natimg *ni, plx_natimg_opts *op, const double 
       op->seed_p[k][p] =
           n > 1 && v > 0 ? 2.0 * gsl_cdf_tdist_Q(fabs(op->seed_t[k][p]), (double)(n - 1)) : NAN;
       op->seed_positive[k][p] = pos;
+      /* sign test: as many seeds positive as this or more extreme, when
+       * either sign is equally likely (two-sided, exact binomial) */
+      {
+        const double lo = gsl_cdf_binomial_P((unsigned)pos, 0.5, (unsigned)n);
+        const double hi = pos > 0 ? gsl_cdf_binomial_Q((unsigned)pos - 1, 0.5, (unsigned)n) : 1.0;
+        op->seed_p_sign[k][p] = fmin(1.0, 2.0 * fmin(lo, hi));
+      }
     }
 }
 
@@ -1051,9 +1058,9 @@ static int write_seed_outputs(const natimg *ni, const plx_natimg_opts *op, plx_r
   static const char *const sn[] = {"seed", "condition", "layer", "cardinal_oblique_ratio",
                                    "log_contrast", "z"};
   static const char *const tn[] = {"layer", "comparison", "n", "mean", "sd", "sem", "t",
-                                   "p_two_sided", "n_positive"};
+                                   "p_two_sided", "n_positive", "p_sign"};
   const size_t n = ni->n_seeds, P = ni->n_probes, T = ni->probe_t, K = PLX_NATIMG_N_CONDITIONS;
-  plx_table *ts = plx_table_new(6, sn, "issfff"), *tt = plx_table_new(9, tn, "ssiffffff");
+  plx_table *ts = plx_table_new(6, sn, "issfff"), *tt = plx_table_new(10, tn, "ssifffffif");
   plx_h5 *h = plx_rundir_h5(rd);
   double *seeds = malloc(n * sizeof *seeds);
   char path[256], cmp[64];
@@ -1077,7 +1084,7 @@ static int write_seed_outputs(const natimg *ni, const plx_natimg_opts *op, plx_r
   for (p = 0; p < P; p++)
     for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
       const char *str[2] = {ni->net->layers[ni->probes[p]].name, cmp};
-      double v[7];
+      double v[8];
       if (!op->measured[k] || !op->measured[PLX_NATIMG_TRAINED])
         continue;
       snprintf(cmp, sizeof cmp, k == PLX_NATIMG_TRAINED ? "trained" : "trained - %s",
@@ -1089,6 +1096,7 @@ static int write_seed_outputs(const natimg *ni, const plx_natimg_opts *op, plx_r
       v[4] = op->seed_t[k][p];
       v[5] = op->seed_p[k][p];
       v[6] = (double)op->seed_positive[k][p];
+      v[7] = op->seed_p_sign[k][p];
       plx_table_append(tt, str, v);
     }
   for (k = 0; k < PLX_NATIMG_N_CONDITIONS && !rc; k++)

@@ -341,6 +341,8 @@ START_TEST(test_seeds)
     ck_assert_double_eq_tol(multi.seed_t[k][4], m / sqrt(v / 3.0), 1e-9 * (1 + fabs(m / sqrt(v / 3.0))));
     ck_assert(multi.seed_p[k][4] > 0 && multi.seed_p[k][4] <= 1);
     ck_assert_int_eq(multi.seed_positive[k][4], pos);
+    /* sign test of 3 seeds: 2 x P(all 3 one sign) = 0.25, else 1 */
+    ck_assert_double_eq_tol(multi.seed_p_sign[k][4], pos == 0 || pos == 3 ? 0.25 : 1.0, 1e-12);
   }
 }
 END_TEST

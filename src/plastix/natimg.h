@@ -49,14 +49,15 @@ typedef struct plx_natimg_opts {
    * contrast c (cardinal minus oblique mean log sqrt D): for k = TRAINED
    * the trained network's c, for another k the paired difference
    * c_trained - c_k; mean, s.d., Student's t and two-sided p with
-   * n_seeds - 1 degrees of freedom, and how many seeds were positive
-   * (filled when n_seeds > 1) */
+   * n_seeds - 1 degrees of freedom, how many seeds were positive and the
+   * two-sided sign-test p of that count (filled when n_seeds > 1) */
   size_t n_seeds;
   double seed_mean[PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES];
   double seed_sd[PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES];
   double seed_t[PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES];
   double seed_p[PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES];
   int seed_positive[PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES];
+  double seed_p_sign[PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES];
 } plx_natimg_opts;
 
 /* 1 when the config's task.type is "natural_images" (peeked, not
