@@ -100,6 +100,9 @@ static const plx_param_spec train_spec[] = {
     PLX_P_FLOAT_MIN("decay", 0.0, 0.0, 0, "weight decay"),
     PLX_P_INT_RANGE("log_points", 20, 2, 10000,
                     "log-spaced iterations where accuracy is measured (plus 0)"),
+    PLX_P_INT_MIN("frozen", 0, 0,
+                  "weight layers 1..k frozen in the main training (0: all plastic; "
+                  "the number of conv layers: the readout alone learns)"),
     PLX_P_INT_RANGE("psi_window", 21, 1, 100001,
                     "iterations in the moving average of a layer's change rate "
                     "(peak-speed iteration); odd"),
@@ -177,6 +180,7 @@ typedef struct pl {
   int np, units, transfer, all_seps;
   double np_sigma, lr, mu, decay;
   long T, batch, log_points, psi_window, pairs, early;
+  long frozen; /* train.frozen: weight layers 1..frozen left alone */
   size_t n_freeze;
   long freeze_depth[MAX_GRID];
   double freeze_threshold;
@@ -460,6 +464,13 @@ static int pl_load(pl **out, const plx_perceptual_opts *op, plx_error *err)
     }
   }
   /* freezing */
+  p->frozen = plx_params_int(plx_params_group(p->root, "train"), "frozen");
+  if (p->frozen >= (long)p->n_wl_layers) {
+    rc = plx_params_error(plx_params_group(p->root, "train"), "frozen", err,
+                          "expected 0 to %zu (the readout stays plastic), got %ld",
+                          p->n_wl_layers - 1, p->frozen);
+    goto fail;
+  }
   fz = plx_params_group(p->root, "freeze");
   {
     double d[MAX_GRID];
@@ -812,7 +823,7 @@ static int run_condition(shared *sh, worker *w, size_t ci, plx_error *err)
   for (ts = 0; ts < nt; ts++)
     make_test(p, w, c, (int)ts, c->i_sep, w->tx + ts * 2 * (size_t)p->pairs * S,
               w->tlabel + ts * (size_t)p->pairs);
-  if ((rc = train(sh, w, ci, 0, p->T, 1, err)))
+  if ((rc = train(sh, w, ci, p->frozen, p->T, 1, err)))
     return rc;
   if (sh->trained)
     plx_deepnet_weights_get(sh->trained[ci], w->net);

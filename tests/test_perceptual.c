@@ -444,6 +444,7 @@ START_TEST(test_bad_configs)
       {"units.layers=[\"relu9\"]", "units.layers: the network has no layer 'relu9'"},
       {"train.rule=\"trifactor\"", "train.rule"},
       {"freeze.depths=[6.0]", "freeze.depths"},
+      {"train.frozen=6", "train.frozen"},
   };
   size_t k;
   char cfg[512], out[600];
@@ -597,6 +598,44 @@ START_TEST(test_threads_independent)
 }
 END_TEST
 
+/* train.frozen: with every conv layer frozen only the readout changes (the
+ * layer change of conv1..conv5 is exactly zero at every iteration), and the
+ * readout alone still learns the coarse task */
+START_TEST(test_frozen_training)
+{
+  static const char *const ov[] = {
+      "stimulus.reference_orientations=[30.0]", "stimulus.separations=[10.0]",
+      "train.frozen=5", "train.lr=1.0", "train.iterations=60", "test.pairs=200",
+      "test.transfer=false", "units.enabled=false", "output.figures=[]"};
+  plx_perceptual_opts o;
+  plx_error err;
+  char cfg[512], out[600];
+  double *ch;
+  size_t n, T = 60, l, it, M = 4;
+  cfg_path(cfg, sizeof cfg);
+  snprintf(out, sizeof out, "%s/test_perceptual_frozen", PLX_BUILDDIR);
+  memset(&o, 0, sizeof o);
+  o.config = cfg;
+  o.overrides = ov;
+  o.n_overrides = sizeof ov / sizeof ov[0];
+  o.out = out;
+  if (plx_perceptual_run(&o, &err))
+    ck_abort_msg("%s", err.msg);
+  /* one condition x 6 weight layers x 4 measures x (T + 1) iterations */
+  ch = read_all(out, "/perceptual/layers/change", &n);
+  ck_assert_uint_eq(n, 6 * M * (T + 1));
+  for (l = 0; l < 5; l++)
+    for (it = 0; it <= T; it++)
+      ck_assert_msg(ch[(l * M) * (T + 1) + it] == 0.0, "conv layer %zu moved at iteration %zu",
+                    l + 1, it);
+  ck_assert(ch[(5 * M) * (T + 1) + T] > 0.0);
+  /* 200 test pairs: 0.5 + 4 binomial standard errors (0.035) is 0.64 */
+  fprintf(stderr, "readout only: final accuracy %.3f\n", o.final_accuracy);
+  ck_assert_msg(o.final_accuracy > 0.64, "readout alone did not learn: %g", o.final_accuracy);
+  free(ch);
+}
+END_TEST
+
 /* node perturbation on both streams lowers the two-interval loss: the mean
  * training loss of the last 50 iterations below that of the first 50, by
  * more than 4 standard errors of the difference (iterations as samples).
@@ -720,6 +759,7 @@ int main(void)
   tcase_add_test(te, test_bad_configs);
   tcase_add_test(te, test_threads_independent);
   tcase_add_test(te, test_node_perturbation_learns);
+  tcase_add_test(te, test_frozen_training);
   if (!getenv("PLX_SKIP_SLOW"))
     tcase_add_test(te, test_reduced_experiment);
   tcase_set_timeout(tc, 300); /* 20000 noisy passes: slow under sanitizers */
