@@ -56,7 +56,6 @@ typedef struct plan {
   double fisher_duration;
 } plan;
 
-
 static void job_free(job *j)
 {
   free(j->rate);

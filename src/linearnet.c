@@ -456,7 +456,6 @@ typedef struct lin_run {
   double pc1_share, slope;
 } lin_run;
 
-
 static void lin_run_release(lin_run *r)
 {
   plx_patches_free(r->patches);

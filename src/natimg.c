@@ -735,7 +735,6 @@ static void manifest(plx_jw *w, void *vc)
   plx_manifest_environment(w);
 }
 
-
 static const int cond_color[PLX_NATIMG_N_CONDITIONS] = {PLX_C_BLUE, PLX_C_BLACK, PLX_C_ORANGE,
                                                          PLX_C_VERMILLION};
 static const int cond_style[PLX_NATIMG_N_CONDITIONS] = {PLX_SOLID, PLX_DOTTED, PLX_DASHED,

@@ -391,7 +391,6 @@ static void manifest(plx_jw *w, void *vc)
   plx_manifest_environment(w);
 }
 
-
 int plx_orientation_run(plx_orientation_opts *op, plx_error *err)
 {
   orient *o = NULL;

@@ -22,7 +22,6 @@
 #define COV_CHUNK 512
 #define CACHE_FORMAT "plastix-patches 1"
 
-
 static void progress(const plx_progress *prog, const char *stage, double frac)
 {
   if (prog && prog->fn)

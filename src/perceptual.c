@@ -1089,7 +1089,6 @@ static void manifest(plx_jw *w, void *vc)
   plx_manifest_environment(w);
 }
 
-
 int plx_perceptual_run(plx_perceptual_opts *op, plx_error *err)
 {
   pl *p = NULL;

@@ -104,7 +104,6 @@ static void steady_dl(void *vctx, size_t col, const double *z, double *g)
   plx_task_output_grad(c->task, z, c->y, g);
 }
 
-
 int plx_train(plx_experiment *e, plx_learning_curve *lc, int threads,
               const plx_progress *prog, plx_error *err)
 {

@@ -178,7 +178,6 @@ static void watch_signals(plx_rundir *rd)
   cli_signals(rd != NULL);
 }
 
-
 /* Shared by run and analyze: train (if asked), test, probe, write. */
 static int run_experiment(const char *command, cli_opts *o, int train)
 {

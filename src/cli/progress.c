@@ -9,7 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 static void fmt_secs(double s, char *buf, size_t n)
 {
   if (s < 0 || s != s)
