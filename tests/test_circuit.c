@@ -614,7 +614,7 @@ START_TEST(test_fused_drive_bitwise)
   plx_learning_curve lc1, lc2;
   plx_signal sig;
   plx_error err;
-  double *w0, *w1, *w2, x[12], y[1], g[1], reward, h[16];
+  double *w0, *w1, *w2, x[12], y[8], g[8], reward, h[16];
   size_t nw, i, j, N = (_i & 2) ? 8 : 10;
   void *rs = NULL;
   plx_rng *net = plx_rng_alloc(3, 0, PLX_POP_NETWORK);
@@ -634,7 +634,8 @@ START_TEST(test_fused_drive_bitwise)
   nets[0] = net;
   for (i = 0; i < 12; i++)
     x[i] = 0.1 * (double)i;
-  y[0] = 0.3;
+  ck_assert_uint_le(e->task.n_out, 8);
+  plx_task_target(&e->task, 0.3, y);
   ck_assert_int_eq(m->type->reset(m, x, 1), PLX_OK);
   ck_assert_int_eq(m->type->step(m, x, nets, &err), PLX_OK);
   ck_assert_int_eq(e->rule->init(&rs, m->proj, m->n_proj, 1, e->rule_params, &err), PLX_OK);
