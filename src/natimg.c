@@ -104,6 +104,9 @@ static const plx_param_spec cond_spec[] = {
      NULL, "conditions to measure (default all four)"},
     PLX_P_FLOAT_RANGE("rotation", 45.0, -180.0, 180.0, 0,
                       "rotated condition: the training crops are turned by this many degrees"),
+    PLX_P_STRING("shuffle", "all", "all|weights",
+                 "shuffled condition: permute every weight tensor and bias vector "
+                 "(all), or the weight tensors only, with the initial biases (weights)"),
     PLX_P_END};
 
 static const plx_param_spec output_spec[] = {
@@ -156,6 +159,7 @@ typedef struct natimg {
   double window;
   unsigned conds;
   double rotation;
+  int shuffle_biases; /* conditions.shuffle = "all" */
   unsigned formats;
 } natimg;
 
@@ -339,6 +343,7 @@ static int natimg_load(natimg **out, const plx_natimg_opts *op, int read, plx_er
   ni->gabor.contrast = plx_params_float(pr, "contrast");
   cd = plx_params_group(ni->root, "conditions");
   ni->rotation = plx_params_float(cd, "rotation") * M_PI / 180.0;
+  ni->shuffle_biases = strcmp(plx_params_string(cd, "shuffle"), "all") == 0;
   s = plx_params_setting(cd, "run");
   ni->conds = (1u << PLX_NATIMG_N_CONDITIONS) - 1u;
   if (s) {
@@ -435,7 +440,9 @@ int plx_natimg_check(const plx_natimg_opts *op, char *summary, size_t n, plx_err
 /* Fisher-Yates shuffle of every weight tensor and every bias vector
  * within itself: the shuffled control keeps each tensor's distribution
  * and destroys its spatial structure. */
-static void weights_shuffle(plx_deepnet *net, plx_rng *r)
+/* Permute every weight tensor (Fisher--Yates) and, with `initial_b` NULL,
+ * every bias vector; otherwise the biases become the snapshot's. */
+static void weights_shuffle(plx_deepnet *net, plx_rng *r, const plx_deepnet_weights *initial_b)
 {
   size_t k, i;
   for (k = 0; k < net->n_layers; k++) {
@@ -444,7 +451,9 @@ static void weights_shuffle(plx_deepnet *net, plx_rng *r)
     size_t n[2] = {l->n_w, l->out_c}, a;
     if (!l->n_w)
       continue;
-    for (a = 0; a < 2; a++)
+    if (initial_b)
+      memcpy(l->b, initial_b->b[k], l->out_c * sizeof *l->b);
+    for (a = 0; a < (initial_b ? 1u : 2u); a++)
       for (i = n[a]; i > 1; i--) {
         size_t j = (size_t)plx_rng_below(r, i);
         float tmp = t[a][i - 1];
@@ -979,7 +988,7 @@ static int run_seed(natimg *ni, plx_natimg_opts *op, run_bufs *rb, double *const
     }
     if (sens[PLX_NATIMG_SHUFFLED]) {
       plx_rng_reseed(rb->rng, ni->seed, 1, PLX_POP_INIT);
-      weights_shuffle(ni->net, rb->rng);
+      weights_shuffle(ni->net, rb->rng, ni->shuffle_biases ? NULL : rb->initial);
       progress(ni, op, "probe shuffled");
       probe(ni, rb->x, rb->dx, sens[PLX_NATIMG_SHUFFLED]);
     }

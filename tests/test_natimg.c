@@ -347,6 +347,55 @@ START_TEST(test_seeds)
 }
 END_TEST
 
+/* conditions.shuffle: "weights" permutes the weight tensors only (the
+ * biases are the initial ones), so the trained network is the same run for
+ * run and the shuffled one differs from the "all" permutation. */
+START_TEST(test_shuffle_modes)
+{
+  static const char *const modes[2] = {"conditions.shuffle=\"all\"",
+                                       "conditions.shuffle=\"weights\""};
+  double *D[2][2];
+  size_t m, k, rows, cols, n = sizeof tiny / sizeof tiny[0];
+  char cfg[512];
+  if (!have_photos())
+    return;
+  snprintf(cfg, sizeof cfg, "%s/configs/benjamin2022_natural_images.cfg", PLX_SRCDIR);
+  for (m = 0; m < 2; m++) {
+    plx_natimg_opts o;
+    plx_error err;
+    plx_h5 *h;
+    char out[512], path[256];
+    const char *ov[sizeof tiny / sizeof tiny[0] + 1];
+    for (k = 0; k < n; k++)
+      ov[k] = tiny[k];
+    ov[n - 2] = "experiment.seeds=1";
+    ov[n] = modes[m];
+    memset(&o, 0, sizeof o);
+    o.config = cfg;
+    o.overrides = ov;
+    o.n_overrides = n + 1;
+    snprintf(out, sizeof out, "%s/test_natimg_shuffle%zu", PLX_BUILDDIR, m);
+    o.out = out;
+    if (plx_natimg_run(&o, &err))
+      ck_abort_msg("%s", err.msg);
+    snprintf(path, sizeof path, "%s/results.h5", out);
+    ck_assert_int_eq(plx_h5_open(&h, path, 0, &err), PLX_OK);
+    for (k = 0; k < 2; k++) {
+      snprintf(path, sizeof path, "/natural_images/%s/relu5/D",
+               plx_natimg_condition_names[k ? PLX_NATIMG_SHUFFLED : PLX_NATIMG_TRAINED]);
+      ck_assert_int_eq(plx_h5_read_matrix(h, path, &D[m][k], &rows, &cols, &err), PLX_OK);
+      ck_assert_uint_eq(rows * cols, 36);
+    }
+    plx_h5_close(h);
+  }
+  ck_assert(memcmp(D[0][0], D[1][0], 36 * sizeof(double)) == 0);
+  ck_assert(memcmp(D[0][1], D[1][1], 36 * sizeof(double)) != 0);
+  for (m = 0; m < 2; m++)
+    for (k = 0; k < 2; k++)
+      free(D[m][k]);
+}
+END_TEST
+
 START_TEST(test_bad_configs)
 {
   static const struct {
@@ -359,6 +408,7 @@ START_TEST(test_bad_configs)
       {"conditions.run=[\"trainde\"]", "conditions.run"},
       {"train.stesp=3", "train.stesp: unknown key"},
       {"experiment.seeds=0", "experiment.seeds"},
+      {"conditions.shuffle=\"biases\"", "conditions.shuffle"},
   };
   size_t k;
   char cfg[512];
@@ -396,6 +446,7 @@ int main(void)
   tcase_add_test(tc, test_rotated_grating);
   tcase_add_test(te, test_bad_configs);
   tcase_add_test(te, test_seeds);
+  tcase_add_test(te, test_shuffle_modes);
   if (!getenv("PLX_SKIP_SLOW"))
     tcase_add_test(te, test_cardinal_bias);
   tcase_set_timeout(te, 1800);
