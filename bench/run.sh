@@ -234,15 +234,14 @@ if ! skipped callgrind; then
         say "bench: callgrind ($net) failed"; status=1; continue
       fi
       # self cost per object; 2 steps ran (one warm-up, one timed)
-      own=$(callgrind_annotate --inclusive=no "$cg" 2>/dev/null |
-        awk '/\[.*libplastix/ { gsub(",", "", $1); s += $1 } END { printf "%.0f", s }')
-      blas=$(callgrind_annotate --inclusive=no "$cg" 2>/dev/null |
-        awk '/\[.*blas/ { gsub(",", "", $1); s += $1 } END { printf "%.0f", s }')
+      callgrind_annotate --inclusive=no "$cg" > "$cg.self" 2>/dev/null
+      own=$(awk '/\[.*libplastix/ { gsub(",", "", $1); s += $1 } END { printf "%.0f", s }' "$cg.self")
+      blas=$(awk '/\[.*blas/ { gsub(",", "", $1); s += $1 } END { printf "%.0f", s }' "$cg.self")
       line="RESULT callgrind_$net batch=$nb ir_per_step=$(calc %.0f "$ir / 2")"
       line="$line plastix_per_step=$(calc %.0f "$own / 2") blas_per_step=$(calc %.0f "$blas / 2")"
       echo "$line" >> "$RES"
       say "  $line"
-      callgrind_annotate --inclusive=no "$cg" 2>/dev/null | sed -n '/file:function/,/^$/p' |
+      sed -n '/file:function/,/^$/p' "$cg.self" |
         grep libplastix | head -n 6 | sed 's/^/    /' | tee -a "$LOG" > "$OUT/callgrind.$net.top.txt"
       cat "$OUT/callgrind.$net.top.txt"
     done

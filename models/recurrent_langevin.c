@@ -270,8 +270,7 @@ static int rl_step(plx_model *m, const double *x, plx_rng *const *rngs,
   const size_t N = s->N, B = m->batch, ni = s->n_in, no = s->n_out;
   const double dt = s->dt, sd = s->sigma * sqrt(s->dt);
   const double *xs = s->delay ? s->x_held : x;
-  double check = 0.0;
-  int clipped = 1; /* unless the clip loop below says otherwise */
+  int clip; /* PLX_CLIP_* flags of this step's clip */
   size_t i, bcol;
 
   /* the state and input this step integrates (node perturbation's score) */
@@ -325,28 +324,24 @@ static int rl_step(plx_model *m, const double *x, plx_rng *const *rngs,
     cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, (int)no, (int)B,
                 (int)N, 1.0, s->D, (int)no, s->r, (int)N, 0.0, s->out, (int)no);
   }
-  /* clip, then the readout the learning signal uses */
+  /* clip (recording the backward pass's mask first), then the readout
+   * the learning signal uses */
   if (s->win && s->n_rec < s->win) {
     unsigned char *mk = s->hist_m + s->n_rec * N * B;
-    for (i = 0; i < N * B; i++) {
-      double ri = s->r[i];
-      check += ri;
-      mk[i] = ri > s->clip_lo && ri < s->clip_hi;
-      s->r[i] = ri < s->clip_lo ? s->clip_lo : (ri > s->clip_hi ? s->clip_hi : ri);
-    }
+    for (i = 0; i < N * B; i++)
+      mk[i] = s->r[i] > s->clip_lo && s->r[i] < s->clip_hi;
+  }
+  clip = plx_k_clip(N * B, s->clip_lo, s->clip_hi, s->r);
+  if (s->win && s->n_rec < s->win) {
     memcpy(s->hist_x + s->n_rec * ni * B, xs, ni * B * sizeof *xs);
     memcpy(s->hist_r + (s->n_rec + 1) * N * B, s->r, N * B * sizeof *s->r);
     s->n_rec++;
-  } else {
-    const int st = plx_k_clip(N * B, s->clip_lo, s->clip_hi, s->r);
-    check = (st & PLX_CLIP_NONFINITE) ? NAN : 0.0;
-    clipped = !!(st & PLX_CLIP_CLIPPED);
   }
-  if (!isfinite(check))
+  if (clip & PLX_CLIP_NONFINITE)
     return plx_error_set(err, PLX_EDIVERGE,
                          "recurrent_langevin: rates became non-finite "
                          "(reduce model.dt or model.sigma, the initial weights, or the rule's learning rates)");
-  if (!clipped) {
+  if (!(clip & PLX_CLIP_CLIPPED)) {
     /* nothing was clipped: the learning readout is the recorded one */
     memcpy(s->out_learn, s->out, no * B * sizeof *s->out);
   } else if (B == 1 && no <= 4) {

@@ -26,6 +26,7 @@ typedef struct tf_proj {
 
 typedef struct tf_state {
   size_t n, max_batch;
+  int fusable; /* drive_fusable() of the projections */
   double theta, baseline_rate;
   double *baseline; /* [max_batch] running reward per column */
   int baseline_ready;
@@ -57,6 +58,7 @@ typedef void hebbian_drive_fn(const plx_projection *, tf_proj *, double, double,
                               double, double, double *);
 static hebbian_fn *pick_hebbian(void);
 static hebbian_drive_fn *pick_hebbian_drive(void);
+static int drive_fusable(const tf_state *s, const plx_projection *proj, size_t n);
 
 static void tf_free(void *vs)
 {
@@ -122,9 +124,23 @@ static int tf_init(void **out, plx_projection *proj, size_t n,
       }
     }
   }
+  s->fusable = drive_fusable(s, proj, n);
   *out = s;
   return 0;
 }
+
+/* The learning step of one weight and its running average, element i of
+ * column q (pre p##q, average a##q, weights w##q); keep = 1 - theta,
+ * ea = eta alpha / B, ek = eta k.  Written once: the plain and the fused
+ * passes below must round alike (the fused pass's current is checked bit
+ * for bit against the model's own). */
+#define TF_LEARN(q)                                            \
+  do {                                                         \
+    const double c = post[i] * p##q;                           \
+    const double ai = keep * a##q[i] + theta * c;              \
+    a##q[i] = ai;                                              \
+    w##q[i] += ea * (c - ai) - ek * w##q[i];                   \
+  } while (0)
 
 /* Running average and Hebbian update of one projection, column b.  The
  * body is instantiated for AVX2+FMA and for baseline x86-64; the version
@@ -140,20 +156,16 @@ static inline __attribute__((always_inline)) void hebbian_body(const plx_project
   const double keep = 1.0 - theta;
   size_t i, j;
   for (j = 0; j < nq; j++) {
-    const double pj = pre ? pre[j] : 1.0;
-    double *a = avg + j * np;
-    double *w = pr->w + j * ld;
+    const double p0 = pre ? pre[j] : 1.0;
+    double *a0 = avg + j * np;
+    double *w0 = pr->w + j * ld;
     if (learn) {
       const double ea = eta_b * alpha;
-      for (i = 0; i < np; i++) {
-        const double c = post[i] * pj;
-        const double ai = keep * a[i] + theta * c;
-        a[i] = ai;
-        w[i] += ea * (c - ai) - ek * w[i];
-      }
+      for (i = 0; i < np; i++)
+        TF_LEARN(0);
     } else {
       for (i = 0; i < np; i++)
-        a[i] = keep * a[i] + theta * post[i] * pj;
+        a0[i] = keep * a0[i] + theta * post[i] * p0;
     }
   }
 }
@@ -165,13 +177,6 @@ static inline __attribute__((always_inline)) void hebbian_body(const plx_project
  * gemv, so the current is bit for bit what the model would compute, while
  * the weights are read once per step instead of twice.  The update itself
  * is hebbian_body's, term for term. */
-#define TF_LEARN(q)                                            \
-  do {                                                         \
-    const double c = post[i] * p##q;                           \
-    const double ai = keep * a##q[i] + theta * c;              \
-    a##q[i] = ai;                                              \
-    w##q[i] += ea * (c - ai) - ek * w##q[i];                   \
-  } while (0)
 
 /* Four columns (pre p0..p3) in one sweep over the post units.  Every
  * column is its own restrict pointer: with one base and a run-time stride
@@ -309,15 +314,13 @@ static void readout_column(double *restrict w, size_t ld,
   }
 }
 
-/* Whether this step's update can also sum the model's next input current:
- * batch 1, a learning step, and every projection in the current trained
- * here, with exactly one bias among them (it starts the sum). */
-static int drive_fusable(const tf_state *s, const plx_projection *proj,
-                         size_t n, const plx_signal *sig)
+/* Whether the update can also sum the model's next input current (fixed
+ * by the projections, so decided once in init): every projection in the
+ * current is trained here, with exactly one bias among them (it starts
+ * the sum). */
+static int drive_fusable(const tf_state *s, const plx_projection *proj, size_t n)
 {
   size_t i, n_bias = 0, n_drive = 0;
-  if (!sig->drive || !sig->drive_ready || sig->batch != 1 || !sig->learn)
-    return 0;
   for (i = 0; i < n; i++)
     if (proj[i].flags & PLX_PROJ_DRIVE) {
       if (!s->p[i].on || s->p[i].readout)
@@ -350,7 +353,8 @@ static int tf_apply(void *vs, plx_projection *proj, size_t n,
     }
   }
   s->baseline_ready = 1;
-  fused = drive_fusable(s, proj, n, sig);
+  /* and this step: batch 1, a learning step, a current offered */
+  fused = s->fusable && sig->drive && sig->drive_ready && B == 1 && sig->learn;
   if (fused) {
     /* the bias first (it starts the current), then projection order */
     size_t pass;

@@ -181,12 +181,50 @@ static void contrast(const double *D, size_t T, double *c, double *se)
   *se = sqrt((qc - sc * sc / nc) / (nc - 1) / nc + (qo - so * so / no) / (no - 1) / no);
 }
 
+/* Run the shipped config with overrides into PLX_BUILDDIR/<name>; the run
+ * directory's path goes to out, the run's summary to o. */
+static void run_with(const char *const *ov, size_t n_ov, const char *name, char *out,
+                     size_t n_out, plx_natimg_opts *o)
+{
+  static char cfg[512];
+  plx_error err;
+  snprintf(cfg, sizeof cfg, "%s/configs/benjamin2022_natural_images.cfg", PLX_SRCDIR);
+  snprintf(out, n_out, "%s/%s", PLX_BUILDDIR, name);
+  memset(o, 0, sizeof *o);
+  o->config = cfg;
+  o->overrides = ov;
+  o->n_overrides = n_ov;
+  o->out = out;
+  if (plx_natimg_run(o, &err))
+    ck_abort_msg("%s", err.msg);
+}
+
+/* The matrix at `path` in results.h5 of an open run directory (rows x cols). */
+static double *read_matrix(plx_h5 *h, const char *path, size_t *rows, size_t *cols)
+{
+  plx_error err;
+  double *m;
+  if (plx_h5_read_matrix(h, path, &m, rows, cols, &err))
+    ck_abort_msg("%s", err.msg);
+  return m;
+}
+
+static plx_h5 *open_results(const char *out)
+{
+  plx_error err;
+  plx_h5 *h;
+  char path[600];
+  snprintf(path, sizeof path, "%s/results.h5", out);
+  if (plx_h5_open(&h, path, 0, &err))
+    ck_abort_msg("%s", err.msg);
+  return h;
+}
+
 START_TEST(test_cardinal_bias)
 {
   plx_natimg_opts o;
-  plx_error err;
   plx_h5 *h;
-  char cfg[512], out[512], path[256];
+  char out[512], path[256];
   static const char *const layers[] = {"relu4", "relu5"};
   double c[PLX_NATIMG_N_CONDITIONS][2], se[PLX_NATIMG_N_CONDITIONS][2];
   size_t l;
@@ -196,24 +234,15 @@ START_TEST(test_cardinal_bias)
                     "installed (scripts/setup.sh installs them)\n");
     return;
   }
-  snprintf(cfg, sizeof cfg, "%s/configs/benjamin2022_natural_images.cfg", PLX_SRCDIR);
-  snprintf(out, sizeof out, "%s/test_natimg_run", PLX_BUILDDIR);
-  memset(&o, 0, sizeof o);
-  o.config = cfg;
-  o.overrides = reduced;
-  o.n_overrides = sizeof reduced / sizeof reduced[0];
-  o.out = out;
-  if (plx_natimg_run(&o, &err))
-    ck_abort_msg("%s", err.msg);
-  snprintf(path, sizeof path, "%s/results.h5", out);
-  ck_assert_int_eq(plx_h5_open(&h, path, 0, &err), PLX_OK);
+  run_with(reduced, sizeof reduced / sizeof reduced[0], "test_natimg_run", out, sizeof out, &o);
+  h = open_results(out);
   for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
     for (l = 0; l < 2; l++) {
       double *D;
       size_t rows, cols;
       snprintf(path, sizeof path, "/natural_images/%s/%s/D", plx_natimg_condition_names[k],
                layers[l]);
-      ck_assert_int_eq(plx_h5_read_matrix(h, path, &D, &rows, &cols, &err), PLX_OK);
+      D = read_matrix(h, path, &rows, &cols);
       ck_assert_uint_eq(rows, 90);
       contrast(D, rows, &c[k][l], &se[k][l]);
       fprintf(stderr, "%-9s %s: cardinal - oblique log sqrt D %+.3f +- %.3f (ratio %.2f)\n",
@@ -264,61 +293,39 @@ static const char *const tiny[] = {
 START_TEST(test_seeds)
 {
   plx_natimg_opts multi, one;
-  plx_error err;
   plx_h5 *hm, *h1;
-  char cfg[512], out_m[512], out_1[512], path[256];
-  const char *single[sizeof tiny / sizeof tiny[0] + 1];
+  char out_m[512], out_1[512], path[256];
+  const char *single[sizeof tiny / sizeof tiny[0]];
   double c[3][PLX_NATIMG_N_CONDITIONS], se;
   size_t i, n = sizeof tiny / sizeof tiny[0], s;
   int k;
   if (!have_photos())
     return;
-  snprintf(cfg, sizeof cfg, "%s/configs/benjamin2022_natural_images.cfg", PLX_SRCDIR);
-  snprintf(out_m, sizeof out_m, "%s/test_natimg_seeds", PLX_BUILDDIR);
-  snprintf(out_1, sizeof out_1, "%s/test_natimg_seed5", PLX_BUILDDIR);
-  memset(&multi, 0, sizeof multi);
-  multi.config = cfg;
-  multi.overrides = tiny;
-  multi.n_overrides = n;
-  multi.out = out_m;
-  if (plx_natimg_run(&multi, &err))
-    ck_abort_msg("%s", err.msg);
+  run_with(tiny, n, "test_natimg_seeds", out_m, sizeof out_m, &multi);
   ck_assert_uint_eq(multi.n_seeds, 3);
   /* the same config with one seed, 5 (the second of 4, 5, 6) */
   for (i = 0; i < n; i++)
     single[i] = tiny[i];
   single[n - 2] = "experiment.seeds=1";
   single[n - 1] = "experiment.seed=5";
-  memset(&one, 0, sizeof one);
-  one.config = cfg;
-  one.overrides = single;
-  one.n_overrides = n;
-  one.out = out_1;
-  if (plx_natimg_run(&one, &err))
-    ck_abort_msg("%s", err.msg);
+  run_with(single, n, "test_natimg_seed5", out_1, sizeof out_1, &one);
   ck_assert_uint_eq(one.n_seeds, 1);
-  snprintf(path, sizeof path, "%s/results.h5", out_m);
-  ck_assert_int_eq(plx_h5_open(&hm, path, 0, &err), PLX_OK);
-  snprintf(path, sizeof path, "%s/results.h5", out_1);
-  ck_assert_int_eq(plx_h5_open(&h1, path, 0, &err), PLX_OK);
+  hm = open_results(out_m);
+  h1 = open_results(out_1);
   for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
     double *Dm, *D1;
     size_t rows, cols, r1, c1;
     snprintf(path, sizeof path, "/natural_images/seeds/%s/relu5/D", plx_natimg_condition_names[k]);
-    ck_assert_int_eq(plx_h5_read_matrix(hm, path, &Dm, &rows, &cols, &err), PLX_OK);
+    Dm = read_matrix(hm, path, &rows, &cols);
     ck_assert_uint_eq(rows, 36);
     ck_assert_uint_eq(cols, 3);
     snprintf(path, sizeof path, "/natural_images/%s/relu5/D", plx_natimg_condition_names[k]);
-    ck_assert_int_eq(plx_h5_read_matrix(h1, path, &D1, &r1, &c1, &err), PLX_OK);
+    D1 = read_matrix(h1, path, &r1, &c1);
     ck_assert_uint_eq(r1 * c1, 36);
     /* column 2 of the matrix is seed 5: the single run's curve exactly */
     ck_assert(memcmp(Dm + 36, D1, 36 * sizeof *D1) == 0);
-    for (s = 0; s < 3; s++) {
-      double D[36];
-      for (i = 0; i < 36; i++)
-        D[i] = Dm[s * 36 + i];
-      contrast(D, 36, &c[s][k], &se);
-    }
+    for (s = 0; s < 3; s++)
+      contrast(Dm + s * 36, 36, &c[s][k], &se);
     free(Dm);
     free(D1);
   }
@@ -356,34 +363,24 @@ START_TEST(test_shuffle_modes)
                                        "conditions.shuffle=\"weights\""};
   double *D[2][2];
   size_t m, k, rows, cols, n = sizeof tiny / sizeof tiny[0];
-  char cfg[512];
   if (!have_photos())
     return;
-  snprintf(cfg, sizeof cfg, "%s/configs/benjamin2022_natural_images.cfg", PLX_SRCDIR);
   for (m = 0; m < 2; m++) {
     plx_natimg_opts o;
-    plx_error err;
     plx_h5 *h;
-    char out[512], path[256];
+    char out[512], name[64], path[256];
     const char *ov[sizeof tiny / sizeof tiny[0] + 1];
     for (k = 0; k < n; k++)
       ov[k] = tiny[k];
     ov[n - 2] = "experiment.seeds=1";
     ov[n] = modes[m];
-    memset(&o, 0, sizeof o);
-    o.config = cfg;
-    o.overrides = ov;
-    o.n_overrides = n + 1;
-    snprintf(out, sizeof out, "%s/test_natimg_shuffle%zu", PLX_BUILDDIR, m);
-    o.out = out;
-    if (plx_natimg_run(&o, &err))
-      ck_abort_msg("%s", err.msg);
-    snprintf(path, sizeof path, "%s/results.h5", out);
-    ck_assert_int_eq(plx_h5_open(&h, path, 0, &err), PLX_OK);
+    snprintf(name, sizeof name, "test_natimg_shuffle%zu", m);
+    run_with(ov, n + 1, name, out, sizeof out, &o);
+    h = open_results(out);
     for (k = 0; k < 2; k++) {
       snprintf(path, sizeof path, "/natural_images/%s/relu5/D",
                plx_natimg_condition_names[k ? PLX_NATIMG_SHUFFLED : PLX_NATIMG_TRAINED]);
-      ck_assert_int_eq(plx_h5_read_matrix(h, path, &D[m][k], &rows, &cols, &err), PLX_OK);
+      D[m][k] = read_matrix(h, path, &rows, &cols);
       ck_assert_uint_eq(rows * cols, 36);
     }
     plx_h5_close(h);

@@ -557,6 +557,25 @@ static double *read_all(const char *dir, const char *name, size_t *n)
   return v;
 }
 
+/* Run the test config with overrides into PLX_BUILDDIR/<name> (the full
+ * path in out) on `threads` threads; o receives the run's summary. */
+static void run_with(const char *const *ov, size_t n_ov, const char *name, int threads,
+                     char *out, size_t n_out, plx_perceptual_opts *o)
+{
+  static char cfg[512];
+  plx_error err;
+  cfg_path(cfg, sizeof cfg);
+  snprintf(out, n_out, "%s/%s", PLX_BUILDDIR, name);
+  memset(o, 0, sizeof *o);
+  o->config = cfg;
+  o->overrides = ov;
+  o->n_overrides = n_ov;
+  o->out = out;
+  o->threads = threads;
+  if (plx_perceptual_run(o, &err))
+    ck_abort_msg("%s", err.msg);
+}
+
 /* two conditions, short, units on a few orientations: every array equal
  * bit for bit on 1 and 2 threads */
 START_TEST(test_threads_independent)
@@ -569,22 +588,13 @@ START_TEST(test_threads_independent)
                                        "/perceptual/train/loss", "/perceptual/layers/change",
                                        "/perceptual/units/fisher_trained",
                                        "/perceptual/freeze/accuracy"};
-  char cfg[512], out[2][600];
+  char out[2][600], name[64];
   int th;
   size_t a;
-  cfg_path(cfg, sizeof cfg);
   for (th = 0; th < 2; th++) {
     plx_perceptual_opts o;
-    plx_error err;
-    memset(&o, 0, sizeof o);
-    snprintf(out[th], sizeof out[th], "%s/test_perceptual_threads%d", PLX_BUILDDIR, th + 1);
-    o.config = cfg;
-    o.overrides = ov;
-    o.n_overrides = sizeof ov / sizeof ov[0];
-    o.out = out[th];
-    o.threads = th + 1;
-    if (plx_perceptual_run(&o, &err))
-      ck_abort_msg("%s", err.msg);
+    snprintf(name, sizeof name, "test_perceptual_threads%d", th + 1);
+    run_with(ov, sizeof ov / sizeof ov[0], name, th + 1, out[th], sizeof out[th], &o);
   }
   for (a = 0; a < sizeof arrays / sizeof arrays[0]; a++) {
     size_t n1, n2;
@@ -608,19 +618,10 @@ START_TEST(test_frozen_training)
       "train.frozen=5", "train.lr=1.0", "train.iterations=60", "test.pairs=200",
       "test.transfer=false", "units.enabled=false", "output.figures=[]"};
   plx_perceptual_opts o;
-  plx_error err;
-  char cfg[512], out[600];
+  char out[600];
   double *ch;
   size_t n, T = 60, l, it, M = 4;
-  cfg_path(cfg, sizeof cfg);
-  snprintf(out, sizeof out, "%s/test_perceptual_frozen", PLX_BUILDDIR);
-  memset(&o, 0, sizeof o);
-  o.config = cfg;
-  o.overrides = ov;
-  o.n_overrides = sizeof ov / sizeof ov[0];
-  o.out = out;
-  if (plx_perceptual_run(&o, &err))
-    ck_abort_msg("%s", err.msg);
+  run_with(ov, sizeof ov / sizeof ov[0], "test_perceptual_frozen", 0, out, sizeof out, &o);
   /* one condition x 6 weight layers x 4 measures x (T + 1) iterations */
   ch = read_all(out, "/perceptual/layers/change", &n);
   ck_assert_uint_eq(n, 6 * M * (T + 1));
@@ -650,19 +651,10 @@ START_TEST(test_node_perturbation_learns)
       "train.iterations=400", "test.pairs=100", "test.transfer=false",
       "units.enabled=false", "output.figures=[]"};
   plx_perceptual_opts o;
-  plx_error err;
-  char cfg[512], out[600];
+  char out[600];
   double *loss;
   size_t n, c, T = 400, W = 50;
-  cfg_path(cfg, sizeof cfg);
-  snprintf(out, sizeof out, "%s/test_perceptual_np", PLX_BUILDDIR);
-  memset(&o, 0, sizeof o);
-  o.config = cfg;
-  o.overrides = ov;
-  o.n_overrides = sizeof ov / sizeof ov[0];
-  o.out = out;
-  if (plx_perceptual_run(&o, &err))
-    ck_abort_msg("%s", err.msg);
+  run_with(ov, sizeof ov / sizeof ov[0], "test_perceptual_np", 0, out, sizeof out, &o);
   loss = read_all(out, "/perceptual/train/loss", &n);
   ck_assert_uint_eq(n, 2 * T);
   for (c = 0; c < 2; c++) {
