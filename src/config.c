@@ -511,7 +511,8 @@ static int validate(plx_config *cfg, plx_params *node, plx_error *err)
 static int apply_override(plx_config *cfg, const char *ov, plx_error *err)
 {
   const char *eq = strchr(ov, '=');
-  char key[512], text[1200];
+  char key[512], *text;
+  size_t text_len;
   config_t tmp;
   config_setting_t *val, *parent, *dst;
   char *dot, *seg;
@@ -522,15 +523,24 @@ static int apply_override(plx_config *cfg, const char *ov, plx_error *err)
                          "--set %s: expected key.path=value", ov);
   memcpy(key, ov, (size_t)(eq - ov));
   key[eq - ov] = '\0';
-  snprintf(text, sizeof text, "v = %s;", eq + 1);
+  /* any length: a list of file names can run to kilobytes */
+  text_len = strlen(eq + 1) + sizeof "v = ;";
+  if (!(text = malloc(text_len)))
+    return plx_error_set(err, PLX_ENOMEM, "out of memory");
+  snprintf(text, text_len, "v = %s;", eq + 1);
   config_init(&tmp);
-  if (config_read_string(&tmp, text) != CONFIG_TRUE) {
+  rc = config_read_string(&tmp, text) == CONFIG_TRUE;
+  free(text);
+  if (!rc) {
+    /* quote at most 60 characters of the value, so the reason fits */
+    const size_t n = strlen(eq + 1);
     rc = plx_error_set(err, PLX_EINVAL,
-                       "--set %s: value '%s' is not valid config syntax "
+                       "--set %s: value '%.60s%s' is not valid config syntax "
                        "(strings need quotes: key=\\\"text\\\")",
-                       key, eq + 1);
+                       key, eq + 1, n > 60 ? "..." : "");
     goto done;
   }
+  rc = PLX_OK;
   val = config_lookup(&tmp, "v");
   type = config_setting_type(val);
 

@@ -6,6 +6,7 @@
 
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const plx_param_spec proj_spec[] = {
@@ -138,6 +139,32 @@ START_TEST(test_overrides)
   ck_assert_int_eq(plx_config_bind(cfg, NULL, root_spec, NULL, &root, &err), PLX_EINVAL);
   ck_assert_ptr_nonnull(strstr(err.msg, "--set: model.sigma: expected a number >= 0"));
   plx_config_free(cfg);
+  /* values of any length (a list of photographs runs to kilobytes); a bad
+   * long value is quoted in part, so the reason still fits the message */
+  {
+    char *longov = malloc(5000), *badlong = malloc(5000);
+    const char *one[1];
+    size_t i;
+    strcpy(longov, "name=\"");
+    for (i = 6; i < 4006; i++)
+      longov[i] = 'a' + (char)(i % 26);
+    strcpy(longov + 4006, "\"");
+    one[0] = longov;
+    ck_assert_int_eq(plx_config_load(&cfg, path, one, 1, &err), PLX_OK);
+    ck_assert_int_eq(plx_config_bind(cfg, NULL, root_spec, NULL, &root, &err), PLX_OK);
+    ck_assert_uint_eq(strlen(plx_params_string(root, "name")), 4000);
+    ck_assert_int_eq(memcmp(plx_params_string(root, "name"), longov + 6, 4000), 0);
+    plx_config_free(cfg);
+    strcpy(badlong, "model.sigma=");
+    for (i = 12; i < 4012; i++)
+      badlong[i] = i % 2 ? '.' : '1';
+    badlong[4012] = '\0';
+    one[0] = badlong;
+    ck_assert_int_eq(plx_config_load(&cfg, path, one, 1, &err), PLX_EINVAL);
+    ck_assert_msg(strstr(err.msg, "...' is not valid config syntax"), "%s", err.msg);
+    free(longov);
+    free(badlong);
+  }
   remove(path);
 }
 END_TEST
