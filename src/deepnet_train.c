@@ -1,5 +1,6 @@
 /* deepnet_train.c -- training helpers for plx_deepnet: momentum SGD with
  * frozen layers, weight snapshots and layer-change measures, weight copies,
+ * the weight-shuffled control,
  * the two-interval logistic loss and node-perturbation gradients.  See
  * plastix/deepnet_train.h. */
 #include "config.h"
@@ -98,6 +99,36 @@ int plx_deepnet_copy_weights(plx_deepnet *dst, const plx_deepnet *src)
       memcpy(dst->layers[i].b, src->layers[i].b, src->layers[i].out_c * sizeof(float));
     }
   return PLX_OK;
+}
+
+void plx_deepnet_shuffle(plx_deepnet *net, plx_rng *rng, const plx_deepnet_weights *keep_b,
+                         int centred)
+{
+  size_t k, i;
+  for (k = 0; k < net->n_layers; k++) {
+    plx_layer *l = &net->layers[k];
+    float *t[2] = {l->W, l->b};
+    size_t n[2] = {l->n_w, l->out_c}, a;
+    if (!l->n_w)
+      continue;
+    if (keep_b)
+      memcpy(l->b, keep_b->b[k], l->out_c * sizeof *l->b);
+    for (a = 0; a < (keep_b ? 1u : 2u); a++)
+      for (i = n[a]; i > 1; i--) {
+        size_t j = (size_t)plx_rng_below(rng, i);
+        float tmp = t[a][i - 1];
+        t[a][i - 1] = t[a][j];
+        t[a][j] = tmp;
+      }
+    if (centred) {
+      double m = 0.0;
+      for (i = 0; i < l->n_w; i++)
+        m += l->W[i];
+      m /= (double)l->n_w;
+      for (i = 0; i < l->n_w; i++)
+        l->W[i] = (float)(l->W[i] - m);
+    }
+  }
 }
 
 void plx_deepnet_layer_change(const plx_deepnet *net, const plx_deepnet_weights *w0,

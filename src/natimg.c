@@ -104,9 +104,10 @@ static const plx_param_spec cond_spec[] = {
      NULL, "conditions to measure (default all four)"},
     PLX_P_FLOAT_RANGE("rotation", 45.0, -180.0, 180.0, 0,
                       "rotated condition: the training crops are turned by this many degrees"),
-    PLX_P_STRING("shuffle", "all", "all|weights",
+    PLX_P_STRING("shuffle", "all", "all|weights|centred",
                  "shuffled condition: permute every weight tensor and bias vector "
-                 "(all), or the weight tensors only, with the initial biases (weights)"),
+                 "(all), the weight tensors only, with the initial biases (weights), "
+                 "or all and then subtract each weight tensor's mean (centred)"),
     PLX_P_END};
 
 static const plx_param_spec output_spec[] = {
@@ -159,7 +160,8 @@ typedef struct natimg {
   double window;
   unsigned conds;
   double rotation;
-  int shuffle_biases; /* conditions.shuffle = "all" */
+  int shuffle_biases; /* conditions.shuffle = "all" or "centred" */
+  int shuffle_centred; /* conditions.shuffle = "centred" */
   unsigned formats;
 } natimg;
 
@@ -343,7 +345,8 @@ static int natimg_load(natimg **out, const plx_natimg_opts *op, int read, plx_er
   ni->gabor.contrast = plx_params_float(pr, "contrast");
   cd = plx_params_group(ni->root, "conditions");
   ni->rotation = plx_params_float(cd, "rotation") * M_PI / 180.0;
-  ni->shuffle_biases = strcmp(plx_params_string(cd, "shuffle"), "all") == 0;
+  ni->shuffle_centred = strcmp(plx_params_string(cd, "shuffle"), "centred") == 0;
+  ni->shuffle_biases = ni->shuffle_centred || !strcmp(plx_params_string(cd, "shuffle"), "all");
   s = plx_params_setting(cd, "run");
   ni->conds = (1u << PLX_NATIMG_N_CONDITIONS) - 1u;
   if (s) {
@@ -433,34 +436,6 @@ int plx_natimg_check(const plx_natimg_opts *op, char *summary, size_t n, plx_err
            ni->batch, ni->n_probes);
   natimg_free(ni);
   return PLX_OK;
-}
-
-/* ------------------------------------------------------------ weights */
-
-/* Fisher-Yates shuffle of every weight tensor and every bias vector
- * within itself: the shuffled control keeps each tensor's distribution
- * and destroys its spatial structure. */
-/* Permute every weight tensor (Fisher--Yates) and, with `initial_b` NULL,
- * every bias vector; otherwise the biases become the snapshot's. */
-static void weights_shuffle(plx_deepnet *net, plx_rng *r, const plx_deepnet_weights *initial_b)
-{
-  size_t k, i;
-  for (k = 0; k < net->n_layers; k++) {
-    plx_layer *l = &net->layers[k];
-    float *t[2] = {l->W, l->b};
-    size_t n[2] = {l->n_w, l->out_c}, a;
-    if (!l->n_w)
-      continue;
-    if (initial_b)
-      memcpy(l->b, initial_b->b[k], l->out_c * sizeof *l->b);
-    for (a = 0; a < (initial_b ? 1u : 2u); a++)
-      for (i = n[a]; i > 1; i--) {
-        size_t j = (size_t)plx_rng_below(r, i);
-        float tmp = t[a][i - 1];
-        t[a][i - 1] = t[a][j];
-        t[a][j] = tmp;
-      }
-  }
 }
 
 /* ------------------------------------------------------------ crops */
@@ -988,7 +963,8 @@ static int run_seed(natimg *ni, plx_natimg_opts *op, run_bufs *rb, double *const
     }
     if (sens[PLX_NATIMG_SHUFFLED]) {
       plx_rng_reseed(rb->rng, ni->seed, 1, PLX_POP_INIT);
-      weights_shuffle(ni->net, rb->rng, ni->shuffle_biases ? NULL : rb->initial);
+      plx_deepnet_shuffle(ni->net, rb->rng, ni->shuffle_biases ? NULL : rb->initial,
+                          ni->shuffle_centred);
       progress(ni, op, "probe shuffled");
       probe(ni, rb->x, rb->dx, sens[PLX_NATIMG_SHUFFLED]);
     }

@@ -4,9 +4,12 @@
  * pooling, local response normalisation, fully connected), and the
  * forward-mode tangent of every layer.  Single precision: the loss is
  * accumulated in double, steps are 1e-3 relative, tolerances are a few
- * float epsilons of the loss divided by the step. */
+ * float epsilons of the loss divided by the step.  And the weight-shuffled
+ * control: a permutation of every tensor, biases kept on request, with the
+ * tensor's mean removed when centred. */
 #include "config.h"
 #include "plastix/deepnet.h"
+#include "plastix/deepnet_train.h"
 #include "plastix/error.h"
 
 #include <check.h>
@@ -390,6 +393,85 @@ START_TEST(test_save_load)
 }
 END_TEST
 
+static int float_order(const void *a, const void *b)
+{
+  float x = *(const float *)a, y = *(const float *)b;
+  return (x > y) - (x < y);
+}
+
+/* a sorted copy of n floats, each minus m */
+static float *sorted_minus(const float *v, size_t n, double m)
+{
+  float *s = malloc(n * sizeof *s);
+  size_t i;
+  for (i = 0; i < n; i++)
+    s[i] = (float)(v[i] - m);
+  qsort(s, n, sizeof *s, float_order);
+  return s;
+}
+
+START_TEST(test_shuffle)
+{
+  /* plain: every W and b is a permutation of itself (same sorted values,
+   * bit for bit) and not the identity; with keep_b the biases become
+   * keep_b's; centred: each W is the permuted tensor minus its mean (mean
+   * zero, sorted values those of W - mean to float rounding) */
+  int mode;
+  for (mode = 0; mode < 3; mode++) {
+    plx_config *cfg;
+    plx_deepnet *net = make(&cfg);
+    plx_deepnet_weights *w0 = plx_deepnet_weights_new(net), *keep = plx_deepnet_weights_new(net);
+    plx_rng *r = plx_rng_alloc(9, 0, PLX_POP_INIT);
+    size_t k, i;
+    ck_assert_ptr_nonnull(w0);
+    ck_assert_ptr_nonnull(keep);
+    for (k = 0; k < net->n_layers; k++)
+      for (i = 0; i < keep->n_b[k]; i++)
+        keep->b[k][i] = (float)(0.25 * (double)i - 1.0);
+    plx_deepnet_shuffle(net, r, mode == 1 ? keep : NULL, mode == 2);
+    for (k = 0; k < net->n_layers; k++) {
+      const plx_layer *l = &net->layers[k];
+      double m = 0.0, v = 0.0, m_after = 0.0;
+      float *a, *b;
+      if (!l->n_w)
+        continue;
+      for (i = 0; i < l->n_w; i++)
+        m += w0->W[k][i] / (double)l->n_w;
+      for (i = 0; i < l->n_w; i++) {
+        v += (w0->W[k][i] - m) * (w0->W[k][i] - m) / (double)l->n_w;
+        m_after += l->W[i] / (double)l->n_w;
+      }
+      ck_assert(memcmp(l->W, w0->W[k], l->n_w * sizeof *l->W) != 0);
+      a = sorted_minus(w0->W[k], l->n_w, mode == 2 ? m : 0.0);
+      b = sorted_minus(l->W, l->n_w, 0.0);
+      if (mode == 2) {
+        ck_assert_msg(fabs(m) > 1e-4 * sqrt(v), "layer %zu: the test needs a tensor with a mean", k);
+        ck_assert_double_eq_tol(m_after, 0.0, 1e-6 * sqrt(v));
+        for (i = 0; i < l->n_w; i++)
+          ck_assert_float_eq_tol(a[i], b[i], 1e-6f * (float)sqrt(v));
+      } else
+        ck_assert(memcmp(a, b, l->n_w * sizeof *a) == 0);
+      free(a);
+      free(b);
+      if (mode == 1)
+        ck_assert(memcmp(l->b, keep->b[k], l->out_c * sizeof *l->b) == 0);
+      else {
+        a = sorted_minus(w0->b[k], l->out_c, 0.0);
+        b = sorted_minus(l->b, l->out_c, 0.0);
+        ck_assert(memcmp(a, b, l->out_c * sizeof *a) == 0);
+        free(a);
+        free(b);
+      }
+    }
+    plx_rng_free(r);
+    plx_deepnet_weights_free(keep);
+    plx_deepnet_weights_free(w0);
+    plx_deepnet_free(net);
+    plx_config_free(cfg);
+  }
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("deepnet");
@@ -403,6 +485,7 @@ int main(void)
   tcase_add_test(tc, test_maxpool_direct);
   tcase_add_test(tc, test_bad_architectures);
   tcase_add_test(tc, test_save_load);
+  tcase_add_test(tc, test_shuffle);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -355,17 +355,20 @@ START_TEST(test_seeds)
 END_TEST
 
 /* conditions.shuffle: "weights" permutes the weight tensors only (the
- * biases are the initial ones), so the trained network is the same run for
- * run and the shuffled one differs from the "all" permutation. */
+ * biases are the initial ones) and "centred" removes each permuted
+ * tensor's mean (plx_deepnet_shuffle, tested in test_deepnet), so the
+ * trained network is the same run for run and each shuffled one differs
+ * from the "all" permutation. */
 START_TEST(test_shuffle_modes)
 {
-  static const char *const modes[2] = {"conditions.shuffle=\"all\"",
-                                       "conditions.shuffle=\"weights\""};
-  double *D[2][2];
+  static const char *const modes[3] = {"conditions.shuffle=\"all\"",
+                                       "conditions.shuffle=\"weights\"",
+                                       "conditions.shuffle=\"centred\""};
+  double *D[3][2];
   size_t m, k, rows, cols, n = sizeof tiny / sizeof tiny[0];
   if (!have_photos())
     return;
-  for (m = 0; m < 2; m++) {
+  for (m = 0; m < 3; m++) {
     plx_natimg_opts o;
     plx_h5 *h;
     char out[512], name[64], path[256];
@@ -385,9 +388,11 @@ START_TEST(test_shuffle_modes)
     }
     plx_h5_close(h);
   }
-  ck_assert(memcmp(D[0][0], D[1][0], 36 * sizeof(double)) == 0);
-  ck_assert(memcmp(D[0][1], D[1][1], 36 * sizeof(double)) != 0);
-  for (m = 0; m < 2; m++)
+  for (m = 1; m < 3; m++) {
+    ck_assert(memcmp(D[0][0], D[m][0], 36 * sizeof(double)) == 0);
+    ck_assert(memcmp(D[0][1], D[m][1], 36 * sizeof(double)) != 0);
+  }
+  for (m = 0; m < 3; m++)
     for (k = 0; k < 2; k++)
       free(D[m][k]);
 }

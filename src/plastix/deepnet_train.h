@@ -31,6 +31,16 @@ void plx_deepnet_weights_set(plx_deepnet *net, const plx_deepnet_weights *w);
 /* Copy the weights of src into dst; PLX_EINVAL (nothing copied) when the
  * two differ in any layer's kind or weight shape. */
 int plx_deepnet_copy_weights(plx_deepnet *dst, const plx_deepnet *src);
+/* The weight-shuffled control (Benjamin et al. 2022): permute every conv
+ * and fc weight tensor within itself (Fisher--Yates with rng), which keeps
+ * each tensor's distribution and destroys its spatial structure, and every
+ * bias vector too unless keep_b (may be NULL) is given: then the biases
+ * become keep_b's.  With centred != 0 each weight tensor's mean is then
+ * subtracted: a permuted filter is its tensor's mean times a box over the
+ * kernel plus noise, and a box on a square grid passes more of an
+ * oscillation at the cardinal orientations than at the obliques. */
+void plx_deepnet_shuffle(plx_deepnet *net, plx_rng *rng, const plx_deepnet_weights *keep_b,
+                         int centred);
 
 /* Change of layer li's W from the snapshot (Wenliang & Seitz 2018, Eq. 4,
  * 4a-c), with dw = W - W0 and N = |W|:
