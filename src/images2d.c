@@ -1,7 +1,8 @@
 /* images2d.c -- masked gratings, Gabor patches and rotated crops of
  * photographs, each with its exact derivative with respect to orientation
- * (see plastix/images2d.h), and the inverse binary entropy used to balance
- * label noise against a prior. */
+ * (see plastix/images2d.h), the cardinal and oblique gradient energy of a
+ * photograph, and the inverse binary entropy used to balance label noise
+ * against a prior. */
 #include "config.h"
 #include "plastix/images2d.h"
 
@@ -54,6 +55,33 @@ static double keys_d(double t)
   if (t < 2)
     return s * ((3 * a * t - 10 * a) * t + 8 * a);
   return 0;
+}
+
+void plx_orientation_energy(const float *grey, size_t w, size_t h, size_t x_end,
+                            double window_deg, double *cardinal, double *oblique)
+{
+  double ec = 0.0, eo = 0.0;
+  size_t r, c;
+  if (x_end > w)
+    x_end = w;
+  for (r = 1; r + 1 < h; r++)
+    for (c = 1; c + 1 < x_end; c++) {
+      const double gx = (double)grey[r * w + c + 1] - (double)grey[r * w + c - 1];
+      const double gy = (double)grey[(r + 1) * w + c] - (double)grey[(r - 1) * w + c];
+      const double e = gx * gx + gy * gy;
+      double a, d;
+      if (e == 0.0)
+        continue;
+      /* angle folded into [0, 45]: 0 is cardinal, 45 oblique */
+      a = fmod(atan2(fabs(gy), fabs(gx)) * 180.0 / M_PI, 90.0);
+      d = a < 45.0 ? a : 90.0 - a;
+      if (d <= window_deg)
+        ec += e;
+      else if (d >= 45.0 - window_deg)
+        eo += e;
+    }
+  *cardinal = ec;
+  *oblique = eo;
 }
 
 double plx_rotated_crop_radius(size_t size)

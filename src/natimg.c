@@ -132,6 +132,8 @@ typedef struct photo {
   float *g;
   size_t w, h;
   double x0, x1, ex0, ex1, y0, y1;
+  double e_card, e_obl; /* gradient energy of the training part near the
+                           cardinals and near the obliques */
 } photo;
 
 typedef struct natimg {
@@ -266,6 +268,7 @@ static int read_photos(natimg *ni, const plx_params *p, plx_error *err)
     /* training centres left of the split, evaluation centres right of it,
      * every rotated crop inside its own part */
     split = (1.0 - ni->holdout) * (double)f->w;
+    plx_orientation_energy(f->g, f->w, f->h, (size_t)split, ni->window, &f->e_card, &f->e_obl);
     f->x0 = R;
     f->x1 = split - R;
     f->ex0 = split + R;
@@ -703,6 +706,7 @@ static void manifest(plx_jw *w, void *vc)
   plx_jw_number(w, "final_loss", c->op->final_loss);
   plx_jw_number(w, "eval_accuracy", c->op->eval_accuracy);
   plx_jw_number(w, "chance", c->op->chance);
+  plx_jw_number(w, "photo_orientation_ratio_geomean", c->op->photo_ratio_geomean);
   plx_jw_object_begin(w, "cardinal_oblique_ratio");
   for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
     if (!c->op->measured[k])
@@ -810,18 +814,26 @@ static int write_outputs(natimg *ni, const plx_natimg_opts *op, plx_rundir *rd,
   static const char *const rn[] = {"condition", "layer", "cardinal_oblique_ratio", "z"};
   static const char *const tn[] = {"condition", "step", "loss"};
   static const char *const en[] = {"condition", "step", "heldout_accuracy"};
+  static const char *const pn[] = {"photo", "cardinal_energy", "oblique_energy", "ratio"};
   plx_table *ts = plx_table_new(5, sn, "ssfff"), *tr = plx_table_new(4, rn, "ssff");
   plx_table *tt = plx_table_new(3, tn, "sif"), *te = plx_table_new(3, en, "sif");
+  plx_table *tp = plx_table_new(4, pn, "sfff");
   double *th = malloc(T * sizeof *th);
   size_t p, i;
   int k, rc = PLX_OK;
   char path[256];
-  if (!ts || !tr || !tt || !te || !th) {
+  if (!ts || !tr || !tt || !te || !tp || !th) {
     rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
     goto out;
   }
   for (i = 0; i < T; i++)
     th[i] = (double)i * 180.0 / (double)T;
+  for (i = 0; i < ni->n_photos; i++) {
+    const char *s[1] = {ni->paths[i]};
+    const photo *f = &ni->ph[i];
+    double v[3] = {f->e_card, f->e_obl, f->e_obl > 0 ? f->e_card / f->e_obl : NAN};
+    plx_table_append(tp, s, v);
+  }
   for (k = 0; k < PLX_NATIMG_N_CONDITIONS && !rc; k++) {
     if (!sens[k])
       continue;
@@ -882,6 +894,7 @@ static int write_outputs(natimg *ni, const plx_natimg_opts *op, plx_rundir *rd,
   if (!rc) rc = plx_rundir_table(rd, "cardinal_ratio", tr, err);
   if (!rc) rc = plx_rundir_table(rd, "training", tt, err);
   if (!rc) rc = plx_rundir_table(rd, "heldout", te, err);
+  if (!rc) rc = plx_rundir_table(rd, "photo_orientation", tp, err);
   if (!rc) rc = figure_sensitivity(ni, rd, sens, th, err);
   if (!rc) rc = figure_training(ni, rd, lg, have, err);
 out:
@@ -889,6 +902,7 @@ out:
   plx_table_free(tr);
   plx_table_free(tt);
   plx_table_free(te);
+  plx_table_free(tp);
   free(th);
   return rc;
 }
@@ -1152,6 +1166,17 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
     snprintf(op->probe_names[p], sizeof op->probe_names[p], "%s",
              ni->net->layers[ni->probes[p]].name);
   op->chance = 1.0 / (double)ni->n_photos;
+  {
+    double lr = 0.0;
+    size_t i;
+    op->photos_cardinal = 0;
+    for (i = 0; i < ni->n_photos; i++) {
+      lr += log(ni->ph[i].e_card / ni->ph[i].e_obl) / (double)ni->n_photos;
+      op->photos_cardinal += ni->ph[i].e_card > ni->ph[i].e_obl;
+    }
+    op->n_photos = ni->n_photos;
+    op->photo_ratio_geomean = exp(lr);
+  }
   for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
     op->measured[k] = (ni->conds & (1u << k)) != 0;
 

@@ -138,6 +138,51 @@ START_TEST(test_rotated_grating)
 }
 END_TEST
 
+START_TEST(test_orientation_energy)
+{
+  /* gratings as functions of the integer row r and column c: stripes at 0
+   * (function of r) and 90 degrees (of c) have no oblique gradient energy,
+   * at 45 (of c - r) and 135 degrees (of c + r) no cardinal energy; the
+   * columns from x_end on are not looked at */
+  const size_t W = 40, H = 30;
+  float *g = malloc(W * H * sizeof *g);
+  double card, obl, card2, obl2;
+  size_t r, c;
+  int k;
+  for (k = 0; k < 4; k++) {
+    for (r = 0; r < H; r++)
+      for (c = 0; c < W; c++) {
+        const double u = k == 0 ? (double)r : k == 1 ? (double)c
+                       : k == 2 ? (double)c - (double)r : (double)c + (double)r;
+        g[r * W + c] = (float)sin(2.0 * M_PI * u / 9.0);
+      }
+    plx_orientation_energy(g, W, H, W, 10.0, &card, &obl);
+    if (k < 2) {
+      ck_assert_msg(card > 1.0 && obl == 0.0, "grating %d: %g %g", k, card, obl);
+    } else
+      ck_assert_msg(obl > 1.0 && card == 0.0, "grating %d: %g %g", k, card, obl);
+    /* only columns [0, 20) count: scribbling on the rest changes nothing */
+    plx_orientation_energy(g, W, H, 20, 10.0, &card, &obl);
+    for (r = 0; r < H; r++)
+      for (c = 21; c < W; c++)
+        g[r * W + c] = (float)(r * c % 7);
+    plx_orientation_energy(g, W, H, 20, 10.0, &card2, &obl2);
+    ck_assert(card == card2 && obl == obl2);
+  }
+  /* a ramp whose gradient is 30 degrees from a cardinal lies outside both
+   * 10-degree windows, and in the oblique one when 22.5-degree windows
+   * split the circle between them */
+  for (r = 0; r < H; r++)
+    for (c = 0; c < W; c++)
+      g[r * W + c] = (float)(0.01 * ((double)c * sin(M_PI / 6) + (double)r * cos(M_PI / 6)));
+  plx_orientation_energy(g, W, H, W, 10.0, &card, &obl);
+  ck_assert_msg(card == 0.0 && obl == 0.0, "30 degrees: %g %g", card, obl);
+  plx_orientation_energy(g, W, H, W, 22.5, &card, &obl);
+  ck_assert_msg(card == 0.0 && obl > 0.0, "30 degrees, window 22.5: %g %g", card, obl);
+  free(g);
+}
+END_TEST
+
 /* ------------------------------------------------------------ experiment */
 
 static int have_photos(void)
@@ -354,6 +399,34 @@ START_TEST(test_seeds)
 }
 END_TEST
 
+/* tables/photo_orientation.csv: a row per photograph; the run's summary
+ * is the geometric mean of its ratios and the count above 1 */
+static void check_photo_table(const char *out, const plx_natimg_opts *o)
+{
+  char path[600], line[1024];
+  FILE *f;
+  size_t rows = 0, above = 0;
+  double lr = 0.0;
+  snprintf(path, sizeof path, "%s/tables/photo_orientation.csv", out);
+  f = fopen(path, "r");
+  ck_assert_msg(f != NULL, "%s", path);
+  ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+  ck_assert_str_eq(line, "photo,cardinal_energy,oblique_energy,ratio\n");
+  while (fgets(line, sizeof line, f)) {
+    const char *q = strrchr(line, ',');
+    double ratio = strtod(q + 1, NULL);
+    ck_assert(ratio > 0 && isfinite(ratio));
+    lr += log(ratio);
+    above += ratio > 1.0;
+    rows++;
+  }
+  fclose(f);
+  ck_assert_uint_eq(rows, o->n_photos);
+  ck_assert_uint_eq(above, o->photos_cardinal);
+  ck_assert_double_eq_tol(exp(lr / (double)rows), o->photo_ratio_geomean,
+                          1e-8 * o->photo_ratio_geomean);
+}
+
 /* conditions.shuffle: "weights" permutes the weight tensors only (the
  * biases are the initial ones) and "centred" removes each permuted
  * tensor's mean (plx_deepnet_shuffle, tested in test_deepnet), so the
@@ -379,6 +452,8 @@ START_TEST(test_shuffle_modes)
     ov[n] = modes[m];
     snprintf(name, sizeof name, "test_natimg_shuffle%zu", m);
     run_with(ov, n + 1, name, out, sizeof out, &o);
+    if (m == 0)
+      check_photo_table(out, &o);
     h = open_results(out);
     for (k = 0; k < 2; k++) {
       snprintf(path, sizeof path, "/natural_images/%s/relu5/D",
@@ -446,6 +521,7 @@ int main(void)
   tcase_add_test(tc, test_crop_exact_at_right_angles);
   tcase_add_test(tc, test_crop_derivative);
   tcase_add_test(tc, test_rotated_grating);
+  tcase_add_test(tc, test_orientation_energy);
   tcase_add_test(te, test_bad_configs);
   tcase_add_test(te, test_seeds);
   tcase_add_test(te, test_shuffle_modes);

@@ -401,6 +401,9 @@ static int run_natimg(cli_opts *o)
   if (!o->quiet) {
     fprintf(stderr, "plastix: final loss %.4g, held-out accuracy %.3f (chance %.3f)\n",
             no.final_loss, no.eval_accuracy, no.chance);
+    fprintf(stderr, "plastix: photographs' cardinal/oblique gradient energy: geometric mean "
+                    "%.2f, %zu of %zu above 1\n",
+            no.photo_ratio_geomean, no.photos_cardinal, no.n_photos);
     for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
       if (!no.measured[k])
         continue;

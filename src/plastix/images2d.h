@@ -46,6 +46,17 @@ void plx_rotated_crop(const float *grey, size_t w, size_t h, double cx, double c
  * far from every edge. */
 double plx_rotated_crop_radius(size_t size);
 
+/* Orientation statistics of a grey image: the energy of its gradient
+ * (central differences, over the interior pixels of columns [0, x_end) and
+ * rows [0, h)) whose direction lies within window_deg degrees of a
+ * cardinal orientation (0 or 90) into *cardinal, within window_deg of an
+ * oblique one (45 or 135) into *oblique.  A gradient is perpendicular to
+ * the stripes it crosses, and the perpendicular of a cardinal is cardinal,
+ * so this is also the energy of cardinal and oblique structure.  For a
+ * grating at 0 or 90 degrees *oblique is 0, at 45 or 135 *cardinal is 0. */
+void plx_orientation_energy(const float *grey, size_t w, size_t h, size_t x_end,
+                            double window_deg, double *cardinal, double *oblique);
+
 /* Inverse binary entropy on the branch sigma >= 1/2: H_b(sigma) = h, h in
  * [0, 1] bits (bisection to machine precision). */
 double plx_inverse_binary_entropy(double h);

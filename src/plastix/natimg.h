@@ -45,6 +45,12 @@ typedef struct plx_natimg_opts {
   double z[PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES];
   double final_loss, eval_accuracy, chance;  /* trained condition         */
   double rotated_eval_accuracy;
+  /* the photographs' orientation statistics (tables/photo_orientation.csv):
+   * geometric mean over photographs of the gradient energy within
+   * probe.window of the cardinals over that within it of the obliques
+   * (training parts), and how many photographs have more cardinal energy */
+  size_t n_photos, photos_cardinal;
+  double photo_ratio_geomean;
   /* (the above: the first seed's)  Over experiment.seeds networks, the log
    * contrast c (cardinal minus oblique mean log sqrt D): for k = TRAINED
    * the trained network's c, for another k the paired difference
