@@ -31,7 +31,8 @@
  * right sign.  The untrained network has no cardinal peaks (|c| < 0.2).
  * The weight-shuffled control is reported, not asserted: the square grid
  * gives it a cardinal bias of its own (seed 1: as large as the trained
- * network's).  doc/deep-nets.md has the full-scale numbers. */
+ * network's), mostly through the trained tensors' negative mean, which
+ * conditions.shuffle = "centred" removes.  doc/deep-nets.md has the full-scale numbers. */
 #include "config.h"
 #include "plastix/error.h"
 #include "plastix/h5io.h"
