@@ -798,6 +798,21 @@ double plx_deepnet_softmax_ce(const plx_deepnet *net, const int *labels,
   return used ? loss / (double)used : 0.0;
 }
 
+double plx_deepnet_mse(const plx_deepnet *net, const float *target, float *dout)
+{
+  const plx_layer *l = &net->layers[net->n_layers - 1];
+  const size_t B = net->batch, K = l->out_size;
+  double loss = 0.0;
+  size_t i;
+  for (i = 0; i < B * K; i++) {
+    const double e = (double)l->out[i] - (double)target[i];
+    loss += 0.5 * e * e;
+    if (dout)
+      dout[i] = (float)(e / (double)B);
+  }
+  return B ? loss / (double)B : 0.0;
+}
+
 void plx_deepnet_softmax_ce_each(const plx_deepnet *net, const int *labels,
                                  double *each)
 {

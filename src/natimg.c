@@ -37,9 +37,17 @@ static const plx_param_spec exp_spec[] = {
 static const plx_param_spec task_spec[] = {
     {"type", PLX_PARAM_STRING, PLX_PARAM_REQUIRED, 0, NULL, 0, 0, "natural_images", NULL,
      "natural_images: train on photographs, probe orientation sensitivity"},
-    PLX_P_STRING("objective", "photo_id", "photo_id",
+    PLX_P_STRING("objective", "photo_id", "photo_id|denoise",
                  "photo_id: classify which photograph a crop came from (a task "
-                 "that does not itself involve orientation)"),
+                 "that does not itself involve orientation); denoise: from the "
+                 "crop plus white noise, output the clean crop average-pooled by "
+                 "target_pool (squared error; a self-supervised objective)"),
+    PLX_P_FLOAT_MIN("noise_sd", 1.0, 0.0, 0,
+                    "denoise: s.d. of the white noise added to each pixel of the "
+                    "(normalised) crop"),
+    PLX_P_INT_RANGE("target_pool", 4, 1, 64,
+                    "denoise: the target is the clean crop average-pooled in blocks "
+                    "of this many pixels a side (crop must be a multiple)"),
     PLX_P_END};
 
 static const plx_param_spec images_spec[] = {
@@ -162,6 +170,11 @@ typedef struct natimg {
   double window;
   unsigned conds;
   double rotation;
+  int denoise;          /* task.objective = "denoise"                  */
+  double noise_sd;      /* its input noise                             */
+  size_t pool;          /* its target pooling                          */
+  size_t n_out;         /* head outputs: photographs, or pooled pixels */
+  float *tgt;           /* denoise targets, max_batch x n_out          */
   int shuffle_biases; /* conditions.shuffle = "all" or "centred" */
   int shuffle_centred; /* conditions.shuffle = "centred" */
   unsigned formats;
@@ -182,6 +195,7 @@ static void natimg_free(natimg *ni)
       free(ni->ph[i].g);
   free(ni->ph);
   plx_images_free_list(ni->paths, ni->n_photos);
+  free(ni->tgt);
   plx_deepnet_free(ni->net);
   plx_config_free(ni->cfg);
   free(ni);
@@ -327,6 +341,23 @@ static int natimg_load(natimg **out, const plx_natimg_opts *op, int read, plx_er
                           ni->n_photos);
     goto fail;
   }
+  {
+    const plx_params *tk = plx_params_group(ni->root, "task");
+    ni->denoise = !strcmp(plx_params_string(tk, "objective"), "denoise");
+    ni->noise_sd = plx_params_float(tk, "noise_sd");
+    ni->pool = (size_t)plx_params_int(tk, "target_pool");
+    if (!ni->denoise && (plx_params_setting(tk, "noise_sd") || plx_params_setting(tk, "target_pool"))) {
+      rc = plx_params_error(tk, plx_params_setting(tk, "noise_sd") ? "noise_sd" : "target_pool",
+                            err, "only used with task.objective = \"denoise\"");
+      goto fail;
+    }
+    if (ni->denoise && ni->crop % ni->pool) {
+      rc = plx_params_error(tk, "target_pool", err, "%zu does not divide images.crop = %zu",
+                            ni->pool, ni->crop);
+      goto fail;
+    }
+    ni->n_out = ni->denoise ? (ni->crop / ni->pool) * (ni->crop / ni->pool) : ni->n_photos;
+  }
   t = plx_params_group(ni->root, "train");
   ni->steps = plx_params_int(t, "steps");
   ni->batch = plx_params_int(t, "batch");
@@ -374,12 +405,18 @@ static int natimg_load(natimg **out, const plx_natimg_opts *op, int read, plx_er
     goto fail;
   {
     const plx_layer *last = &ni->net->layers[ni->net->n_layers - 1];
-    if (last->kind != PLX_LAYER_FC || last->out_size != ni->n_photos) {
+    if (last->kind != PLX_LAYER_FC || last->out_size != ni->n_out) {
       rc = plx_params_error(m, "layers", err,
-                            "the last layer must be an fc with out = %zu, one output per "
-                            "photograph (it is %s with %zu outputs)",
-                            ni->n_photos, last->kind == PLX_LAYER_FC ? "an fc" : "not an fc",
+                            "the last layer must be an fc with out = %zu, %s (it is %s with "
+                            "%zu outputs)",
+                            ni->n_out, ni->denoise ? "one output per pooled target pixel"
+                                                   : "one output per photograph",
+                            last->kind == PLX_LAYER_FC ? "an fc" : "not an fc",
                             last->out_size);
+      goto fail;
+    }
+    if (ni->denoise && !(ni->tgt = malloc(ni->net->max_batch * ni->n_out * sizeof *ni->tgt))) {
+      rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
       goto fail;
     }
   }
@@ -499,24 +536,64 @@ static void eval_set(const natimg *ni, double *cx, double *cy)
   plx_rng_free(r);
 }
 
-/* accuracy of the net on the evaluation set (crops turned by theta) */
+/* denoise: the target t is the clean crop x average-pooled in pool x pool
+ * blocks; then x gets white noise of s.d. noise_sd from r */
+static void denoise_pair(const natimg *ni, plx_rng *r, float *x, float *t)
+{
+  const size_t n = ni->crop, q = ni->pool, m = n / q;
+  size_t i, j, a, b;
+  for (i = 0; i < m; i++)
+    for (j = 0; j < m; j++) {
+      double s = 0.0;
+      for (a = 0; a < q; a++)
+        for (b = 0; b < q; b++)
+          s += x[(i * q + a) * n + j * q + b];
+      t[i * m + j] = (float)(s / (double)(q * q));
+    }
+  for (i = 0; i < n * n; i++)
+    x[i] += (float)(ni->noise_sd * plx_rng_normal(r));
+}
+
+/* The net on the evaluation set (crops turned by theta): photo_id, the
+ * accuracy; denoise, the fraction of the targets' variance explained,
+ * 1 - sum (y - t)^2 / sum (t - mean t)^2 (the same noise at every
+ * evaluation) */
 static double evaluate(natimg *ni, double theta, const double *cx, const double *cy, float *x,
                        int *lab, unsigned char *correct)
 {
   const size_t S = ni->crop * ni->crop, total = ni->n_photos * ni->eval_per_photo;
-  const size_t mb = ni->net->max_batch;
+  const size_t mb = ni->net->max_batch, K = ni->n_out;
+  plx_rng *r = ni->denoise ? plx_rng_alloc(ni->seed, 1, PLX_POP_EVAL_STIMULUS) : NULL;
   size_t s0, i, right = 0;
+  double sse = 0.0, st = 0.0, st2 = 0.0;
   for (s0 = 0; s0 < total; s0 += mb) {
     size_t nb = total - s0 < mb ? total - s0 : mb;
     for (i = 0; i < nb; i++) {
       size_t q = s0 + i, k = q / ni->eval_per_photo;
       render_crop(ni, k, cx[q], cy[q], 0, theta, x + i * S);
       lab[i] = (int)k;
+      if (r)
+        denoise_pair(ni, r, x + i * S, ni->tgt + i * K);
     }
     plx_deepnet_forward(ni->net, x, nb);
+    if (r) {
+      const float *y = plx_deepnet_output(ni->net, NULL);
+      for (i = 0; i < nb * K; i++) {
+        const double e = (double)y[i] - (double)ni->tgt[i];
+        sse += e * e;
+        st += ni->tgt[i];
+        st2 += (double)ni->tgt[i] * ni->tgt[i];
+      }
+      continue;
+    }
     plx_deepnet_softmax_ce(ni->net, lab, NULL, NULL, correct);
     for (i = 0; i < nb; i++)
       right += correct[i];
+  }
+  if (r) {
+    const double n = (double)(total * K), ss = st2 - st * st / n;
+    plx_rng_free(r);
+    return ss > 0 ? 1.0 - sse / ss : 0.0;
   }
   return (double)right / (double)total;
 }
@@ -571,9 +648,12 @@ static int train(natimg *ni, double theta, const char *stage, const plx_natimg_o
       fl = ni->flip && plx_rng_below(r, 2);
       render_crop(ni, k, cx, cy, fl, theta, x + i * S);
       lab[i] = (int)k;
+      if (ni->denoise)
+        denoise_pair(ni, r, x + i * S, ni->tgt + i * ni->n_out);
     }
     plx_deepnet_forward(net, x, B);
-    lg->loss[step] = plx_deepnet_softmax_ce(net, lab, NULL, dl, correct);
+    lg->loss[step] = ni->denoise ? plx_deepnet_mse(net, ni->tgt, dl)
+                                 : plx_deepnet_softmax_ce(net, lab, NULL, dl, correct);
     if (!isfinite(lg->loss[step])) {
       rc = plx_params_error(plx_params_group(ni->root, "train"), "lr", err,
                             "training diverged at step %ld (loss not finite): reduce the "
@@ -696,7 +776,8 @@ static void manifest(plx_jw *w, void *vc)
   plx_jw_string(w, "experiment", c->ni->name);
   plx_jw_int(w, "seed", (long long)c->ni->seed0);
   plx_jw_int(w, "seeds", (long long)c->ni->n_seeds);
-  plx_jw_string(w, "task", "natural_images (photo_id)");
+  plx_jw_string(w, "task", c->ni->denoise ? "natural_images (denoise)"
+                                           : "natural_images (photo_id)");
   plx_jw_string(w, "rule", "gradient (backpropagation, SGD with momentum)");
   plx_jw_array_begin(w, "photographs");
   for (i = 0; i < c->ni->n_photos; i++)
@@ -792,11 +873,14 @@ static int figure_training(const natimg *ni, plx_rundir *rd, const train_log *lg
     plx_axes_line(plx_figure_axes(fig, 0, 1), lg[c].eval_step, lg[c].eval_acc, lg[c].n_eval,
                   cond_color[cond], PLX_SOLID, plx_natimg_condition_names[cond]);
   }
-  plx_axes_hline(plx_figure_axes(fig, 0, 1), 1.0 / (double)ni->n_photos, PLX_C_BLACK,
-                 PLX_DOTTED);
-  plx_axes_title(plx_figure_axes(fig, 0, 0), "training loss (cross-entropy)");
+  plx_axes_hline(plx_figure_axes(fig, 0, 1), ni->denoise ? 0.0 : 1.0 / (double)ni->n_photos,
+                 PLX_C_BLACK, PLX_DOTTED);
+  plx_axes_title(plx_figure_axes(fig, 0, 0), ni->denoise ? "training loss (squared error)"
+                                                         : "training loss (cross-entropy)");
   plx_axes_xlabel(plx_figure_axes(fig, 0, 0), "step");
-  plx_axes_title(plx_figure_axes(fig, 0, 1), "accuracy on held-out crops (dotted: chance)");
+  plx_axes_title(plx_figure_axes(fig, 0, 1),
+                 ni->denoise ? "variance of held-out targets explained (dotted: 0)"
+                             : "accuracy on held-out crops (dotted: chance)");
   plx_axes_xlabel(plx_figure_axes(fig, 0, 1), "step");
   rc = plx_rundir_figure(rd, "training", fig, err);
   plx_figure_free(fig);
@@ -813,7 +897,9 @@ static int write_outputs(natimg *ni, const plx_natimg_opts *op, plx_rundir *rd,
   static const char *const sn[] = {"condition", "layer", "theta_deg", "D", "sqrtD_normalised"};
   static const char *const rn[] = {"condition", "layer", "cardinal_oblique_ratio", "z"};
   static const char *const tn[] = {"condition", "step", "loss"};
-  static const char *const en[] = {"condition", "step", "heldout_accuracy"};
+  static const char *const en_id[] = {"condition", "step", "heldout_accuracy"};
+  static const char *const en_dn[] = {"condition", "step", "heldout_r2"};
+  const char *const *en = ni->denoise ? en_dn : en_id;
   static const char *const pn[] = {"photo", "cardinal_energy", "oblique_energy", "ratio"};
   plx_table *ts = plx_table_new(5, sn, "ssfff"), *tr = plx_table_new(4, rn, "ssff");
   plx_table *tt = plx_table_new(3, tn, "sif"), *te = plx_table_new(3, en, "sif");
@@ -869,7 +955,7 @@ static int write_outputs(natimg *ni, const plx_natimg_opts *op, plx_rundir *rd,
     }
     snprintf(path, sizeof path, "/train/%s/loss", s[0]);
     if (!rc) rc = plx_h5_write_vector(h, path, lg[k].loss, (size_t)ni->steps, err);
-    snprintf(path, sizeof path, "/train/%s/heldout_accuracy", s[0]);
+    snprintf(path, sizeof path, "/train/%s/%s", s[0], en[2]);
     if (!rc) rc = plx_h5_write_vector(h, path, lg[k].eval_acc, lg[k].n_eval, err);
   }
   if (!rc) rc = plx_h5_write_vector(h, "/natural_images/theta_deg", th, T, err);
@@ -951,6 +1037,14 @@ static int run_seed(natimg *ni, plx_natimg_opts *op, run_bufs *rb, double *const
   plx_rng_reseed(rb->rng, ni->seed, 0, PLX_POP_INIT);
   eval_set(ni, rb->ecx, rb->ecy);
   plx_deepnet_init(ni->net, ni->init_scale, rb->rng);
+  if (ni->denoise) {
+    /* the regression head starts at zero: an output of zero is the mean
+     * target, where a random head would start with a squared error many
+     * times the targets' variance */
+    plx_layer *head = &ni->net->layers[ni->net->n_layers - 1];
+    memset(head->W, 0, head->n_w * sizeof *head->W);
+    memset(head->b, 0, head->out_c * sizeof *head->b);
+  }
   plx_deepnet_weights_get(rb->initial, ni->net);
   if (first && !(wsnap[0] = plx_deepnet_weights_new(ni->net)))
     return plx_error_set(err, PLX_ENOMEM, "out of memory");
@@ -1137,7 +1231,7 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
   n_eval_cap = (size_t)(ni->steps / ni->log_every) + 2;
   rb.x = malloc(maxb * S * sizeof *rb.x);
   rb.dx = malloc(maxb * S * sizeof *rb.dx);
-  rb.dl = malloc(maxb * ni->n_photos * sizeof *rb.dl);
+  rb.dl = malloc(maxb * ni->n_out * sizeof *rb.dl);
   rb.lab = malloc(maxb * sizeof *rb.lab);
   rb.correct = malloc(maxb);
   rb.ecx = malloc(ni->n_photos * ni->eval_per_photo * sizeof *rb.ecx);
@@ -1165,7 +1259,8 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
   for (p = 0; p < P; p++)
     snprintf(op->probe_names[p], sizeof op->probe_names[p], "%s",
              ni->net->layers[ni->probes[p]].name);
-  op->chance = 1.0 / (double)ni->n_photos;
+  op->chance = ni->denoise ? 0.0 : 1.0 / (double)ni->n_photos;
+  op->denoise = ni->denoise;
   {
     double lr = 0.0;
     size_t i;

@@ -393,6 +393,78 @@ START_TEST(test_save_load)
 }
 END_TEST
 
+static double mse_of(plx_deepnet *net, const float *x, const float *t)
+{
+  plx_deepnet_forward(net, x, B);
+  return plx_deepnet_mse(net, t, NULL);
+}
+
+START_TEST(test_mse)
+{
+  /* the squared-error loss of the denoising objective: its value by hand,
+   * its output gradient exactly (out - t) / B, and every weight's gradient
+   * through backward against central differences */
+  plx_config *cfg;
+  plx_deepnet *net = make(&cfg);
+  float x[B * 2 * 13 * 13], t[B * 5], dl[B * 5];
+  plx_rng *r = plx_rng_alloc(6, 0, PLX_POP_DATA);
+  const float *out;
+  size_t i, li, K, checked = 0, kinks = 0;
+  double want = 0.0;
+  for (i = 0; i < sizeof x / sizeof x[0]; i++)
+    x[i] = (float)(plx_rng_uniform(r) * 2 - 0.5);
+  for (i = 0; i < B * 5; i++)
+    t[i] = (float)(plx_rng_uniform(r) - 0.5);
+  plx_deepnet_forward(net, x, B);
+  out = plx_deepnet_output(net, &K);
+  ck_assert_uint_eq(K, 5);
+  for (i = 0; i < B * 5; i++)
+    want += 0.5 * ((double)out[i] - t[i]) * ((double)out[i] - t[i]) / B;
+  ck_assert_double_eq_tol(plx_deepnet_mse(net, t, dl), want, 1e-12 * (1 + want));
+  for (i = 0; i < B * 5; i++)
+    ck_assert_float_eq(dl[i], (float)(((double)out[i] - t[i]) / B));
+  plx_deepnet_backward(net, dl);
+  for (li = 0; li < net->n_layers; li++) {
+    plx_layer *l = &net->layers[li];
+    if (!l->n_w)
+      continue;
+    for (i = 0; i < l->n_w + l->out_c; i++) {
+      float *w = i < l->n_w ? &l->W[i] : &l->b[i - l->n_w];
+      double g = i < l->n_w ? l->gW[i] : l->gb[i - l->n_w];
+      float w0 = *w, h = 1e-3f * (1.0f + fabsf(w0));
+      double lp, lm, fd;
+      double fd2;
+      *w = w0 + h;
+      lp = mse_of(net, x, t);
+      *w = w0 - h;
+      lm = mse_of(net, x, t);
+      fd = (lp - lm) / (2.0 * (double)h);
+      /* a ReLU or max-pool switch inside [w0 - h, w0 + h] makes the
+       * difference quotient depend on h: such points are skipped (and
+       * counted), not compared */
+      *w = w0 + 0.5f * h;
+      lp = mse_of(net, x, t);
+      *w = w0 - 0.5f * h;
+      lm = mse_of(net, x, t);
+      *w = w0;
+      fd2 = (lp - lm) / (double)h;
+      if (fabs(fd - fd2) > 1e-3 + 1e-2 * fabs(fd)) {
+        kinks++;
+        continue;
+      }
+      ck_assert_msg(fabs(g - fd) <= 2e-3 + 2e-2 * fabs(fd),
+                    "%s param %zu: backward %g, finite difference %g", l->name, i, g, fd);
+      checked++;
+    }
+  }
+  ck_assert_uint_eq(checked + kinks, plx_deepnet_params(net));
+  ck_assert_msg(kinks * 50 <= checked, "%zu of %zu parameters at a kink", kinks, checked + kinks);
+  plx_rng_free(r);
+  plx_deepnet_free(net);
+  plx_config_free(cfg);
+}
+END_TEST
+
 static int float_order(const void *a, const void *b)
 {
   float x = *(const float *)a, y = *(const float *)b;
@@ -486,6 +558,7 @@ int main(void)
   tcase_add_test(tc, test_bad_architectures);
   tcase_add_test(tc, test_save_load);
   tcase_add_test(tc, test_shuffle);
+  tcase_add_test(tc, test_mse);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

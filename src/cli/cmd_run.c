@@ -399,8 +399,12 @@ static int run_natimg(cli_opts *o)
   if (rc)
     return cli_fail(rc, err.msg);
   if (!o->quiet) {
-    fprintf(stderr, "plastix: final loss %.4g, held-out accuracy %.3f (chance %.3f)\n",
-            no.final_loss, no.eval_accuracy, no.chance);
+    if (no.denoise)
+      fprintf(stderr, "plastix: final loss %.4g, held-out variance explained %.3f\n",
+              no.final_loss, no.eval_accuracy);
+    else
+      fprintf(stderr, "plastix: final loss %.4g, held-out accuracy %.3f (chance %.3f)\n",
+              no.final_loss, no.eval_accuracy, no.chance);
     fprintf(stderr, "plastix: photographs' cardinal/oblique gradient energy: geometric mean "
                     "%.2f, %zu of %zu above 1\n",
             no.photo_ratio_geomean, no.photos_cardinal, no.n_photos);

@@ -85,6 +85,10 @@ const float *plx_deepnet_output(const plx_deepnet *net, size_t *size);
 double plx_deepnet_softmax_ce(const plx_deepnet *net, const int *labels,
                               const unsigned char *mask, float *dlogits,
                               unsigned char *correct);
+/* Squared error of the last layer's outputs against targets (batch x
+ * outputs): returns the mean over samples of half the sum of squares;
+ * dout (may be NULL) receives its gradient, (output - target) / batch. */
+double plx_deepnet_mse(const plx_deepnet *net, const float *target, float *dout);
 /* The loss of every sample (NaN-free; 0 for masked samples) into each[]. */
 void plx_deepnet_softmax_ce_each(const plx_deepnet *net, const int *labels,
                                  double *each);

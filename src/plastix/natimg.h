@@ -43,7 +43,11 @@ typedef struct plx_natimg_opts {
    * and oblique windows (over probe orientations) */
   double ratio[PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES];
   double z[PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES];
-  double final_loss, eval_accuracy, chance;  /* trained condition         */
+  /* trained condition: final training loss; held-out accuracy (photo_id)
+   * or fraction of the targets' variance explained (denoise), and its
+   * chance level (1 / photographs, or 0) */
+  double final_loss, eval_accuracy, chance;
+  int denoise;                            /* task.objective = "denoise"  */
   double rotated_eval_accuracy;
   /* the photographs' orientation statistics (tables/photo_orientation.csv):
    * geometric mean over photographs of the gradient energy within
