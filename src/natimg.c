@@ -1,6 +1,7 @@
 /* natimg.c -- the natural-image experiment (Benjamin et al. 2022, Fig. 2,
  * SI Fig. 1; see plastix/natimg.h): train a convolutional network to tell
- * which photograph a random grey crop came from, probe the orientation
+ * which photograph a random grey crop came from (or to denoise crops),
+ * measure the photographs' own orientation statistics, probe the orientation
  * sensitivity of its layers with Gabor patches, and run the controls
  * (untrained, shuffled within each tensor, trained on crops rotated by
  * 45 degrees).  Writes a run directory like `plastix run`. */
@@ -566,6 +567,8 @@ static double evaluate(natimg *ni, double theta, const double *cx, const double 
   plx_rng *r = ni->denoise ? plx_rng_alloc(ni->seed, 1, PLX_POP_EVAL_STIMULUS) : NULL;
   size_t s0, i, right = 0;
   double sse = 0.0, st = 0.0, st2 = 0.0;
+  if (ni->denoise && !r)
+    return NAN; /* out of memory: no score rather than a wrong one */
   for (s0 = 0; s0 < total; s0 += mb) {
     size_t nb = total - s0 < mb ? total - s0 : mb;
     for (i = 0; i < nb; i++) {

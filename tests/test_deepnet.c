@@ -48,10 +48,59 @@ static plx_deepnet *make(plx_config **cfg)
   return net;
 }
 
-static double loss_of(plx_deepnet *net, const float *x, const int *lab)
+static double loss_of(plx_deepnet *net, const float *x, const void *lab)
 {
   plx_deepnet_forward(net, x, B);
-  return plx_deepnet_softmax_ce(net, lab, NULL, NULL, NULL);
+  return plx_deepnet_softmax_ce(net, (const int *)lab, NULL, NULL, NULL);
+}
+
+static double mse_of(plx_deepnet *net, const float *x, const void *target)
+{
+  plx_deepnet_forward(net, x, B);
+  return plx_deepnet_mse(net, (const float *)target, NULL);
+}
+
+/* After backward: every weight's and bias's gradient against the central
+ * difference of loss(net, x, ctx) with step h = 1e-3 (1 + |w|).  A ReLU
+ * or max-pool switch inside [w - h, w + h] makes the difference quotient
+ * depend on h: where the quotients at h and h/2 disagree the point is
+ * skipped, not compared, and at most 2 % may be. */
+static void check_weight_gradients(plx_deepnet *net, const float *x,
+                                   double (*loss)(plx_deepnet *, const float *, const void *),
+                                   const void *ctx)
+{
+  size_t i, li, checked = 0, kinks = 0;
+  for (li = 0; li < net->n_layers; li++) {
+    plx_layer *l = &net->layers[li];
+    if (!l->n_w)
+      continue;
+    for (i = 0; i < l->n_w + l->out_c; i++) {
+      float *w = i < l->n_w ? &l->W[i] : &l->b[i - l->n_w];
+      double g = i < l->n_w ? l->gW[i] : l->gb[i - l->n_w];
+      float w0 = *w, h = 1e-3f * (1.0f + fabsf(w0));
+      double lp, lm, fd, fd2;
+      *w = w0 + h;
+      lp = loss(net, x, ctx);
+      *w = w0 - h;
+      lm = loss(net, x, ctx);
+      fd = (lp - lm) / (2.0 * (double)h);
+      *w = w0 + 0.5f * h;
+      lp = loss(net, x, ctx);
+      *w = w0 - 0.5f * h;
+      lm = loss(net, x, ctx);
+      *w = w0;
+      fd2 = (lp - lm) / (double)h;
+      if (fabs(fd - fd2) > 1e-3 + 1e-2 * fabs(fd)) {
+        kinks++;
+        continue;
+      }
+      ck_assert_msg(fabs(g - fd) <= 2e-3 + 2e-2 * fabs(fd),
+                    "%s param %zu: backward %g, finite difference %g", l->name, i, g, fd);
+      checked++;
+    }
+  }
+  ck_assert_uint_eq(checked + kinks, plx_deepnet_params(net));
+  ck_assert_msg(kinks * 50 <= checked, "%zu of %zu parameters at a kink", kinks, checked + kinks);
 }
 
 START_TEST(test_shapes)
@@ -78,33 +127,13 @@ START_TEST(test_weight_gradients)
   float x[B * 2 * 13 * 13], dl[B * 5];
   int lab[B] = {1, 4, 2};
   plx_rng *r = plx_rng_alloc(5, 0, PLX_POP_DATA);
-  size_t i, li, checked = 0;
+  size_t i;
   for (i = 0; i < sizeof x / sizeof x[0]; i++)
     x[i] = (float)(plx_rng_uniform(r) * 2 - 0.5);
   plx_deepnet_forward(net, x, B);
   plx_deepnet_softmax_ce(net, lab, NULL, dl, NULL);
   plx_deepnet_backward(net, dl);
-  for (li = 0; li < net->n_layers; li++) {
-    plx_layer *l = &net->layers[li];
-    if (!l->n_w)
-      continue;
-    for (i = 0; i < l->n_w + l->out_c; i++) {
-      float *w = i < l->n_w ? &l->W[i] : &l->b[i - l->n_w];
-      double g = i < l->n_w ? l->gW[i] : l->gb[i - l->n_w];
-      float w0 = *w, h = 1e-3f * (1.0f + fabsf(w0));
-      double lp, lm, fd;
-      *w = w0 + h;
-      lp = loss_of(net, x, lab);
-      *w = w0 - h;
-      lm = loss_of(net, x, lab);
-      *w = w0;
-      fd = (lp - lm) / (2.0 * (double)h);
-      ck_assert_msg(fabs(g - fd) <= 2e-3 + 2e-2 * fabs(fd),
-                    "%s param %zu: backward %g, finite difference %g", l->name, i, g, fd);
-      checked++;
-    }
-  }
-  ck_assert_uint_eq(checked, plx_deepnet_params(net));
+  check_weight_gradients(net, x, loss_of, lab);
   plx_rng_free(r);
   plx_deepnet_free(net);
   plx_config_free(cfg);
@@ -393,12 +422,6 @@ START_TEST(test_save_load)
 }
 END_TEST
 
-static double mse_of(plx_deepnet *net, const float *x, const float *t)
-{
-  plx_deepnet_forward(net, x, B);
-  return plx_deepnet_mse(net, t, NULL);
-}
-
 START_TEST(test_mse)
 {
   /* the squared-error loss of the denoising objective: its value by hand,
@@ -409,7 +432,7 @@ START_TEST(test_mse)
   float x[B * 2 * 13 * 13], t[B * 5], dl[B * 5];
   plx_rng *r = plx_rng_alloc(6, 0, PLX_POP_DATA);
   const float *out;
-  size_t i, li, K, checked = 0, kinks = 0;
+  size_t i, K;
   double want = 0.0;
   for (i = 0; i < sizeof x / sizeof x[0]; i++)
     x[i] = (float)(plx_rng_uniform(r) * 2 - 0.5);
@@ -424,41 +447,7 @@ START_TEST(test_mse)
   for (i = 0; i < B * 5; i++)
     ck_assert_float_eq(dl[i], (float)(((double)out[i] - t[i]) / B));
   plx_deepnet_backward(net, dl);
-  for (li = 0; li < net->n_layers; li++) {
-    plx_layer *l = &net->layers[li];
-    if (!l->n_w)
-      continue;
-    for (i = 0; i < l->n_w + l->out_c; i++) {
-      float *w = i < l->n_w ? &l->W[i] : &l->b[i - l->n_w];
-      double g = i < l->n_w ? l->gW[i] : l->gb[i - l->n_w];
-      float w0 = *w, h = 1e-3f * (1.0f + fabsf(w0));
-      double lp, lm, fd;
-      double fd2;
-      *w = w0 + h;
-      lp = mse_of(net, x, t);
-      *w = w0 - h;
-      lm = mse_of(net, x, t);
-      fd = (lp - lm) / (2.0 * (double)h);
-      /* a ReLU or max-pool switch inside [w0 - h, w0 + h] makes the
-       * difference quotient depend on h: such points are skipped (and
-       * counted), not compared */
-      *w = w0 + 0.5f * h;
-      lp = mse_of(net, x, t);
-      *w = w0 - 0.5f * h;
-      lm = mse_of(net, x, t);
-      *w = w0;
-      fd2 = (lp - lm) / (double)h;
-      if (fabs(fd - fd2) > 1e-3 + 1e-2 * fabs(fd)) {
-        kinks++;
-        continue;
-      }
-      ck_assert_msg(fabs(g - fd) <= 2e-3 + 2e-2 * fabs(fd),
-                    "%s param %zu: backward %g, finite difference %g", l->name, i, g, fd);
-      checked++;
-    }
-  }
-  ck_assert_uint_eq(checked + kinks, plx_deepnet_params(net));
-  ck_assert_msg(kinks * 50 <= checked, "%zu of %zu parameters at a kink", kinks, checked + kinks);
+  check_weight_gradients(net, x, mse_of, t);
   plx_rng_free(r);
   plx_deepnet_free(net);
   plx_config_free(cfg);

@@ -1,7 +1,7 @@
 /* plastix/natimg.h -- the natural-image experiment of Benjamin et al.
  * (2022, Fig. 2 and SI Fig. 1): a convolutional network learns a task on
  * photographs that does not itself involve orientation (which photograph a
- * random crop came from), then the sensitivity D(y_l; theta) of every
+ * random crop came from, or denoising crops), then the sensitivity D(y_l; theta) of every
  * probed layer to the orientation of Gabor patches is measured by
  * forward-mode differentiation.  Controls in the same run: the untrained
  * network, the trained weights shuffled within each tensor, and the same
