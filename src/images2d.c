@@ -72,8 +72,8 @@ void plx_orientation_energy(const float *grey, size_t w, size_t h, size_t x_end,
       double a, d;
       if (e == 0.0)
         continue;
-      /* angle folded into [0, 45]: 0 is cardinal, 45 oblique */
-      a = fmod(atan2(fabs(gy), fabs(gx)) * 180.0 / M_PI, 90.0);
+      /* a in [0, 90]; d its distance from the nearer axis, in [0, 45] */
+      a = atan2(fabs(gy), fabs(gx)) * 180.0 / M_PI;
       d = a < 45.0 ? a : 90.0 - a;
       if (d <= window_deg)
         ec += e;

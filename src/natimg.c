@@ -176,8 +176,8 @@ typedef struct natimg {
   size_t pool;          /* its target pooling                          */
   size_t n_out;         /* head outputs: photographs, or pooled pixels */
   float *tgt;           /* denoise targets, max_batch x n_out          */
-  int shuffle_biases; /* conditions.shuffle = "all" or "centred" */
-  int shuffle_centred; /* conditions.shuffle = "centred" */
+  plx_rng *eval_rng;    /* denoise: the evaluation's noise             */
+  enum { SHUFFLE_ALL, SHUFFLE_WEIGHTS, SHUFFLE_CENTRED } shuffle; /* conditions.shuffle */
   unsigned formats;
 } natimg;
 
@@ -197,6 +197,7 @@ static void natimg_free(natimg *ni)
   free(ni->ph);
   plx_images_free_list(ni->paths, ni->n_photos);
   free(ni->tgt);
+  plx_rng_free(ni->eval_rng);
   plx_deepnet_free(ni->net);
   plx_config_free(ni->cfg);
   free(ni);
@@ -380,8 +381,11 @@ static int natimg_load(natimg **out, const plx_natimg_opts *op, int read, plx_er
   ni->gabor.contrast = plx_params_float(pr, "contrast");
   cd = plx_params_group(ni->root, "conditions");
   ni->rotation = plx_params_float(cd, "rotation") * M_PI / 180.0;
-  ni->shuffle_centred = strcmp(plx_params_string(cd, "shuffle"), "centred") == 0;
-  ni->shuffle_biases = ni->shuffle_centred || !strcmp(plx_params_string(cd, "shuffle"), "all");
+  {
+    const char *sh = plx_params_string(cd, "shuffle");
+    ni->shuffle = !strcmp(sh, "weights") ? SHUFFLE_WEIGHTS
+                : !strcmp(sh, "centred") ? SHUFFLE_CENTRED : SHUFFLE_ALL;
+  }
   s = plx_params_setting(cd, "run");
   ni->conds = (1u << PLX_NATIMG_N_CONDITIONS) - 1u;
   if (s) {
@@ -416,7 +420,9 @@ static int natimg_load(natimg **out, const plx_natimg_opts *op, int read, plx_er
                             last->out_size);
       goto fail;
     }
-    if (ni->denoise && !(ni->tgt = malloc(ni->net->max_batch * ni->n_out * sizeof *ni->tgt))) {
+    if (ni->denoise &&
+        (!(ni->tgt = malloc(ni->net->max_batch * ni->n_out * sizeof *ni->tgt)) ||
+         !(ni->eval_rng = plx_rng_alloc(0, 1, PLX_POP_EVAL_STIMULUS)))) {
       rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
       goto fail;
     }
@@ -564,11 +570,11 @@ static double evaluate(natimg *ni, double theta, const double *cx, const double 
 {
   const size_t S = ni->crop * ni->crop, total = ni->n_photos * ni->eval_per_photo;
   const size_t mb = ni->net->max_batch, K = ni->n_out;
-  plx_rng *r = ni->denoise ? plx_rng_alloc(ni->seed, 1, PLX_POP_EVAL_STIMULUS) : NULL;
+  plx_rng *r = ni->eval_rng; /* NULL unless denoise */
   size_t s0, i, right = 0;
   double sse = 0.0, st = 0.0, st2 = 0.0;
-  if (ni->denoise && !r)
-    return NAN; /* out of memory: no score rather than a wrong one */
+  if (r)
+    plx_rng_reseed(r, ni->seed, 1, PLX_POP_EVAL_STIMULUS);
   for (s0 = 0; s0 < total; s0 += mb) {
     size_t nb = total - s0 < mb ? total - s0 : mb;
     for (i = 0; i < nb; i++) {
@@ -595,7 +601,6 @@ static double evaluate(natimg *ni, double theta, const double *cx, const double 
   }
   if (r) {
     const double n = (double)(total * K), ss = st2 - st * st / n;
-    plx_rng_free(r);
     return ss > 0 ? 1.0 - sse / ss : 0.0;
   }
   return (double)right / (double)total;
@@ -1074,8 +1079,8 @@ static int run_seed(natimg *ni, plx_natimg_opts *op, run_bufs *rb, double *const
     }
     if (sens[PLX_NATIMG_SHUFFLED]) {
       plx_rng_reseed(rb->rng, ni->seed, 1, PLX_POP_INIT);
-      plx_deepnet_shuffle(ni->net, rb->rng, ni->shuffle_biases ? NULL : rb->initial,
-                          ni->shuffle_centred);
+      plx_deepnet_shuffle(ni->net, rb->rng, ni->shuffle == SHUFFLE_WEIGHTS ? rb->initial : NULL,
+                          ni->shuffle == SHUFFLE_CENTRED);
       progress(ni, op, "probe shuffled");
       probe(ni, rb->x, rb->dx, sens[PLX_NATIMG_SHUFFLED]);
     }
