@@ -471,6 +471,32 @@ static int tables(plx_pl_results *r, plx_rundir *rd, plx_error *err)
     if (rc)
       return rc;
   }
+  if (r->units) {
+    /* the readout-only prediction of transfer to a rotated reference:
+     * the overlap of the probed units' tuning slopes at 45 and 90 degrees */
+    static const char *const n[] = {"condition", "separation_deg", "layer", "state",
+                                    "overlap45", "overlap90"};
+    tb = plx_table_new(6, n, "ifssff");
+    if (!tb)
+      return plx_error_set(err, PLX_ENOMEM, "out of memory");
+    plx_table_comment(tb, "K(lag)/K(0), K(lag) = sum over units and orientations of "
+                          "f'(theta) f'(theta + lag): a readout learned from zero answers "
+                          "a reference rotated by lag with the sign of K, on average over "
+                          "references");
+    for (c = 0; c < r->n_cond; c++)
+      for (l = 0; l < r->n_pl; l++)
+        for (s = 0; s < 2; s++) {
+          const plx_tuning *tu = s ? &r->trained[c * r->n_pl + l] : &r->naive[l];
+          const char *sv[2] = {r->pl_name[l], s ? "trained" : "naive"};
+          double v[4] = {(double)c, r->cond[c].sep_deg, plx_slope_overlap(tu, 45.0),
+                         plx_slope_overlap(tu, 90.0)};
+          plx_table_append(tb, sv, v);
+        }
+    rc = plx_rundir_table(rd, "slope_overlap", tb, err);
+    plx_table_free(tb);
+    if (rc)
+      return rc;
+  }
   {
     static const char *const n[] = {"effect", "over", "n", "mean", "sem", "z"};
     tb = plx_table_new(6, n, "ssifff");

@@ -272,3 +272,19 @@ void plx_unit_attributes(const plx_tuning *t, size_t unit, double trained_deg,
   a->fi = vt > 0 ? gt * gt / vt : NAN;
   free(m);
 }
+
+double plx_slope_overlap(const plx_tuning *t, double lag_deg)
+{
+  const size_t n = t->n_ori;
+  double num = 0, den = 0;
+  size_t u, k;
+  for (u = 0; u < t->n_units; u++) {
+    const double *g = t->grad + u * n;
+    for (k = 0; k < n; k++) {
+      double th = (double)k * 180.0 / (double)n;
+      num += g[k] * plx_circular_interp(g, n, th + lag_deg);
+      den += g[k] * g[k];
+    }
+  }
+  return den > 0 ? num / den : NAN;
+}

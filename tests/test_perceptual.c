@@ -408,6 +408,41 @@ START_TEST(test_unit_attributes_known)
 }
 END_TEST
 
+START_TEST(test_slope_overlap_known)
+{
+  /* units f_i = b + a_i cos(2 n (theta - theta_i)) on 100 orientations,
+   * harmonic n: K(lag) / K(0) = cos(2 n lag) whatever the a_i and theta_i
+   * (the cross terms cancel over a full period); n = 1: K(45) = 0,
+   * K(90) = -1; n = 2: K(45) = -1, K(90) = +1.  A lag between grid points
+   * is interpolated: cos 2 theta at 30 degrees gives cos 60 = 0.5 to the
+   * interpolation error of a step of 1.8 degrees.  No slope: NaN. */
+  const size_t n_ori = 100, n_units = 3;
+  const double amp[3] = {0.4, 1.3, 0.7}, th0[3] = {12.0, 77.0, 140.4}, deg = M_PI / 180;
+  plx_tuning t;
+  int h;
+  size_t u, k;
+  ck_assert_int_eq(plx_tuning_alloc(&t, n_units, n_ori), PLX_OK);
+  for (h = 1; h <= 2; h++) {
+    for (u = 0; u < n_units; u++)
+      for (k = 0; k < n_ori; k++) {
+        double th = 1.8 * (double)k;
+        t.mean[u * n_ori + k] = 2.0 + amp[u] * cos(2 * h * (th - th0[u]) * deg);
+        t.grad[u * n_ori + k] = -2 * h * amp[u] * sin(2 * h * (th - th0[u]) * deg) * deg;
+      }
+    ck_assert_double_eq_tol(plx_slope_overlap(&t, 0.0), 1.0, 1e-12);
+    ck_assert_double_eq_tol(plx_slope_overlap(&t, 45.0), h == 1 ? 0.0 : -1.0, 1e-12);
+    ck_assert_double_eq_tol(plx_slope_overlap(&t, 90.0), h == 1 ? -1.0 : 1.0, 1e-12);
+    ck_assert_double_eq_tol(plx_slope_overlap(&t, 180.0), 1.0, 1e-12);
+    if (h == 1) /* linear interpolation of a sinusoid of period 180 at mid-step
+                   shrinks it by at most 1 - cos(pi / 100) = 4.9e-4 */
+      ck_assert_double_eq_tol(plx_slope_overlap(&t, 30.0), 0.5, 5e-4);
+  }
+  memset(t.grad, 0, n_units * n_ori * sizeof *t.grad);
+  ck_assert(isnan(plx_slope_overlap(&t, 45.0)));
+  plx_tuning_release(&t);
+}
+END_TEST
+
 START_TEST(test_peak_speed_known)
 {
   /* logistic change curve with midpoint 137.5: the increment d[t] - d[t-1]
@@ -747,6 +782,7 @@ int main(void)
   tcase_add_test(tc, test_layer_change_known);
   tcase_add_test(tc, test_linear_fisher_known);
   tcase_add_test(tc, test_unit_attributes_known);
+  tcase_add_test(tc, test_slope_overlap_known);
   tcase_add_test(tc, test_peak_speed_known);
   tcase_add_test(te, test_bad_configs);
   tcase_add_test(te, test_threads_independent);

@@ -88,4 +88,16 @@ void plx_circular_smooth(const double *in, size_t n, double sd_deg, double *out)
  * theta_deg. */
 double plx_circular_interp(const double *f, size_t n, double theta_deg);
 
+/* Overlap of the layer's tuning slopes at a rotation lag_deg:
+ *   K(lag) / K(0),  K(lag) = sum_i sum_k f_i'(theta_k) f_i'(theta_k + lag),
+ * f_i' taken between grid points by plx_circular_interp; NaN when every
+ * slope is zero.  A readout learned from zero on pair differences at a
+ * reference theta0 starts as w ~ sum_i f_i'(theta0) e_i, so it answers a
+ * test at theta0 + lag with the sign of sum_i f_i'(theta0) f_i'(theta0 + lag);
+ * averaged over evenly spaced references that is K(lag).  With each curve a
+ * sum of orientation harmonics c_n e^{2 i n theta}, K(lag) is proportional to
+ * sum_n n^2 |c_n|^2 cos(2 n lag): for cos 2 theta tuning K(45) = 0 and
+ * K(90) = -K(0); a second harmonic makes K(45) negative. */
+double plx_slope_overlap(const plx_tuning *t, double lag_deg);
+
 #endif
