@@ -355,6 +355,11 @@ size_t plx_deepnet_params(const plx_deepnet *net)
   return n;
 }
 
+size_t plx_layer_centre(const plx_layer *l)
+{
+  return ((l->out_h - 1) / 2) * l->out_w + (l->out_w - 1) / 2;
+}
+
 /* ------------------------------------------------------------ im2col */
 
 /* The output columns ow whose input column iw = ow s - pad + kj lies in

@@ -168,6 +168,8 @@ typedef struct natimg {
   plx_grating2d gabor;
   size_t probe_t, probe_p, n_probes;
   int probes[PLX_NATIMG_MAX_PROBES];
+  size_t n_tune;        /* centre units over the probed layers (sum of
+                           their channel counts)                        */
   double window;
   unsigned conds;
   double rotation;
@@ -461,6 +463,11 @@ static int natimg_load(natimg **out, const plx_natimg_opts *op, int read, plx_er
       goto fail;
     }
   }
+  {
+    size_t p;
+    for (p = 0; p < ni->n_probes; p++)
+      ni->n_tune += ni->net->layers[ni->probes[p]].out_c;
+  }
   ni->formats = plx_rundir_figure_formats(plx_params_group(ni->root, "output"));
   if (read && (rc = read_photos(ni, im, err)))
     goto fail;
@@ -698,12 +705,15 @@ static int train(natimg *ni, double theta, const char *stage, const plx_natimg_o
 
 /* ------------------------------------------------------------ probe */
 
-/* D(theta_i) of every probed layer: sens[p * T + i] */
-static void probe(natimg *ni, float *x, float *dx, double *sens)
+/* D(theta_i) of every probed layer: sens[p * T + i]; and the tuning of
+ * every probed layer's centre units, their response averaged over the
+ * probe's phases: tune[u * T + i] for the n_tune units, layer by layer */
+static void probe(natimg *ni, float *x, float *dx, double *sens, double *tune)
 {
   const size_t S = ni->crop * ni->crop, T = ni->probe_t, P = ni->probe_p;
   size_t i, j, p, u;
   for (i = 0; i < T; i++) {
+    size_t unit = 0;
     const double th = (double)i * M_PI / (double)T;
     for (j = 0; j < P; j++)
       plx_grating2d_render(&ni->gabor, th, 2.0 * M_PI * (double)j / (double)P, x + j * S,
@@ -716,6 +726,13 @@ static void probe(natimg *ni, float *x, float *dx, double *sens)
       for (u = 0; u < P * l->out_size; u++)
         acc += (double)l->tan[u] * (double)l->tan[u];
       sens[p * T + i] = acc / (double)P;
+      for (u = 0; u < l->out_c; u++, unit++) {
+        const float *a = l->out + plx_layer_centre(l) + u * l->out_h * l->out_w;
+        double m = 0;
+        for (j = 0; j < P; j++)
+          m += (double)a[j * l->out_size];
+        tune[unit * T + i] = m / (double)P;
+      }
     }
   }
 }
@@ -1033,11 +1050,12 @@ static void progress(const natimg *ni, const plx_natimg_opts *op, const char *wh
 }
 
 /* One network (seed ni->seed): its initial weights, then the sensitivity of
- * every condition into sens[k] (NULL: not measured), the training logs in
+ * every condition into sens[k] (NULL: not measured) and its centre units'
+ * tuning into tune[k], the training logs in
  * rb->lg and have[].  With `first`, the initial, trained and rotated
  * weights are kept in wsnap and the training summary in op. */
 static int run_seed(natimg *ni, plx_natimg_opts *op, run_bufs *rb, double *const *sens,
-                    int *have, plx_deepnet_weights **wsnap, int first, plx_error *err)
+                    double *const *tune, int *have, plx_deepnet_weights **wsnap, int first, plx_error *err)
 {
   char stage[96];
   int rc;
@@ -1059,7 +1077,7 @@ static int run_seed(natimg *ni, plx_natimg_opts *op, run_bufs *rb, double *const
   /* untrained */
   if (sens[PLX_NATIMG_UNTRAINED]) {
     progress(ni, op, "probe untrained");
-    probe(ni, rb->x, rb->dx, sens[PLX_NATIMG_UNTRAINED]);
+    probe(ni, rb->x, rb->dx, sens[PLX_NATIMG_UNTRAINED], tune[PLX_NATIMG_UNTRAINED]);
   }
   /* trained, then its shuffled copy */
   if (sens[PLX_NATIMG_TRAINED] || sens[PLX_NATIMG_SHUFFLED]) {
@@ -1075,14 +1093,14 @@ static int run_seed(natimg *ni, plx_natimg_opts *op, run_bufs *rb, double *const
     }
     if (sens[PLX_NATIMG_TRAINED]) {
       progress(ni, op, "probe trained");
-      probe(ni, rb->x, rb->dx, sens[PLX_NATIMG_TRAINED]);
+      probe(ni, rb->x, rb->dx, sens[PLX_NATIMG_TRAINED], tune[PLX_NATIMG_TRAINED]);
     }
     if (sens[PLX_NATIMG_SHUFFLED]) {
       plx_rng_reseed(rb->rng, ni->seed, 1, PLX_POP_INIT);
       plx_deepnet_shuffle(ni->net, rb->rng, ni->shuffle == SHUFFLE_WEIGHTS ? rb->initial : NULL,
                           ni->shuffle == SHUFFLE_CENTRED);
       progress(ni, op, "probe shuffled");
-      probe(ni, rb->x, rb->dx, sens[PLX_NATIMG_SHUFFLED]);
+      probe(ni, rb->x, rb->dx, sens[PLX_NATIMG_SHUFFLED], tune[PLX_NATIMG_SHUFFLED]);
     }
   }
   /* rotated: the same initial weights and batches, crops turned */
@@ -1098,7 +1116,7 @@ static int run_seed(natimg *ni, plx_natimg_opts *op, run_bufs *rb, double *const
       op->rotated_eval_accuracy = rb->lg[1].eval_acc[rb->lg[1].n_eval - 1];
     }
     progress(ni, op, "probe rotated");
-    probe(ni, rb->x, rb->dx, sens[PLX_NATIMG_ROTATED]);
+    probe(ni, rb->x, rb->dx, sens[PLX_NATIMG_ROTATED], tune[PLX_NATIMG_ROTATED]);
   }
   return PLX_OK;
 }
@@ -1215,13 +1233,94 @@ out:
   return rc;
 }
 
+/* Preferred orientations of the probed layers' centre units, every seed
+ * and condition: tables/preferred_orientation.csv (per unit: the probe
+ * orientation of its largest phase-averaged response, that response, and
+ * its modulation (max - min) / max), tables/preferred_summary.csv (per
+ * seed, condition and layer: units, units with a tuning (max > min, max >
+ * 0), and how many of those prefer an orientation within probe.window of a
+ * cardinal and of an oblique -- equal windows, so equal counts expected
+ * from preferences spread evenly), and the first seed's tuning curves in
+ * results.h5 (/natural_images/<condition>/<layer>/tuning: orientation x
+ * unit). */
+static int write_preferred(const natimg *ni, const plx_natimg_opts *op, plx_rundir *rd,
+                           const double *tune_all, plx_error *err)
+{
+  static const char *const un[] = {"seed",     "condition",    "layer",     "unit",
+                                   "pref_deg", "max_response", "modulation"};
+  static const char *const sn[] = {"seed",     "condition", "layer",   "units",
+                                   "tuned",    "cardinal",  "oblique", "cardinal_minus_oblique"};
+  const size_t T = ni->probe_t, K = PLX_NATIMG_N_CONDITIONS, U = ni->n_tune;
+  plx_table *tu = plx_table_new(7, un, "issifff"), *ts = plx_table_new(8, sn, "issiiiif");
+  plx_h5 *h = plx_rundir_h5(rd);
+  char path[256];
+  size_t s, p, u, i;
+  int k, rc = PLX_OK;
+  if (!tu || !ts) {
+    rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
+    goto out;
+  }
+  for (s = 0; s < ni->n_seeds; s++)
+    for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
+      size_t unit = 0;
+      if (!op->measured[k])
+        continue;
+      for (p = 0; p < ni->n_probes; p++) {
+        const plx_layer *l = &ni->net->layers[ni->probes[p]];
+        const char *str[2] = {plx_natimg_condition_names[k], l->name};
+        const double *f0 = tune_all + ((s * K + (size_t)k) * U + unit) * T;
+        size_t tuned = 0, card = 0, obl = 0;
+        for (u = 0; u < l->out_c; u++, unit++) {
+          const double *f = f0 + u * T;
+          double mx = f[0], mn = f[0], pref;
+          size_t imax = 0;
+          for (i = 1; i < T; i++) {
+            if (f[i] > mx) {
+              mx = f[i];
+              imax = i;
+            }
+            if (f[i] < mn)
+              mn = f[i];
+          }
+          pref = (double)imax * 180.0 / (double)T;
+          {
+            double v[5] = {(double)(ni->seed0 + s), (double)u, pref, mx,
+                           mx > 0 ? (mx - mn) / mx : 0.0};
+            plx_table_append(tu, str, v);
+          }
+          if (mx > 0 && mx > mn) {
+            tuned++;
+            card += fmin(orient_dist(pref, 0), orient_dist(pref, 90)) <= ni->window + 1e-9;
+            obl += fmin(orient_dist(pref, 45), orient_dist(pref, 135)) <= ni->window + 1e-9;
+          }
+        }
+        {
+          double v[6] = {(double)(ni->seed0 + s), (double)l->out_c, (double)tuned, (double)card,
+                         (double)obl, tuned ? ((double)card - (double)obl) / (double)tuned : NAN};
+          plx_table_append(ts, str, v);
+        }
+        if (s == 0 && !rc) {
+          snprintf(path, sizeof path, "/natural_images/%s/%s/tuning",
+                   plx_natimg_condition_names[k], l->name);
+          rc = plx_h5_write_matrix(h, path, f0, T, l->out_c, T, err);
+        }
+      }
+    }
+  if (!rc) rc = plx_rundir_table(rd, "preferred_orientation", tu, err);
+  if (!rc) rc = plx_rundir_table(rd, "preferred_summary", ts, err);
+out:
+  plx_table_free(tu);
+  plx_table_free(ts);
+  return rc;
+}
+
 int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
 {
   natimg *ni = NULL;
   plx_rundir *rd = NULL;
   run_bufs rb;
   plx_deepnet_weights *wsnap[3] = {NULL, NULL, NULL};
-  double *sens_all = NULL, *ratio = NULL, *zs = NULL, *con = NULL;
+  double *sens_all = NULL, *tune_all = NULL, *ratio = NULL, *zs = NULL, *con = NULL;
   const size_t K = PLX_NATIMG_N_CONDITIONS;
   size_t S, maxb, p, P, T, s, n_eval_cap;
   double t0 = plx_clock_seconds();
@@ -1255,11 +1354,12 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
   }
   /* every seed's curves, ratios, z and log contrasts, seed-major */
   sens_all = calloc(ni->n_seeds * K * P * T, sizeof *sens_all);
+  tune_all = calloc(ni->n_seeds * K * ni->n_tune * T, sizeof *tune_all);
   ratio = calloc(ni->n_seeds * K * P, sizeof *ratio);
   zs = calloc(ni->n_seeds * K * P, sizeof *zs);
   con = calloc(ni->n_seeds * K * P, sizeof *con);
   if (oom || !rb.x || !rb.dx || !rb.dl || !rb.lab || !rb.correct || !rb.ecx || !rb.ecy ||
-      !rb.initial || !rb.rng || !sens_all || !ratio || !zs || !con) {
+      !rb.initial || !rb.rng || !sens_all || !tune_all || !ratio || !zs || !con) {
     rc = plx_error_set(err, PLX_ENOMEM, "out of memory (batch of %zu crops)", maxb);
     goto done;
   }
@@ -1297,11 +1397,13 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
     goto done;
 
   for (s = 0; s < ni->n_seeds; s++) {
-    double *sens[PLX_NATIMG_N_CONDITIONS];
+    double *sens[PLX_NATIMG_N_CONDITIONS], *tune[PLX_NATIMG_N_CONDITIONS];
     ni->seed = ni->seed0 + s;
-    for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
+    for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
       sens[k] = op->measured[k] ? sens_all + (s * K + (size_t)k) * P * T : NULL;
-    if ((rc = run_seed(ni, op, &rb, sens, have, wsnap, s == 0, err)))
+      tune[k] = op->measured[k] ? tune_all + (s * K + (size_t)k) * ni->n_tune * T : NULL;
+    }
+    if ((rc = run_seed(ni, op, &rb, sens, tune, have, wsnap, s == 0, err)))
       goto done;
     for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
       for (p = 0; p < P && sens[k]; p++) {
@@ -1317,6 +1419,8 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
       goto done;
   }
   ni->seed = ni->seed0;
+  if ((rc = write_preferred(ni, op, rd, tune_all, err)))
+    goto done;
   if (ni->n_seeds > 1) {
     seed_statistics(ni, op, con);
     if ((rc = write_seed_outputs(ni, op, rd, sens_all, ratio, zs, con, err)))
@@ -1346,6 +1450,7 @@ done:
     plx_deepnet_weights_free(wsnap[k]);
   plx_deepnet_weights_free(rb.initial);
   free(sens_all);
+  free(tune_all);
   free(ratio);
   free(zs);
   free(con);

@@ -35,12 +35,6 @@ void plx_tuning_release(plx_tuning *t)
   t->mean = t->var = t->grad = NULL;
 }
 
-/* offset of the centre unit of channel 0 within a sample of layer l */
-static size_t centre(const plx_layer *l)
-{
-  return ((l->out_h - 1) / 2) * l->out_w + (l->out_w - 1) / 2;
-}
-
 double plx_linear_fisher(const double *x, size_t R, size_t n, const double *fprime,
                          double ridge, gsl_matrix *work)
 {
@@ -129,7 +123,7 @@ int plx_tuning_measure(plx_deepnet *net, const plx_tuning_probe *p,
       }
       for (l = 0; l < p->n_layers; l++) {
         const plx_layer *ly = &net->layers[p->layers[l]];
-        const size_t c0 = centre(ly), P = ly->out_h * ly->out_w;
+        const size_t c0 = plx_layer_centre(ly), P = ly->out_h * ly->out_w;
         for (b = 0; b < nb; b++)
           for (u = 0; u < ly->out_c; u++) {
             const size_t q = b * ly->out_size + u * P + c0;

@@ -341,6 +341,145 @@ static const char *const tiny[] = {
     "probe.phases=2",          "output.figures=[]",       "experiment.seeds=3",
     "experiment.seed=4"};
 
+/* The tuning the run stores for relu1 is, exactly, the phase-averaged
+ * response of each channel's centre unit: relu(conv1) at output row and
+ * column 15 of 32 (kernel 5, stride 2, padding 2: input rows and columns
+ * 28..32) computed here from the stored conv1 weights and the probe's
+ * Gabor (the configured one: period and envelope 50/224 of the 64-px crop,
+ * contrast 1; 36 orientations, 2 phases) */
+static void check_tuning(plx_h5 *h, const char *condition)
+{
+  const size_t n = 64, T = 36, P = 2, C = 8;
+  plx_grating2d g;
+  float *img = malloc(n * n * sizeof *img);
+  double *W, *b, *tu, worst = 0, scale = 0;
+  size_t r, c, rb, cb, rt, ct, i, j, u, k;
+  char path[128];
+  snprintf(path, sizeof path, "/weights/%s/conv1/W", strcmp(condition, "untrained") ? "trained" : "initial");
+  W = read_matrix(h, path, &r, &c);
+  ck_assert(r == C && c == 25);
+  snprintf(path, sizeof path, "/weights/%s/conv1/b", strcmp(condition, "untrained") ? "trained" : "initial");
+  b = read_matrix(h, path, &rb, &cb);
+  ck_assert_uint_eq(rb * cb, C);
+  snprintf(path, sizeof path, "/natural_images/%s/relu1/tuning", condition);
+  tu = read_matrix(h, path, &rt, &ct);
+  ck_assert(rt == T && ct == C);
+  memset(&g, 0, sizeof g);
+  g.size = n;
+  g.period = g.envelope = 50.0 * 64.0 / 224.0;
+  g.contrast = 1.0;
+  for (i = 0; i < T; i++) {
+    double m[8] = {0};
+    for (j = 0; j < P; j++) {
+      plx_grating2d_render(&g, (double)i * M_PI / (double)T, 2.0 * M_PI * (double)j / (double)P,
+                           img, NULL);
+      for (u = 0; u < C; u++) {
+        double a = b[u];
+        for (k = 0; k < 25; k++)
+          a += W[u + k * C] * (double)img[(28 + k / 5) * n + 28 + k % 5];
+        m[u] += (a > 0 ? a : 0) / (double)P;
+      }
+    }
+    for (u = 0; u < C; u++) {
+      worst = fmax(worst, fabs(m[u] - tu[i + u * T]));
+      scale = fmax(scale, fabs(m[u]));
+    }
+  }
+  fprintf(stderr, "relu1 centre tuning: largest |stored - recomputed| %.2g of %.2g\n", worst,
+          scale);
+  ck_assert(scale > 0);
+  ck_assert_msg(worst < 1e-5 * scale, "tuning differs by %g (scale %g)", worst, scale);
+  free(img);
+  free(W);
+  free(b);
+  free(tu);
+}
+
+/* tables/preferred_orientation.csv has every unit of every seed, condition
+ * and probed layer, each preference on the probe grid and the argmax of
+ * the first seed's stored tuning; tables/preferred_summary.csv counts them */
+static void check_preferred(const char *out, const plx_natimg_opts *o, plx_h5 *h, size_t T)
+{
+  char path[600], line[256], cond[32], layer[32];
+  FILE *f;
+  size_t rows = 0, units_per_seed = 0, p;
+  long seed, unit, units, tuned, card, obl;
+  double pref, mx, mod, cmo;
+  /* counts recomputed from the unit table: [seed - seed0][condition][layer] */
+  long cnt[3][PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES][3];
+  memset(cnt, 0, sizeof cnt);
+  for (p = 0; p < o->n_probes; p++)
+    units_per_seed += strcmp(o->probe_names[p], "relu6") ? 8 : 16;
+  snprintf(path, sizeof path, "%s/tables/preferred_orientation.csv", out);
+  ck_assert_ptr_nonnull(f = fopen(path, "r"));
+  ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+  ck_assert_str_eq(line, "seed,condition,layer,unit,pref_deg,max_response,modulation\n");
+  while (fgets(line, sizeof line, f)) {
+    int k, l = -1;
+    ck_assert_int_eq(sscanf(line, "%ld,%31[^,],%31[^,],%ld,%lf,%lf,%lf", &seed, cond, layer, &unit,
+                            &pref, &mx, &mod), 7);
+    for (k = 0; k < PLX_NATIMG_N_CONDITIONS && strcmp(cond, plx_natimg_condition_names[k]); k++)
+      ;
+    for (p = 0; p < o->n_probes; p++)
+      if (!strcmp(layer, o->probe_names[p]))
+        l = (int)p;
+    ck_assert(k < PLX_NATIMG_N_CONDITIONS && l >= 0 && seed >= 4 && seed <= 6);
+    /* on the probe grid, and in [0, 180) */
+    ck_assert_double_eq_tol(pref / (180.0 / (double)T), floor(pref / (180.0 / (double)T) + 0.5),
+                            1e-9);
+    ck_assert(pref >= 0 && pref < 180 && mod >= 0 && mod <= 1);
+    if (seed == 4) {
+      /* the first seed's stored tuning: its argmax and maximum */
+      double *tu;
+      size_t r, c, i, im = 0;
+      snprintf(path, sizeof path, "/natural_images/%s/%s/tuning", cond, layer);
+      tu = read_matrix(h, path, &r, &c);
+      ck_assert(r == T && (long)c > unit);
+      for (i = 1; i < T; i++)
+        if (tu[i + (size_t)unit * T] > tu[im + (size_t)unit * T])
+          im = i;
+      ck_assert_double_eq_tol(pref, (double)im * 180.0 / (double)T, 1e-9);
+      ck_assert_double_eq_tol(mx, tu[im + (size_t)unit * T], 1e-8 * (1 + fabs(mx)));
+      free(tu);
+    }
+    if (mx > 0 && mod > 0) {
+      double dc = fmin(fmin(pref, fabs(pref - 90)), 180 - pref);
+      double dob = fmin(fabs(pref - 45), fabs(pref - 135));
+      cnt[seed - 4][k][l][0]++;
+      cnt[seed - 4][k][l][1] += dc <= 10.0;
+      cnt[seed - 4][k][l][2] += dob <= 10.0;
+    }
+    rows++;
+  }
+  fclose(f);
+  ck_assert_uint_eq(rows, 3 * PLX_NATIMG_N_CONDITIONS * units_per_seed);
+  snprintf(path, sizeof path, "%s/tables/preferred_summary.csv", out);
+  ck_assert_ptr_nonnull(f = fopen(path, "r"));
+  ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+  ck_assert_str_eq(line, "seed,condition,layer,units,tuned,cardinal,oblique,cardinal_minus_oblique\n");
+  rows = 0;
+  while (fgets(line, sizeof line, f)) {
+    int k, l = -1;
+    ck_assert_int_eq(sscanf(line, "%ld,%31[^,],%31[^,],%ld,%ld,%ld,%ld,%lf", &seed, cond, layer,
+                            &units, &tuned, &card, &obl, &cmo), 8);
+    for (k = 0; k < PLX_NATIMG_N_CONDITIONS && strcmp(cond, plx_natimg_condition_names[k]); k++)
+      ;
+    for (p = 0; p < o->n_probes; p++)
+      if (!strcmp(layer, o->probe_names[p]))
+        l = (int)p;
+    ck_assert(k < PLX_NATIMG_N_CONDITIONS && l >= 0);
+    ck_assert_int_eq(units, strcmp(layer, "relu6") ? 8 : 16);
+    ck_assert_int_eq(tuned, cnt[seed - 4][k][l][0]);
+    ck_assert_int_eq(card, cnt[seed - 4][k][l][1]);
+    ck_assert_int_eq(obl, cnt[seed - 4][k][l][2]);
+    if (tuned)
+      ck_assert_double_eq_tol(cmo, (double)(card - obl) / (double)tuned, 1e-9);
+    rows++;
+  }
+  fclose(f);
+  ck_assert_uint_eq(rows, 3 * PLX_NATIMG_N_CONDITIONS * o->n_probes);
+}
+
 START_TEST(test_seeds)
 {
   plx_natimg_opts multi, one;
@@ -380,6 +519,8 @@ START_TEST(test_seeds)
     free(Dm);
     free(D1);
   }
+  check_tuning(h1, "untrained");
+  check_preferred(out_m, &multi, hm, 36);
   plx_h5_close(hm);
   plx_h5_close(h1);
   /* the statistics over seeds, relu5 is probed layer 4 (relu1..relu6) */

@@ -123,5 +123,9 @@ int plx_deepnet_load(plx_deepnet *net, plx_h5 *h, const char *group,
                      int only_present, plx_error *err);
 /* Parameter count. */
 size_t plx_deepnet_params(const plx_deepnet *net);
+/* Offset, within one sample of layer l's output, of channel 0's unit at the
+ * spatial centre (row (out_h - 1) / 2, column (out_w - 1) / 2); channel c's
+ * is c out_h out_w further. */
+size_t plx_layer_centre(const plx_layer *l);
 
 #endif
