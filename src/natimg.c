@@ -2,7 +2,8 @@
  * SI Fig. 1; see plastix/natimg.h): train a convolutional network to tell
  * which photograph a random grey crop came from (or to denoise crops),
  * measure the photographs' own orientation statistics, probe the orientation
- * sensitivity of its layers with Gabor patches, and run the controls
+ * sensitivity of its layers with Gabor patches and the preferred
+ * orientations of their centre units, and run the controls
  * (untrained, shuffled within each tensor, trained on crops rotated by
  * 45 degrees).  Writes a run directory like `plastix run`. */
 #include "config.h"
