@@ -1056,7 +1056,8 @@ static void progress(const natimg *ni, const plx_natimg_opts *op, const char *wh
  * rb->lg and have[].  With `first`, the initial, trained and rotated
  * weights are kept in wsnap and the training summary in op. */
 static int run_seed(natimg *ni, plx_natimg_opts *op, run_bufs *rb, double *const *sens,
-                    double *const *tune, int *have, plx_deepnet_weights **wsnap, int first, plx_error *err)
+                    double *const *tune, int *have, plx_deepnet_weights **wsnap, int first,
+                    plx_error *err)
 {
   char stage[96];
   int rc;

@@ -355,10 +355,11 @@ static void check_tuning(plx_h5 *h, const char *condition)
   double *W, *b, *tu, worst = 0, scale = 0;
   size_t r, c, rb, cb, rt, ct, i, j, u, k;
   char path[128];
-  snprintf(path, sizeof path, "/weights/%s/conv1/W", strcmp(condition, "untrained") ? "trained" : "initial");
+  const char *group = strcmp(condition, "untrained") ? "trained" : "initial";
+  snprintf(path, sizeof path, "/weights/%s/conv1/W", group);
   W = read_matrix(h, path, &r, &c);
   ck_assert(r == C && c == 25);
-  snprintf(path, sizeof path, "/weights/%s/conv1/b", strcmp(condition, "untrained") ? "trained" : "initial");
+  snprintf(path, sizeof path, "/weights/%s/conv1/b", group);
   b = read_matrix(h, path, &rb, &cb);
   ck_assert_uint_eq(rb * cb, C);
   snprintf(path, sizeof path, "/natural_images/%s/relu1/tuning", condition);
