@@ -1123,16 +1123,16 @@ static int run_seed(natimg *ni, plx_natimg_opts *op, run_bufs *rb, double *const
   return PLX_OK;
 }
 
-/* Statistics over seeds of the log contrast c (cardinal minus oblique mean
- * log sqrt D): for the trained condition c itself, for every other
- * condition the paired difference c_trained - c_k; Student's t with n - 1
- * degrees of freedom.  con[(s * N_CONDITIONS + k) * P + p]. */
-static void seed_statistics(const natimg *ni, plx_natimg_opts *op, const double *con)
+/* Statistics over seeds of a per-seed measure x[(s * N_CONDITIONS + k) * P
+ * + p] (the log contrast c, or the preference excess e): for the trained
+ * condition x itself, for every other condition the paired difference
+ * x_trained - x_k; Student's t with n - 1 degrees of freedom. */
+static void seed_statistics(const natimg *ni, const plx_natimg_opts *op, const double *con,
+                            plx_natimg_seed_stats *st)
 {
   const size_t n = ni->n_seeds, P = ni->n_probes, K = PLX_NATIMG_N_CONDITIONS;
   size_t s, p;
   int k;
-  op->n_seeds = n;
   for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
     for (p = 0; p < P; p++) {
       double m = 0, v = 0, d;
@@ -1152,20 +1152,56 @@ static void seed_statistics(const natimg *ni, plx_natimg_opts *op, const double 
         v += d * d;
       }
       v = n > 1 ? v / (double)(n - 1) : NAN;
-      op->seed_mean[k][p] = m;
-      op->seed_sd[k][p] = sqrt(v);
-      op->seed_t[k][p] = m / sqrt(v / (double)n);
-      op->seed_p[k][p] =
-          n > 1 && v > 0 ? 2.0 * gsl_cdf_tdist_Q(fabs(op->seed_t[k][p]), (double)(n - 1)) : NAN;
-      op->seed_positive[k][p] = pos;
+      st->mean[k][p] = m;
+      st->sd[k][p] = sqrt(v);
+      st->t[k][p] = m / sqrt(v / (double)n);
+      st->p[k][p] =
+          n > 1 && v > 0 ? 2.0 * gsl_cdf_tdist_Q(fabs(st->t[k][p]), (double)(n - 1)) : NAN;
+      st->positive[k][p] = pos;
       /* sign test: as many seeds positive as this or more extreme, when
        * either sign is equally likely (two-sided, exact binomial) */
       {
         const double lo = gsl_cdf_binomial_P((unsigned)pos, 0.5, (unsigned)n);
         const double hi = pos > 0 ? gsl_cdf_binomial_Q((unsigned)pos - 1, 0.5, (unsigned)n) : 1.0;
-        op->seed_p_sign[k][p] = fmin(1.0, 2.0 * fmin(lo, hi));
+        st->p_sign[k][p] = fmin(1.0, 2.0 * fmin(lo, hi));
       }
     }
+}
+
+/* The statistics over seeds as a table: per layer and comparison (the
+ * trained network, or trained - <condition>) n, mean, s.d., sem, t, p,
+ * seeds positive and the sign test's p. */
+static plx_table *stats_table(const natimg *ni, const plx_natimg_opts *op,
+                              const plx_natimg_seed_stats *st)
+{
+  static const char *const tn[] = {"layer", "comparison", "n", "mean", "sd", "sem", "t",
+                                   "p_two_sided", "n_positive", "p_sign"};
+  const size_t n = ni->n_seeds;
+  plx_table *tt = plx_table_new(10, tn, "ssifffffif");
+  char cmp[64];
+  size_t p;
+  int k;
+  if (!tt)
+    return NULL;
+  for (p = 0; p < ni->n_probes; p++)
+    for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
+      const char *str[2] = {ni->net->layers[ni->probes[p]].name, cmp};
+      double v[8];
+      if (!op->measured[k] || !op->measured[PLX_NATIMG_TRAINED])
+        continue;
+      snprintf(cmp, sizeof cmp, k == PLX_NATIMG_TRAINED ? "trained" : "trained - %s",
+               plx_natimg_condition_names[k]);
+      v[0] = (double)n;
+      v[1] = st->mean[k][p];
+      v[2] = st->sd[k][p];
+      v[3] = st->sd[k][p] / sqrt((double)n);
+      v[4] = st->t[k][p];
+      v[5] = st->p[k][p];
+      v[6] = (double)st->positive[k][p];
+      v[7] = st->p_sign[k][p];
+      plx_table_append(tt, str, v);
+    }
+  return tt;
 }
 
 /* tables/seeds.csv, tables/seed_statistics.csv and every seed's D in
@@ -1177,16 +1213,15 @@ static int write_seed_outputs(const natimg *ni, const plx_natimg_opts *op, plx_r
 {
   static const char *const sn[] = {"seed", "condition", "layer", "cardinal_oblique_ratio",
                                    "log_contrast", "z"};
-  static const char *const tn[] = {"layer", "comparison", "n", "mean", "sd", "sem", "t",
-                                   "p_two_sided", "n_positive", "p_sign"};
   const size_t n = ni->n_seeds, P = ni->n_probes, T = ni->probe_t, K = PLX_NATIMG_N_CONDITIONS;
-  plx_table *ts = plx_table_new(6, sn, "issfff"), *tt = plx_table_new(10, tn, "ssifffffif");
+  plx_table *ts = plx_table_new(6, sn, "issfff"), *tt = stats_table(ni, op, &op->seed_contrast);
+  plx_table *tq = stats_table(ni, op, &op->seed_preference);
   plx_h5 *h = plx_rundir_h5(rd);
   double *seeds = malloc(n * sizeof *seeds);
-  char path[256], cmp[64];
+  char path[256];
   size_t s, p;
   int k, rc = PLX_OK;
-  if (!ts || !tt || !seeds) {
+  if (!ts || !tt || !tq || !seeds) {
     rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
     goto out;
   }
@@ -1201,24 +1236,6 @@ static int write_seed_outputs(const natimg *ni, const plx_natimg_opts *op, plx_r
         plx_table_append(ts, str, v);
       }
   }
-  for (p = 0; p < P; p++)
-    for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
-      const char *str[2] = {ni->net->layers[ni->probes[p]].name, cmp};
-      double v[8];
-      if (!op->measured[k] || !op->measured[PLX_NATIMG_TRAINED])
-        continue;
-      snprintf(cmp, sizeof cmp, k == PLX_NATIMG_TRAINED ? "trained" : "trained - %s",
-               plx_natimg_condition_names[k]);
-      v[0] = (double)n;
-      v[1] = op->seed_mean[k][p];
-      v[2] = op->seed_sd[k][p];
-      v[3] = op->seed_sd[k][p] / sqrt((double)n);
-      v[4] = op->seed_t[k][p];
-      v[5] = op->seed_p[k][p];
-      v[6] = (double)op->seed_positive[k][p];
-      v[7] = op->seed_p_sign[k][p];
-      plx_table_append(tt, str, v);
-    }
   for (k = 0; k < PLX_NATIMG_N_CONDITIONS && !rc; k++)
     for (p = 0; p < P && op->measured[k] && !rc; p++) {
       snprintf(path, sizeof path, "/natural_images/seeds/%s/%s/D", plx_natimg_condition_names[k],
@@ -1228,9 +1245,11 @@ static int write_seed_outputs(const natimg *ni, const plx_natimg_opts *op, plx_r
   if (!rc) rc = plx_h5_write_vector(h, "/natural_images/seeds/seed", seeds, n, err);
   if (!rc) rc = plx_rundir_table(rd, "seeds", ts, err);
   if (!rc) rc = plx_rundir_table(rd, "seed_statistics", tt, err);
+  if (!rc) rc = plx_rundir_table(rd, "preferred_statistics", tq, err);
 out:
   plx_table_free(ts);
   plx_table_free(tt);
+  plx_table_free(tq);
   free(seeds);
   return rc;
 }
@@ -1242,11 +1261,12 @@ out:
  * seed, condition and layer: units, units with a tuning (max > min, max >
  * 0), and how many of those prefer an orientation within probe.window of a
  * cardinal and of an oblique -- equal windows, so equal counts expected
- * from preferences spread evenly), and the first seed's tuning curves in
+ * from preferences spread evenly; that excess e into excess[(s *
+ * N_CONDITIONS + k) * P + p]), and the first seed's tuning curves in
  * results.h5 (/natural_images/<condition>/<layer>/tuning: orientation x
  * unit). */
 static int write_preferred(const natimg *ni, const plx_natimg_opts *op, plx_rundir *rd,
-                           const double *tune_all, plx_error *err)
+                           const double *tune_all, double *excess, plx_error *err)
 {
   static const char *const un[] = {"seed",     "condition",    "layer",     "unit",
                                    "pref_deg", "max_response", "modulation"};
@@ -1300,6 +1320,7 @@ static int write_preferred(const natimg *ni, const plx_natimg_opts *op, plx_rund
           double v[6] = {(double)(ni->seed0 + s), (double)l->out_c, (double)tuned, (double)card,
                          (double)obl, tuned ? ((double)card - (double)obl) / (double)tuned : NAN};
           plx_table_append(ts, str, v);
+          excess[(s * K + (size_t)k) * ni->n_probes + p] = v[5];
         }
         if (s == 0 && !rc) {
           snprintf(path, sizeof path, "/natural_images/%s/%s/tuning",
@@ -1323,6 +1344,7 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
   run_bufs rb;
   plx_deepnet_weights *wsnap[3] = {NULL, NULL, NULL};
   double *sens_all = NULL, *tune_all = NULL, *ratio = NULL, *zs = NULL, *con = NULL;
+  double *excess = NULL;
   const size_t K = PLX_NATIMG_N_CONDITIONS;
   size_t S, maxb, p, P, T, s, n_eval_cap;
   double t0 = plx_clock_seconds();
@@ -1360,8 +1382,9 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
   ratio = calloc(ni->n_seeds * K * P, sizeof *ratio);
   zs = calloc(ni->n_seeds * K * P, sizeof *zs);
   con = calloc(ni->n_seeds * K * P, sizeof *con);
+  excess = calloc(ni->n_seeds * K * P, sizeof *excess);
   if (oom || !rb.x || !rb.dx || !rb.dl || !rb.lab || !rb.correct || !rb.ecx || !rb.ecy ||
-      !rb.initial || !rb.rng || !sens_all || !tune_all || !ratio || !zs || !con) {
+      !rb.initial || !rb.rng || !sens_all || !tune_all || !ratio || !zs || !con || !excess) {
     rc = plx_error_set(err, PLX_ENOMEM, "out of memory (batch of %zu crops)", maxb);
     goto done;
   }
@@ -1421,14 +1444,14 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
       goto done;
   }
   ni->seed = ni->seed0;
-  if ((rc = write_preferred(ni, op, rd, tune_all, err)))
+  if ((rc = write_preferred(ni, op, rd, tune_all, excess, err)))
     goto done;
+  op->n_seeds = ni->n_seeds;
   if (ni->n_seeds > 1) {
-    seed_statistics(ni, op, con);
+    seed_statistics(ni, op, con, &op->seed_contrast);
+    seed_statistics(ni, op, excess, &op->seed_preference);
     if ((rc = write_seed_outputs(ni, op, rd, sens_all, ratio, zs, con, err)))
       goto done;
-  } else {
-    op->n_seeds = 1;
   }
   mc.op = op;
   mc.ni = ni;
@@ -1456,6 +1479,7 @@ done:
   free(ratio);
   free(zs);
   free(con);
+  free(excess);
   free(rb.x);
   free(rb.dx);
   free(rb.dl);

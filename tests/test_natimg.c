@@ -399,7 +399,8 @@ static void check_tuning(plx_h5 *h, const char *condition)
 /* tables/preferred_orientation.csv has every unit of every seed, condition
  * and probed layer, each preference on the probe grid and the argmax of
  * the first seed's stored tuning; tables/preferred_summary.csv counts them */
-static void check_preferred(const char *out, const plx_natimg_opts *o, plx_h5 *h, size_t T)
+static void check_preferred(const char *out, const plx_natimg_opts *o, plx_h5 *h, size_t T,
+                            double e[3][PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES])
 {
   char path[600], line[256], cond[32], layer[32];
   FILE *f;
@@ -475,6 +476,7 @@ static void check_preferred(const char *out, const plx_natimg_opts *o, plx_h5 *h
     ck_assert_int_eq(obl, cnt[seed - 4][k][l][2]);
     if (tuned)
       ck_assert_double_eq_tol(cmo, (double)(card - obl) / (double)tuned, 1e-9);
+    e[seed - 4][k][l] = cmo;
     rows++;
   }
   fclose(f);
@@ -488,6 +490,7 @@ START_TEST(test_seeds)
   char out_m[512], out_1[512], path[256];
   const char *single[sizeof tiny / sizeof tiny[0]];
   double c[3][PLX_NATIMG_N_CONDITIONS], se;
+  double e[3][PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES];
   size_t i, n = sizeof tiny / sizeof tiny[0], s;
   int k;
   if (!have_photos())
@@ -521,7 +524,7 @@ START_TEST(test_seeds)
     free(D1);
   }
   check_tuning(h1, "untrained");
-  check_preferred(out_m, &multi, hm, 36);
+  check_preferred(out_m, &multi, hm, 36, e);
   plx_h5_close(hm);
   plx_h5_close(h1);
   /* the statistics over seeds, relu5 is probed layer 4 (relu1..relu6) */
@@ -536,14 +539,34 @@ START_TEST(test_seeds)
     }
     for (s = 0; s < 3; s++)
       v += (d[s] - m) * (d[s] - m) / 2.0;
-    ck_assert_double_eq_tol(multi.seed_mean[k][4], m, 1e-12);
-    ck_assert_double_eq_tol(multi.seed_sd[k][4], sqrt(v), 1e-12);
-    ck_assert_double_eq_tol(multi.seed_t[k][4], m / sqrt(v / 3.0), 1e-9 * (1 + fabs(m / sqrt(v / 3.0))));
-    ck_assert(multi.seed_p[k][4] > 0 && multi.seed_p[k][4] <= 1);
-    ck_assert_int_eq(multi.seed_positive[k][4], pos);
+    ck_assert_double_eq_tol(multi.seed_contrast.mean[k][4], m, 1e-12);
+    ck_assert_double_eq_tol(multi.seed_contrast.sd[k][4], sqrt(v), 1e-12);
+    ck_assert_double_eq_tol(multi.seed_contrast.t[k][4], m / sqrt(v / 3.0), 1e-9 * (1 + fabs(m / sqrt(v / 3.0))));
+    ck_assert(multi.seed_contrast.p[k][4] > 0 && multi.seed_contrast.p[k][4] <= 1);
+    ck_assert_int_eq(multi.seed_contrast.positive[k][4], pos);
     /* sign test of 3 seeds: 2 x P(all 3 one sign) = 0.25, else 1 */
-    ck_assert_double_eq_tol(multi.seed_p_sign[k][4], pos == 0 || pos == 3 ? 0.25 : 1.0, 1e-12);
+    ck_assert_double_eq_tol(multi.seed_contrast.p_sign[k][4], pos == 0 || pos == 3 ? 0.25 : 1.0, 1e-12);
   }
+  /* and those of the preference excess, from tables/preferred_summary.csv,
+   * in every layer where each seed has a tuned unit */
+  for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
+    for (i = 0; i < multi.n_probes; i++) {
+      double d[3], m = 0, v = 0;
+      int pos = 0;
+      for (s = 0; s < 3; s++) {
+        d[s] = e[s][PLX_NATIMG_TRAINED][i] - (k == PLX_NATIMG_TRAINED ? 0.0 : e[s][k][i]);
+        m += d[s] / 3.0;
+        pos += d[s] > 0;
+      }
+      if (!isfinite(m))
+        continue;
+      for (s = 0; s < 3; s++)
+        v += (d[s] - m) * (d[s] - m) / 2.0;
+      /* the table carries 10 significant digits */
+      ck_assert_double_eq_tol(multi.seed_preference.mean[k][i], m, 1e-8);
+      ck_assert_double_eq_tol(multi.seed_preference.sd[k][i], sqrt(v), 1e-8);
+      ck_assert_int_eq(multi.seed_preference.positive[k][i], pos);
+    }
 }
 END_TEST
 

@@ -25,6 +25,20 @@ enum {
 /* Largest number of probed layers reported back in plx_natimg_opts. */
 #define PLX_NATIMG_MAX_PROBES 16
 
+/* Statistics over experiment.seeds networks of a per-seed measure x, per
+ * condition k and probed layer p: for k = TRAINED x itself, for another k
+ * the paired difference x_trained - x_k; mean, s.d., Student's t and
+ * two-sided p with n_seeds - 1 degrees of freedom, how many seeds were
+ * positive and the two-sided sign-test p of that count. */
+typedef struct plx_natimg_seed_stats {
+  double mean[PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES];
+  double sd[PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES];
+  double t[PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES];
+  double p[PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES];
+  int positive[PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES];
+  double p_sign[PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES];
+} plx_natimg_seed_stats;
+
 typedef struct plx_natimg_opts {
   const char *config;
   const char *const *overrides;
@@ -55,19 +69,12 @@ typedef struct plx_natimg_opts {
    * (training parts), and how many photographs have more cardinal energy */
   size_t n_photos, photos_cardinal;
   double photo_ratio_geomean;
-  /* (the above: the first seed's)  Over experiment.seeds networks, the log
-   * contrast c (cardinal minus oblique mean log sqrt D): for k = TRAINED
-   * the trained network's c, for another k the paired difference
-   * c_trained - c_k; mean, s.d., Student's t and two-sided p with
-   * n_seeds - 1 degrees of freedom, how many seeds were positive and the
-   * two-sided sign-test p of that count (filled when n_seeds > 1) */
+  /* (the above: the first seed's)  Over experiment.seeds networks
+   * (filled when n_seeds > 1): the log contrast c (cardinal minus oblique
+   * mean log sqrt D), and the preference excess e of the centre units
+   * ((cardinal - oblique preferring) / tuned, tables/preferred_summary.csv) */
   size_t n_seeds;
-  double seed_mean[PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES];
-  double seed_sd[PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES];
-  double seed_t[PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES];
-  double seed_p[PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES];
-  int seed_positive[PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES];
-  double seed_p_sign[PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES];
+  plx_natimg_seed_stats seed_contrast, seed_preference;
 } plx_natimg_opts;
 
 /* 1 when the config's task.type is "natural_images" (peeked, not
