@@ -8,8 +8,10 @@
  * more so than the untrained network and than the same training on
  * 45-degree-rotated crops.  With experiment.seeds, every seed's network is
  * the one a single run of that seed trains, and the statistics over seeds
- * are those of the per-seed contrasts.  Bad configs fail with one-line
- * errors.
+ * are those of the per-seed contrasts; the centre units' stored tuning is
+ * recomputed from the stored weights, and their preferred orientations,
+ * counts and statistics over seeds from the tables.  Bad configs fail with
+ * one-line errors.
  *
  * The statistic: for a layer and condition, c = mean log sqrt D over the
  * probe orientations within 10 degrees of 0 and 90 minus the mean over
