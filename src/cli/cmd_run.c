@@ -424,8 +424,8 @@ static int run_natimg(cli_opts *o)
         for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
           if (no.measured[k] && no.measured[PLX_NATIMG_TRAINED])
             fprintf(stderr, " %s%s %+.3f (t %.1f, %d/%zu)", k ? "trained - " : "",
-                    plx_natimg_condition_names[k], no.seed_contrast.mean[k][p], no.seed_contrast.t[k][p],
-                    no.seed_contrast.positive[k][p], no.n_seeds);
+                    plx_natimg_condition_names[k], no.seed_contrast.mean[k][p],
+                    no.seed_contrast.t[k][p], no.seed_contrast.positive[k][p], no.n_seeds);
         fputc('\n', stderr);
       }
       fprintf(stderr, "plastix: over %zu seeds, centre units preferring a cardinal minus an "
