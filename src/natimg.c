@@ -1154,7 +1154,7 @@ static void seed_statistics(const natimg *ni, const plx_natimg_opts *op, const d
       v = n > 1 ? v / (double)(n - 1) : NAN;
       st->mean[k][p] = m;
       st->sd[k][p] = sqrt(v);
-      st->t[k][p] = m / sqrt(v / (double)n);
+      st->t[k][p] = v > 0 ? m / sqrt(v / (double)n) : NAN; /* no spread: undefined */
       st->p[k][p] =
           n > 1 && v > 0 ? 2.0 * gsl_cdf_tdist_Q(fabs(st->t[k][p]), (double)(n - 1)) : NAN;
       st->positive[k][p] = pos;
