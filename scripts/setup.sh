@@ -9,11 +9,13 @@ cd "$(dirname "$0")/.."
 # optional: bench/README.md) are EXTRA_PACKAGES="python3-numpy python3-brian
 # cython3 valgrind python3-torch".
 # Natural photographs for the linear-net and deep-net paths come from two
-# Debian wallpaper packages (mate-backgrounds: nature/*.jpg; lomiri).
+# Debian wallpaper packages (mate-backgrounds: nature/*.jpg; lomiri); the
+# 11 cardinal-rich photographs of plasma-workspace-wallpapers are the
+# natural-image experiment's second set (tests/test_natimg.c).
 PACKAGES="build-essential autoconf automake libtool libltdl-dev autoconf-archive
 pkg-config check libgsl-dev libopenblas-dev liblapacke-dev libconfig-dev
 libhdf5-dev hdf5-tools libcairo2-dev libpng-dev libjpeg-dev
-mate-backgrounds lomiri-wallpapers-16.04 ${EXTRA_PACKAGES:-}"
+mate-backgrounds lomiri-wallpapers-16.04 plasma-workspace-wallpapers ${EXTRA_PACKAGES:-}"
 
 missing=""
 for p in $PACKAGES; do

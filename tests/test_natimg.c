@@ -333,6 +333,88 @@ START_TEST(test_cardinal_bias)
 }
 END_TEST
 
+/* Resources follow the images (doc/deep-nets.md, "Resources follow the
+ * images"): trained on the 11 cardinal-rich photographs of Debian's
+ * plasma-workspace-wallpapers (photo_id, the reduced settings, seeds 1-3,
+ * a probe period of 28.6 px that every layer resolves), the networks have
+ * more centre units preferring an orientation within 10 degrees of a
+ * cardinal than of an oblique, more so than the untrained networks and
+ * than the same training on crops turned by 45 degrees.  The statistic:
+ * pooled over relu2..relu6 and the three seeds, e = (cardinal - oblique) /
+ * tuned units; its standard error treats the n tuned units as multinomial
+ * draws, var e = (p_c + p_o - (p_c - p_o)^2) / n, which leaves out the
+ * seed-to-seed spread -- hence three seeds, not one.  Over ten seeds the
+ * per-seed trained - rotated was +0.10 to +0.38 (mean 0.23, s.d. 0.09, all
+ * ten positive) and trained - untrained +0.03 to +0.33; seeds 1-3: +0.20,
+ * +0.11, +0.16 and +0.22, +0.15, +0.23.  Seed 1 alone is 3.2 and 3.9
+ * standard errors; the three seeds pooled measured +0.159 (4.3) and +0.201
+ * (5.6).  Asked for: both above 3 standard errors.  (The sensitivity D of the same networks is lowest at
+ * the cardinals: units crowd there, their flanks lie between.) */
+static const char *const plasma_names[] = {"BytheWater", "ColdRipple", "ColorfulCups",
+                                           "DarkestHour", "EveningGlow", "FallenLeaf", "Grey",
+                                           "Kite", "OneStandsOut", "Path", "summer_1am"};
+
+START_TEST(test_preferred_follow_images)
+{
+  char files[2048] = "images.files=[", out[512], path[600], line[256], cond[32], layer[32];
+  const char *ov[sizeof reduced / sizeof reduced[0] + 5];
+  size_t n = 0, i, k;
+  plx_natimg_opts o;
+  struct stat st;
+  FILE *f;
+  long seed, units, tuned, card, obl;
+  double cmo, cnt[3][3] = {{0}}, e[3], v[3]; /* [trained, untrained, rotated][tuned, c, o] */
+  for (i = 0; i < sizeof plasma_names / sizeof plasma_names[0]; i++) {
+    char one[200];
+    snprintf(one, sizeof one, "/usr/share/wallpapers/%s/contents/images/2560x1600.jpg",
+             plasma_names[i]);
+    if (stat(one, &st) != 0) {
+      fprintf(stderr, "preferred-orientation test skipped: %s is not installed "
+                      "(scripts/setup.sh installs plasma-workspace-wallpapers)\n", one);
+      return;
+    }
+    snprintf(files + strlen(files), sizeof files - strlen(files), "%s\"%s\"", i ? "," : "",
+             one);
+  }
+  snprintf(files + strlen(files), sizeof files - strlen(files), "]");
+  for (i = 0; i < sizeof reduced / sizeof reduced[0]; i++)
+    ov[n++] = reduced[i];
+  ov[n++] = files;
+  ov[n++] = "model.layers.[17].out=11";
+  ov[n++] = "probe.period=28.6";
+  ov[n++] = "conditions.run=[\"trained\",\"untrained\",\"rotated\"]";
+  ov[n++] = "experiment.seeds=3";
+  run_with(ov, n, "test_natimg_plasma", out, sizeof out, &o);
+  snprintf(path, sizeof path, "%s/tables/preferred_summary.csv", out);
+  ck_assert_ptr_nonnull(f = fopen(path, "r"));
+  ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+  while (fgets(line, sizeof line, f)) {
+    ck_assert_int_eq(sscanf(line, "%ld,%31[^,],%31[^,],%ld,%ld,%ld,%ld,%lf", &seed, cond, layer,
+                            &units, &tuned, &card, &obl, &cmo), 8);
+    if (!strcmp(layer, "relu1"))
+      continue;
+    k = !strcmp(cond, "trained") ? 0 : !strcmp(cond, "untrained") ? 1 : 2;
+    cnt[k][0] += (double)tuned;
+    cnt[k][1] += (double)card;
+    cnt[k][2] += (double)obl;
+  }
+  fclose(f);
+  for (k = 0; k < 3; k++) {
+    double pc = cnt[k][1] / cnt[k][0], po = cnt[k][2] / cnt[k][0];
+    ck_assert(cnt[k][0] > 300);
+    e[k] = pc - po;
+    v[k] = (pc + po - e[k] * e[k]) / cnt[k][0];
+  }
+  fprintf(stderr, "preference excess relu2..relu6, seeds 1-3: trained %+.3f, untrained %+.3f, rotated %+.3f "
+                  "(s.e. %.3f %.3f %.3f)\n", e[0], e[1], e[2], sqrt(v[0]), sqrt(v[1]),
+          sqrt(v[2]));
+  ck_assert_msg(e[0] - e[2] > 3 * sqrt(v[0] + v[2]), "trained - rotated %g, s.e. %g", e[0] - e[2],
+                sqrt(v[0] + v[2]));
+  ck_assert_msg(e[0] - e[1] > 3 * sqrt(v[0] + v[1]), "trained - untrained %g, s.e. %g",
+                e[0] - e[1], sqrt(v[0] + v[1]));
+}
+END_TEST
+
 /* experiment.seeds: every seed's network is the one a single run with that
  * seed trains (bit for bit), and the statistics over seeds are those of the
  * per-seed contrasts.  A tiny network, a few steps: mechanics, not science. */
@@ -762,8 +844,10 @@ int main(void)
   tcase_add_test(te, test_seeds);
   tcase_add_test(te, test_shuffle_modes);
   tcase_add_test(te, test_denoise);
-  if (!getenv("PLX_SKIP_SLOW"))
+  if (!getenv("PLX_SKIP_SLOW")) {
     tcase_add_test(te, test_cardinal_bias);
+    tcase_add_test(te, test_preferred_follow_images);
+  }
   tcase_set_timeout(te, 1800);
   suite_add_tcase(s, tc);
   suite_add_tcase(s, te);
