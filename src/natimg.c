@@ -1254,6 +1254,74 @@ out:
   return rc;
 }
 
+/* figures/preferred: per probed layer, the tuned centre units of every
+ * seed by the distance of their preference from the nearest cardinal
+ * (9 bins of 5 degrees), as a share relative to preferences spread evenly
+ * over the probe grid (1 = even), one line per condition. */
+static int figure_preferred(const natimg *ni, const plx_natimg_opts *op, plx_rundir *rd,
+                            const double *tune_all, plx_error *err)
+{
+  const size_t T = ni->probe_t, P = ni->n_probes, K = PLX_NATIMG_N_CONDITIONS, U = ni->n_tune;
+  const int cols = P < 3 ? (int)P : 3, rows = (int)((P + 2) / 3);
+  plx_figure *fig = plx_figure_new(rows, cols, 420.0 * cols, 330.0 * rows + 40);
+  double x[9], y[9], grid[9] = {0};
+  size_t p, s, u, i, b;
+  int k, rc;
+  if (!fig)
+    return plx_error_set(err, PLX_ENOMEM, "out of memory");
+  for (i = 0; i < T; i++) {
+    double d = fmin(orient_dist((double)i * 180.0 / (double)T, 0),
+                    orient_dist((double)i * 180.0 / (double)T, 90));
+    grid[(size_t)fmin(d / 5.0, 8.0)] += 1.0 / (double)T;
+  }
+  for (b = 0; b < 9; b++)
+    x[b] = 5.0 * (double)b + 2.5;
+  plx_figure_title(fig, "Preferred orientations of the centre units, all seeds "
+                        "(share per 5-degree bin of distance from a cardinal; 1 = even)");
+  for (p = 0; p < P; p++) {
+    plx_axes *ax = plx_figure_axes(fig, (int)(p / 3), (int)(p % 3));
+    size_t first = 0;
+    for (i = 0; i < p; i++)
+      first += ni->net->layers[ni->probes[i]].out_c;
+    for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
+      double h[9] = {0}, n = 0;
+      if (!op->measured[k])
+        continue;
+      for (s = 0; s < ni->n_seeds; s++)
+        for (u = 0; u < ni->net->layers[ni->probes[p]].out_c; u++) {
+          const double *f = tune_all + ((s * K + (size_t)k) * U + first + u) * T;
+          double mx = f[0], mn = f[0], d;
+          size_t im = 0;
+          for (i = 1; i < T; i++) {
+            if (f[i] > mx) {
+              mx = f[i];
+              im = i;
+            }
+            if (f[i] < mn)
+              mn = f[i];
+          }
+          if (!(mx > 0 && mx > mn))
+            continue;
+          d = fmin(orient_dist((double)im * 180.0 / (double)T, 0),
+                   orient_dist((double)im * 180.0 / (double)T, 90));
+          h[(size_t)fmin(d / 5.0, 8.0)] += 1;
+          n += 1;
+        }
+      for (b = 0; b < 9; b++)
+        y[b] = n > 0 && grid[b] > 0 ? h[b] / n / grid[b] : 0.0;
+      plx_axes_line(ax, x, y, 9, cond_color[k], cond_style[k],
+                    p == 0 ? plx_natimg_condition_names[k] : NULL);
+    }
+    plx_axes_hline(ax, 1.0, PLX_C_BLACK, PLX_DOTTED);
+    plx_axes_title(ax, ni->net->layers[ni->probes[p]].name);
+    plx_axes_xlabel(ax, "distance from the nearest cardinal (deg)");
+    plx_axes_xlim(ax, 0, 45);
+  }
+  rc = plx_rundir_figure(rd, "preferred", fig, err);
+  plx_figure_free(fig);
+  return rc;
+}
+
 /* Preferred orientations of the probed layers' centre units, every seed
  * and condition: tables/preferred_orientation.csv (per unit: the probe
  * orientation of its largest phase-averaged response, that response, and
@@ -1331,6 +1399,7 @@ static int write_preferred(const natimg *ni, const plx_natimg_opts *op, plx_rund
     }
   if (!rc) rc = plx_rundir_table(rd, "preferred_orientation", tu, err);
   if (!rc) rc = plx_rundir_table(rd, "preferred_summary", ts, err);
+  if (!rc) rc = figure_preferred(ni, op, rd, tune_all, err);
 out:
   plx_table_free(tu);
   plx_table_free(ts);

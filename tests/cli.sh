@@ -169,6 +169,15 @@ if [ -f /usr/share/backgrounds/mate/nature/Aqua.jpg ]; then
   expect 0 "check natural-image config" -- $PLASTIX check "$ncfg"
   grep -q "natural-image experiment: 25 photographs" "$work/out" && ok "check natural-image summary" \
     || bad "check natural-image summary"
+  # a tiny run: its tables and figures, the preference histograms included
+  expect 0 "tiny natural-image run" -- $PLASTIX run "$ncfg" -o "$work/ni" -q \
+    --set 'model.layers.[0].out=4' --set 'model.layers.[4].out=4' --set 'model.layers.[8].out=4' \
+    --set 'model.layers.[10].out=4' --set 'model.layers.[12].out=4' --set 'model.layers.[15].out=8' \
+    --set train.steps=4 --set train.log_every=2 --set probe.orientations=12 --set probe.phases=2 \
+    --set 'conditions.run=["trained","untrained"]'
+  [ -s "$work/ni/tables/preferred_summary.csv" ] && [ -s "$work/ni/figures/preferred.png" ] \
+    && [ -s "$work/ni/figures/sensitivity.png" ] && ok "natural-image run outputs" \
+    || bad "natural-image run outputs"
 fi
 expect 2 "natural-image config typo" -- $PLASTIX run "$ncfg" -o "$work/nix" -q --set train.stepz=3
 one_line_error "natural-image config typo" "train.stepz"
