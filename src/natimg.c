@@ -1254,6 +1254,23 @@ out:
   return rc;
 }
 
+/* A centre unit's tuning curve f over the T probe orientations: the index
+ * of its largest value (the first, on ties) and its maximum and minimum. */
+static size_t tuning_peak(const double *f, size_t T, double *mx, double *mn)
+{
+  size_t i, im = 0;
+  *mx = *mn = f[0];
+  for (i = 1; i < T; i++) {
+    if (f[i] > *mx) {
+      *mx = f[i];
+      im = i;
+    }
+    if (f[i] < *mn)
+      *mn = f[i];
+  }
+  return im;
+}
+
 /* figures/preferred: per probed layer, the tuned centre units of every
  * seed by the distance of their preference from the nearest cardinal
  * (9 bins of 5 degrees), as a share relative to preferences spread evenly
@@ -1290,16 +1307,8 @@ static int figure_preferred(const natimg *ni, const plx_natimg_opts *op, plx_run
       for (s = 0; s < ni->n_seeds; s++)
         for (u = 0; u < ni->net->layers[ni->probes[p]].out_c; u++) {
           const double *f = tune_all + ((s * K + (size_t)k) * U + first + u) * T;
-          double mx = f[0], mn = f[0], d;
-          size_t im = 0;
-          for (i = 1; i < T; i++) {
-            if (f[i] > mx) {
-              mx = f[i];
-              im = i;
-            }
-            if (f[i] < mn)
-              mn = f[i];
-          }
+          double mx, mn, d;
+          const size_t im = tuning_peak(f, T, &mx, &mn);
           if (!(mx > 0 && mx > mn))
             continue;
           d = fmin(orient_dist((double)im * 180.0 / (double)T, 0),
@@ -1344,7 +1353,7 @@ static int write_preferred(const natimg *ni, const plx_natimg_opts *op, plx_rund
   plx_table *tu = plx_table_new(7, un, "issifff"), *ts = plx_table_new(8, sn, "issiiiif");
   plx_h5 *h = plx_rundir_h5(rd);
   char path[256];
-  size_t s, p, u, i;
+  size_t s, p, u;
   int k, rc = PLX_OK;
   if (!tu || !ts) {
     rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
@@ -1361,18 +1370,8 @@ static int write_preferred(const natimg *ni, const plx_natimg_opts *op, plx_rund
         const double *f0 = tune_all + ((s * K + (size_t)k) * U + unit) * T;
         size_t tuned = 0, card = 0, obl = 0;
         for (u = 0; u < l->out_c; u++, unit++) {
-          const double *f = f0 + u * T;
-          double mx = f[0], mn = f[0], pref;
-          size_t imax = 0;
-          for (i = 1; i < T; i++) {
-            if (f[i] > mx) {
-              mx = f[i];
-              imax = i;
-            }
-            if (f[i] < mn)
-              mn = f[i];
-          }
-          pref = (double)imax * 180.0 / (double)T;
+          double mx, mn;
+          const double pref = (double)tuning_peak(f0 + u * T, T, &mx, &mn) * 180.0 / (double)T;
           {
             double v[5] = {(double)(ni->seed0 + s), (double)u, pref, mx,
                            mx > 0 ? (mx - mn) / mx : 0.0};

@@ -374,6 +374,26 @@ static int run_orientation(cli_opts *o)
 }
 
 /* The natural-image experiment (task.type = "natural_images"). */
+/* The natural-image run's statistics over seeds of one measure, a line per
+ * probed layer: the trained networks, then trained - each control. */
+static void print_seed_stats(const plx_natimg_opts *no, const plx_natimg_seed_stats *st,
+                             const char *what)
+{
+  size_t p;
+  int k;
+  fprintf(stderr, "plastix: over %zu seeds, %s (mean, Student's t, seeds > 0):\n", no->n_seeds,
+          what);
+  for (p = 0; p < no->n_probes; p++) {
+    fprintf(stderr, "plastix:   %s:", no->probe_names[p]);
+    for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
+      if (no->measured[k] && no->measured[PLX_NATIMG_TRAINED])
+        fprintf(stderr, " %s%s %+.3f (t %.1f, %d/%zu)", k ? "trained - " : "",
+                plx_natimg_condition_names[k], st->mean[k][p], st->t[k][p], st->positive[k][p],
+                no->n_seeds);
+    fputc('\n', stderr);
+  }
+}
+
 static int run_natimg(cli_opts *o)
 {
   plx_natimg_opts no;
@@ -417,29 +437,10 @@ static int run_natimg(cli_opts *o)
       fputc('\n', stderr);
     }
     if (no.n_seeds > 1) {
-      fprintf(stderr, "plastix: over %zu seeds, cardinal - oblique mean log sqrt D "
-                      "(mean, Student's t, seeds > 0):\n", no.n_seeds);
-      for (p = 0; p < no.n_probes; p++) {
-        fprintf(stderr, "plastix:   %s:", no.probe_names[p]);
-        for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
-          if (no.measured[k] && no.measured[PLX_NATIMG_TRAINED])
-            fprintf(stderr, " %s%s %+.3f (t %.1f, %d/%zu)", k ? "trained - " : "",
-                    plx_natimg_condition_names[k], no.seed_contrast.mean[k][p],
-                    no.seed_contrast.t[k][p], no.seed_contrast.positive[k][p], no.n_seeds);
-        fputc('\n', stderr);
-      }
-      fprintf(stderr, "plastix: over %zu seeds, centre units preferring a cardinal minus an "
-                      "oblique, per unit with a tuning (mean, Student's t, seeds > 0):\n",
-              no.n_seeds);
-      for (p = 0; p < no.n_probes; p++) {
-        fprintf(stderr, "plastix:   %s:", no.probe_names[p]);
-        for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
-          if (no.measured[k] && no.measured[PLX_NATIMG_TRAINED])
-            fprintf(stderr, " %s%s %+.3f (t %.1f, %d/%zu)", k ? "trained - " : "",
-                    plx_natimg_condition_names[k], no.seed_preference.mean[k][p],
-                    no.seed_preference.t[k][p], no.seed_preference.positive[k][p], no.n_seeds);
-        fputc('\n', stderr);
-      }
+      print_seed_stats(&no, &no.seed_contrast, "cardinal - oblique mean log sqrt D");
+      print_seed_stats(&no, &no.seed_preference,
+                       "centre units preferring a cardinal minus an oblique, per unit with a "
+                       "tuning");
     }
     fprintf(stderr, "plastix: wrote %s\n", no.out_used);
   }
