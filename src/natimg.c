@@ -169,8 +169,9 @@ typedef struct natimg {
   plx_grating2d gabor;
   size_t probe_t, probe_p, n_probes;
   int probes[PLX_NATIMG_MAX_PROBES];
-  size_t n_tune;        /* centre units over the probed layers (sum of
-                           their channel counts)                        */
+  size_t tune_off[PLX_NATIMG_MAX_PROBES + 1]; /* probed layer p's centre units
+                           are tuning rows tune_off[p] .. tune_off[p + 1] - 1;
+                           tune_off[n_probes] of them in all              */
   double window;
   unsigned conds;
   double rotation;
@@ -467,7 +468,7 @@ static int natimg_load(natimg **out, const plx_natimg_opts *op, int read, plx_er
   {
     size_t p;
     for (p = 0; p < ni->n_probes; p++)
-      ni->n_tune += ni->net->layers[ni->probes[p]].out_c;
+      ni->tune_off[p + 1] = ni->tune_off[p] + ni->net->layers[ni->probes[p]].out_c;
   }
   ni->formats = plx_rundir_figure_formats(plx_params_group(ni->root, "output"));
   if (read && (rc = read_photos(ni, im, err)))
@@ -708,7 +709,8 @@ static int train(natimg *ni, double theta, const char *stage, const plx_natimg_o
 
 /* D(theta_i) of every probed layer: sens[p * T + i]; and the tuning of
  * every probed layer's centre units, their response averaged over the
- * probe's phases: tune[u * T + i] for the n_tune units, layer by layer */
+ * probe's phases: tune[u * T + i] for the tune_off[n_probes] units, layer
+ * by layer */
 static void probe(natimg *ni, float *x, float *dx, double *sens, double *tune)
 {
   const size_t S = ni->crop * ni->crop, T = ni->probe_t, P = ni->probe_p;
@@ -745,6 +747,18 @@ static double orient_dist(double a, double b)
   return d > 90.0 ? 180.0 - d : d;
 }
 
+/* distance in degrees of orientation th from the nearest cardinal (0, 90)
+ * and from the nearest oblique (45, 135) */
+static double from_cardinal(double th)
+{
+  return fmin(orient_dist(th, 0), orient_dist(th, 90));
+}
+
+static double from_oblique(double th)
+{
+  return fmin(orient_dist(th, 45), orient_dist(th, 135));
+}
+
 /* cardinal / oblique ratio of sqrt D, the difference c of mean log sqrt D
  * between the two windows and its z-score over the orientations */
 static void cardinal_ratio(const natimg *ni, const double *D, double *ratio, double *z,
@@ -755,8 +769,7 @@ static void cardinal_ratio(const natimg *ni, const double *D, double *ratio, dou
   for (i = 0; i < ni->probe_t; i++) {
     const double th = (double)i * 180.0 / (double)ni->probe_t;
     const double r = sqrt(D[i]), lg = log(r > 1e-300 ? r : 1e-300);
-    const double dc = fmin(orient_dist(th, 0), orient_dist(th, 90));
-    const double dob = fmin(orient_dist(th, 45), orient_dist(th, 135));
+    const double dc = from_cardinal(th), dob = from_oblique(th);
     if (dc <= ni->window + 1e-9) {
       sc += r;
       lc += lg;
@@ -835,14 +848,26 @@ static const int cond_color[PLX_NATIMG_N_CONDITIONS] = {PLX_C_BLUE, PLX_C_BLACK,
 static const int cond_style[PLX_NATIMG_N_CONDITIONS] = {PLX_SOLID, PLX_DOTTED, PLX_DASHED,
                                                          PLX_SOLID};
 
+/* A figure with one panel per probed layer, three to a row, titled; panel
+ * p is plx_figure_axes(fig, p / 3, p % 3).  NULL when out of memory. */
+static plx_figure *layer_figure(const natimg *ni, const char *title)
+{
+  const size_t P = ni->n_probes;
+  const int cols = P < 3 ? (int)P : 3, rows = (int)((P + 2) / 3);
+  plx_figure *fig = plx_figure_new(rows, cols, 420.0 * cols, 330.0 * rows + 40);
+  if (fig)
+    plx_figure_title(fig, title);
+  return fig;
+}
+
 /* one panel per probed layer: normalised sqrt D against orientation, a
  * line per condition */
 static int figure_sensitivity(const natimg *ni, plx_rundir *rd, double *const *sens,
                               const double *th, plx_error *err)
 {
   const size_t T = ni->probe_t, P = ni->n_probes;
-  const int cols = P < 3 ? (int)P : 3, rows = (int)((P + 2) / 3);
-  plx_figure *fig = plx_figure_new(rows, cols, 420.0 * cols, 330.0 * rows + 40);
+  plx_figure *fig =
+      layer_figure(ni, "Orientation sensitivity of each layer (sqrt D, normalised to sum 1)");
   double *y = malloc(T * sizeof *y);
   size_t p, i;
   int k, rc;
@@ -851,7 +876,6 @@ static int figure_sensitivity(const natimg *ni, plx_rundir *rd, double *const *s
     free(y);
     return plx_error_set(err, PLX_ENOMEM, "out of memory");
   }
-  plx_figure_title(fig, "Orientation sensitivity of each layer (sqrt D, normalised to sum 1)");
   for (p = 0; p < P; p++) {
     plx_axes *ax = plx_figure_axes(fig, (int)(p / 3), (int)(p % 3));
     for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
@@ -1272,48 +1296,41 @@ static size_t tuning_peak(const double *f, size_t T, double *mx, double *mn)
 }
 
 /* figures/preferred: per probed layer, the tuned centre units of every
- * seed by the distance of their preference from the nearest cardinal
- * (9 bins of 5 degrees), as a share relative to preferences spread evenly
- * over the probe grid (1 = even), one line per condition. */
+ * seed by the distance of their preferred orientation pref (degrees, NAN
+ * for units without a tuning; laid out as the tuning rows) from the
+ * nearest cardinal, in 9 bins of 5 degrees, as a share relative to
+ * preferences spread evenly over the probe grid (1 = even), one line per
+ * condition. */
 static int figure_preferred(const natimg *ni, const plx_natimg_opts *op, plx_rundir *rd,
-                            const double *tune_all, plx_error *err)
+                            const double *pref, plx_error *err)
 {
-  const size_t T = ni->probe_t, P = ni->n_probes, K = PLX_NATIMG_N_CONDITIONS, U = ni->n_tune;
-  const int cols = P < 3 ? (int)P : 3, rows = (int)((P + 2) / 3);
-  plx_figure *fig = plx_figure_new(rows, cols, 420.0 * cols, 330.0 * rows + 40);
+  const size_t T = ni->probe_t, P = ni->n_probes, K = PLX_NATIMG_N_CONDITIONS;
+  const size_t U = ni->tune_off[P];
+  plx_figure *fig = layer_figure(ni, "Preferred orientations of the centre units, all seeds "
+                                     "(share per 5-degree bin of distance from a cardinal; "
+                                     "1 = even)");
   double x[9], y[9], grid[9] = {0};
   size_t p, s, u, i, b;
   int k, rc;
   if (!fig)
     return plx_error_set(err, PLX_ENOMEM, "out of memory");
-  for (i = 0; i < T; i++) {
-    double d = fmin(orient_dist((double)i * 180.0 / (double)T, 0),
-                    orient_dist((double)i * 180.0 / (double)T, 90));
-    grid[(size_t)fmin(d / 5.0, 8.0)] += 1.0 / (double)T;
-  }
+  for (i = 0; i < T; i++)
+    grid[(size_t)fmin(from_cardinal((double)i * 180.0 / (double)T) / 5.0, 8.0)] +=
+        1.0 / (double)T;
   for (b = 0; b < 9; b++)
     x[b] = 5.0 * (double)b + 2.5;
-  plx_figure_title(fig, "Preferred orientations of the centre units, all seeds "
-                        "(share per 5-degree bin of distance from a cardinal; 1 = even)");
   for (p = 0; p < P; p++) {
     plx_axes *ax = plx_figure_axes(fig, (int)(p / 3), (int)(p % 3));
-    size_t first = 0;
-    for (i = 0; i < p; i++)
-      first += ni->net->layers[ni->probes[i]].out_c;
     for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
       double h[9] = {0}, n = 0;
       if (!op->measured[k])
         continue;
       for (s = 0; s < ni->n_seeds; s++)
-        for (u = 0; u < ni->net->layers[ni->probes[p]].out_c; u++) {
-          const double *f = tune_all + ((s * K + (size_t)k) * U + first + u) * T;
-          double mx, mn, d;
-          const size_t im = tuning_peak(f, T, &mx, &mn);
-          if (!(mx > 0 && mx > mn))
+        for (u = ni->tune_off[p]; u < ni->tune_off[p + 1]; u++) {
+          const double d = pref[(s * K + (size_t)k) * U + u];
+          if (isnan(d))
             continue;
-          d = fmin(orient_dist((double)im * 180.0 / (double)T, 0),
-                   orient_dist((double)im * 180.0 / (double)T, 90));
-          h[(size_t)fmin(d / 5.0, 8.0)] += 1;
+          h[(size_t)fmin(from_cardinal(d) / 5.0, 8.0)] += 1;
           n += 1;
         }
       for (b = 0; b < 9; b++)
@@ -1349,27 +1366,28 @@ static int write_preferred(const natimg *ni, const plx_natimg_opts *op, plx_rund
                                    "pref_deg", "max_response", "modulation"};
   static const char *const sn[] = {"seed",     "condition", "layer",   "units",
                                    "tuned",    "cardinal",  "oblique", "cardinal_minus_oblique"};
-  const size_t T = ni->probe_t, K = PLX_NATIMG_N_CONDITIONS, U = ni->n_tune;
+  const size_t T = ni->probe_t, K = PLX_NATIMG_N_CONDITIONS, U = ni->tune_off[ni->n_probes];
   plx_table *tu = plx_table_new(7, un, "issifff"), *ts = plx_table_new(8, sn, "issiiiif");
   plx_h5 *h = plx_rundir_h5(rd);
+  double *tuned_pref = malloc(ni->n_seeds * K * U * sizeof *tuned_pref);
   char path[256];
   size_t s, p, u;
   int k, rc = PLX_OK;
-  if (!tu || !ts) {
+  if (!tu || !ts || !tuned_pref) {
     rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
     goto out;
   }
   for (s = 0; s < ni->n_seeds; s++)
     for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
-      size_t unit = 0;
       if (!op->measured[k])
         continue;
       for (p = 0; p < ni->n_probes; p++) {
         const plx_layer *l = &ni->net->layers[ni->probes[p]];
         const char *str[2] = {plx_natimg_condition_names[k], l->name};
-        const double *f0 = tune_all + ((s * K + (size_t)k) * U + unit) * T;
+        const size_t row0 = (s * K + (size_t)k) * U + ni->tune_off[p];
+        const double *f0 = tune_all + row0 * T;
         size_t tuned = 0, card = 0, obl = 0;
-        for (u = 0; u < l->out_c; u++, unit++) {
+        for (u = 0; u < l->out_c; u++) {
           double mx, mn;
           const double pref = (double)tuning_peak(f0 + u * T, T, &mx, &mn) * 180.0 / (double)T;
           {
@@ -1377,10 +1395,12 @@ static int write_preferred(const natimg *ni, const plx_natimg_opts *op, plx_rund
                            mx > 0 ? (mx - mn) / mx : 0.0};
             plx_table_append(tu, str, v);
           }
+          tuned_pref[row0 + u] = NAN;
           if (mx > 0 && mx > mn) {
             tuned++;
-            card += fmin(orient_dist(pref, 0), orient_dist(pref, 90)) <= ni->window + 1e-9;
-            obl += fmin(orient_dist(pref, 45), orient_dist(pref, 135)) <= ni->window + 1e-9;
+            card += from_cardinal(pref) <= ni->window + 1e-9;
+            obl += from_oblique(pref) <= ni->window + 1e-9;
+            tuned_pref[row0 + u] = pref;
           }
         }
         {
@@ -1398,10 +1418,11 @@ static int write_preferred(const natimg *ni, const plx_natimg_opts *op, plx_rund
     }
   if (!rc) rc = plx_rundir_table(rd, "preferred_orientation", tu, err);
   if (!rc) rc = plx_rundir_table(rd, "preferred_summary", ts, err);
-  if (!rc) rc = figure_preferred(ni, op, rd, tune_all, err);
+  if (!rc) rc = figure_preferred(ni, op, rd, tuned_pref, err);
 out:
   plx_table_free(tu);
   plx_table_free(ts);
+  free(tuned_pref);
   return rc;
 }
 
@@ -1446,7 +1467,7 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
   }
   /* every seed's curves, ratios, z and log contrasts, seed-major */
   sens_all = calloc(ni->n_seeds * K * P * T, sizeof *sens_all);
-  tune_all = calloc(ni->n_seeds * K * ni->n_tune * T, sizeof *tune_all);
+  tune_all = calloc(ni->n_seeds * K * ni->tune_off[P] * T, sizeof *tune_all);
   ratio = calloc(ni->n_seeds * K * P, sizeof *ratio);
   zs = calloc(ni->n_seeds * K * P, sizeof *zs);
   con = calloc(ni->n_seeds * K * P, sizeof *con);
@@ -1494,7 +1515,7 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
     ni->seed = ni->seed0 + s;
     for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
       sens[k] = op->measured[k] ? sens_all + (s * K + (size_t)k) * P * T : NULL;
-      tune[k] = op->measured[k] ? tune_all + (s * K + (size_t)k) * ni->n_tune * T : NULL;
+      tune[k] = op->measured[k] ? tune_all + (s * K + (size_t)k) * ni->tune_off[P] * T : NULL;
     }
     if ((rc = run_seed(ni, op, &rb, sens, tune, have, wsnap, s == 0, err)))
       goto done;

@@ -373,7 +373,6 @@ static int run_orientation(cli_opts *o)
   return 0;
 }
 
-/* The natural-image experiment (task.type = "natural_images"). */
 /* The natural-image run's statistics over seeds of one measure, a line per
  * probed layer: the trained networks, then trained - each control. */
 static void print_seed_stats(const plx_natimg_opts *no, const plx_natimg_seed_stats *st,
@@ -394,6 +393,7 @@ static void print_seed_stats(const plx_natimg_opts *no, const plx_natimg_seed_st
   }
 }
 
+/* The natural-image experiment (task.type = "natural_images"). */
 static int run_natimg(cli_opts *o)
 {
   plx_natimg_opts no;
