@@ -14,6 +14,7 @@
 #include "plastix/error.h"
 #include "plastix/images.h"
 #include "plastix/images2d.h"
+#include "plastix/perceptual_units.h"
 #include "plastix/rundir.h"
 
 #include <gsl/gsl_cdf.h>
@@ -707,11 +708,17 @@ static int train(natimg *ni, double theta, const char *stage, const plx_natimg_o
 
 /* ------------------------------------------------------------ probe */
 
-/* D(theta_i) of every probed layer: sens[p * T + i]; and the tuning of
- * every probed layer's centre units, their response averaged over the
- * probe's phases: tune[u * T + i] for the tune_off[n_probes] units, layer
- * by layer */
-static void probe(natimg *ni, float *x, float *dx, double *sens, double *tune)
+/* What the probe measures for one condition of one network: D(theta_i)
+ * of every probed layer, sens[p * T + i]; the part of it carried by the
+ * layer's centre units (the unit at the spatial centre of each channel),
+ * csens[p * T + i]; and the tuning of those centre units, their response
+ * averaged over the probe's phases, tune[u * T + i] for the
+ * tune_off[n_probes] units, layer by layer.  sens NULL: not measured. */
+typedef struct probe_out {
+  double *sens, *csens, *tune;
+} probe_out;
+
+static void probe(natimg *ni, float *x, float *dx, const probe_out *o)
 {
   const size_t S = ni->crop * ni->crop, T = ni->probe_t, P = ni->probe_p;
   size_t i, j, p, u;
@@ -725,17 +732,21 @@ static void probe(natimg *ni, float *x, float *dx, double *sens, double *tune)
     plx_deepnet_jvp(ni->net, dx);
     for (p = 0; p < ni->n_probes; p++) {
       const plx_layer *l = &ni->net->layers[ni->probes[p]];
-      double acc = 0;
+      double acc = 0, cacc = 0;
       for (u = 0; u < P * l->out_size; u++)
         acc += (double)l->tan[u] * (double)l->tan[u];
-      sens[p * T + i] = acc / (double)P;
+      o->sens[p * T + i] = acc / (double)P;
       for (u = 0; u < l->out_c; u++, unit++) {
-        const float *a = l->out + plx_layer_centre(l) + u * l->out_h * l->out_w;
+        const size_t c = plx_layer_centre(l) + u * l->out_h * l->out_w;
         double m = 0;
-        for (j = 0; j < P; j++)
-          m += (double)a[j * l->out_size];
-        tune[unit * T + i] = m / (double)P;
+        for (j = 0; j < P; j++) {
+          const double t = (double)l->tan[c + j * l->out_size];
+          m += (double)l->out[c + j * l->out_size];
+          cacc += t * t;
+        }
+        o->tune[unit * T + i] = m / (double)P;
       }
+      o->csens[p * T + i] = cacc / (double)P;
     }
   }
 }
@@ -1074,14 +1085,12 @@ static void progress(const natimg *ni, const plx_natimg_opts *op, const char *wh
     op->prog->fn(op->prog->ctx, stage_name(ni, what, stage, sizeof stage), 0.0);
 }
 
-/* One network (seed ni->seed): its initial weights, then the sensitivity of
- * every condition into sens[k] (NULL: not measured) and its centre units'
- * tuning into tune[k], the training logs in
- * rb->lg and have[].  With `first`, the initial, trained and rotated
- * weights are kept in wsnap and the training summary in op. */
-static int run_seed(natimg *ni, plx_natimg_opts *op, run_bufs *rb, double *const *sens,
-                    double *const *tune, int *have, plx_deepnet_weights **wsnap, int first,
-                    plx_error *err)
+/* One network (seed ni->seed): its initial weights, then the probe of
+ * every condition k into out[k] (out[k].sens NULL: not measured), the
+ * training logs in rb->lg and have[].  With `first`, the initial, trained
+ * and rotated weights are kept in wsnap and the training summary in op. */
+static int run_seed(natimg *ni, plx_natimg_opts *op, run_bufs *rb, const probe_out *out,
+                    int *have, plx_deepnet_weights **wsnap, int first, plx_error *err)
 {
   char stage[96];
   int rc;
@@ -1101,12 +1110,12 @@ static int run_seed(natimg *ni, plx_natimg_opts *op, run_bufs *rb, double *const
   if (first && !(wsnap[0] = plx_deepnet_weights_new(ni->net)))
     return plx_error_set(err, PLX_ENOMEM, "out of memory");
   /* untrained */
-  if (sens[PLX_NATIMG_UNTRAINED]) {
+  if (out[PLX_NATIMG_UNTRAINED].sens) {
     progress(ni, op, "probe untrained");
-    probe(ni, rb->x, rb->dx, sens[PLX_NATIMG_UNTRAINED], tune[PLX_NATIMG_UNTRAINED]);
+    probe(ni, rb->x, rb->dx, &out[PLX_NATIMG_UNTRAINED]);
   }
   /* trained, then its shuffled copy */
-  if (sens[PLX_NATIMG_TRAINED] || sens[PLX_NATIMG_SHUFFLED]) {
+  if (out[PLX_NATIMG_TRAINED].sens || out[PLX_NATIMG_SHUFFLED].sens) {
     if ((rc = train(ni, 0.0, stage_name(ni, "train", stage, sizeof stage), op, &rb->lg[0], rb->ecx, rb->ecy, rb->x, rb->dl, rb->lab,
                     rb->correct, err)))
       return rc;
@@ -1117,20 +1126,20 @@ static int run_seed(natimg *ni, plx_natimg_opts *op, run_bufs *rb, double *const
       op->final_loss = rb->lg[0].loss[ni->steps - 1];
       op->eval_accuracy = rb->lg[0].eval_acc[rb->lg[0].n_eval - 1];
     }
-    if (sens[PLX_NATIMG_TRAINED]) {
+    if (out[PLX_NATIMG_TRAINED].sens) {
       progress(ni, op, "probe trained");
-      probe(ni, rb->x, rb->dx, sens[PLX_NATIMG_TRAINED], tune[PLX_NATIMG_TRAINED]);
+      probe(ni, rb->x, rb->dx, &out[PLX_NATIMG_TRAINED]);
     }
-    if (sens[PLX_NATIMG_SHUFFLED]) {
+    if (out[PLX_NATIMG_SHUFFLED].sens) {
       plx_rng_reseed(rb->rng, ni->seed, 1, PLX_POP_INIT);
       plx_deepnet_shuffle(ni->net, rb->rng, ni->shuffle == SHUFFLE_WEIGHTS ? rb->initial : NULL,
                           ni->shuffle == SHUFFLE_CENTRED);
       progress(ni, op, "probe shuffled");
-      probe(ni, rb->x, rb->dx, sens[PLX_NATIMG_SHUFFLED], tune[PLX_NATIMG_SHUFFLED]);
+      probe(ni, rb->x, rb->dx, &out[PLX_NATIMG_SHUFFLED]);
     }
   }
   /* rotated: the same initial weights and batches, crops turned */
-  if (sens[PLX_NATIMG_ROTATED]) {
+  if (out[PLX_NATIMG_ROTATED].sens) {
     plx_deepnet_weights_set(ni->net, rb->initial);
     if ((rc = train(ni, ni->rotation, stage_name(ni, "train rotated", stage, sizeof stage), op, &rb->lg[1], rb->ecx, rb->ecy, rb->x, rb->dl,
                     rb->lab, rb->correct, err)))
@@ -1142,7 +1151,7 @@ static int run_seed(natimg *ni, plx_natimg_opts *op, run_bufs *rb, double *const
       op->rotated_eval_accuracy = rb->lg[1].eval_acc[rb->lg[1].n_eval - 1];
     }
     progress(ni, op, "probe rotated");
-    probe(ni, rb->x, rb->dx, sens[PLX_NATIMG_ROTATED], tune[PLX_NATIMG_ROTATED]);
+    probe(ni, rb->x, rb->dx, &out[PLX_NATIMG_ROTATED]);
   }
   return PLX_OK;
 }
@@ -1348,32 +1357,44 @@ static int figure_preferred(const natimg *ni, const plx_natimg_opts *op, plx_run
   return rc;
 }
 
-/* Preferred orientations of the probed layers' centre units, every seed
- * and condition: tables/preferred_orientation.csv (per unit: the probe
- * orientation of its largest phase-averaged response, that response, and
- * its modulation (max - min) / max), tables/preferred_summary.csv (per
- * seed, condition and layer: units, units with a tuning (max > min, max >
- * 0), and how many of those prefer an orientation within probe.window of a
- * cardinal and of an oblique -- equal windows, so equal counts expected
- * from preferences spread evenly; that excess e into excess[(s *
- * N_CONDITIONS + k) * P + p]), and the first seed's tuning curves in
- * results.h5 (/natural_images/<condition>/<layer>/tuning: orientation x
- * unit). */
-static int write_preferred(const natimg *ni, const plx_natimg_opts *op, plx_rundir *rd,
-                           const double *tune_all, double *excess, plx_error *err)
+static int cmp_double(const void *a, const void *b)
 {
-  static const char *const un[] = {"seed",     "condition",    "layer",     "unit",
-                                   "pref_deg", "max_response", "modulation"};
-  static const char *const sn[] = {"seed",     "condition", "layer",   "units",
-                                   "tuned",    "cardinal",  "oblique", "cardinal_minus_oblique"};
+  const double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Preferred orientations and tuning widths of the probed layers' centre
+ * units, every seed and condition: tables/preferred_orientation.csv (per
+ * unit: the probe orientation of its largest phase-averaged response, that
+ * response, its modulation (max - min) / max and its half-width at
+ * half-height), tables/preferred_summary.csv (per seed, condition and
+ * layer: units, units with a tuning (max > min, max > 0), how many of
+ * those prefer an orientation within probe.window of a cardinal and of an
+ * oblique -- equal windows, so equal counts expected from preferences
+ * spread evenly; that excess e into excess[(s * N_CONDITIONS + k) * P +
+ * p] -- the tuned units' median half-width, and the log contrast c of the
+ * centre units' own sensitivity csens, as cardinal_ratio gives it for the
+ * whole layer's), and the first seed's tuning curves in results.h5
+ * (/natural_images/<condition>/<layer>/tuning: orientation x unit). */
+static int write_preferred(const natimg *ni, const plx_natimg_opts *op, plx_rundir *rd,
+                           const double *tune_all, const double *csens_all, double *excess,
+                           plx_error *err)
+{
+  static const char *const un[] = {"seed",         "condition",  "layer",         "unit",
+                                   "pref_deg",     "max_response", "modulation", "half_width_deg"};
+  static const char *const sn[] = {"seed",    "condition",        "layer",
+                                   "units",   "tuned",            "cardinal",
+                                   "oblique", "cardinal_minus_oblique", "median_half_width_deg",
+                                   "centre_contrast"};
   const size_t T = ni->probe_t, K = PLX_NATIMG_N_CONDITIONS, U = ni->tune_off[ni->n_probes];
-  plx_table *tu = plx_table_new(7, un, "issifff"), *ts = plx_table_new(8, sn, "issiiiif");
+  plx_table *tu = plx_table_new(8, un, "issiffff"), *ts = plx_table_new(10, sn, "issiiiifff");
   plx_h5 *h = plx_rundir_h5(rd);
   double *tuned_pref = malloc(ni->n_seeds * K * U * sizeof *tuned_pref);
+  double *width = malloc(U * sizeof *width);
   char path[256];
   size_t s, p, u;
   int k, rc = PLX_OK;
-  if (!tu || !ts || !tuned_pref) {
+  if (!tu || !ts || !tuned_pref || !width) {
     rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
     goto out;
   }
@@ -1387,25 +1408,38 @@ static int write_preferred(const natimg *ni, const plx_natimg_opts *op, plx_rund
         const size_t row0 = (s * K + (size_t)k) * U + ni->tune_off[p];
         const double *f0 = tune_all + row0 * T;
         size_t tuned = 0, card = 0, obl = 0;
+        double ratio, z, centre_c;
         for (u = 0; u < l->out_c; u++) {
           double mx, mn;
           const double pref = (double)tuning_peak(f0 + u * T, T, &mx, &mn) * 180.0 / (double)T;
+          const double hw = plx_tuning_half_width(f0 + u * T, T);
           {
-            double v[5] = {(double)(ni->seed0 + s), (double)u, pref, mx,
-                           mx > 0 ? (mx - mn) / mx : 0.0};
+            double v[6] = {(double)(ni->seed0 + s), (double)u, pref, mx,
+                           mx > 0 ? (mx - mn) / mx : 0.0, hw};
             plx_table_append(tu, str, v);
           }
           tuned_pref[row0 + u] = NAN;
           if (mx > 0 && mx > mn) {
-            tuned++;
+            width[tuned++] = hw;
             card += from_cardinal(pref) <= ni->window + 1e-9;
             obl += from_oblique(pref) <= ni->window + 1e-9;
             tuned_pref[row0 + u] = pref;
           }
         }
+        qsort(width, tuned, sizeof *width, cmp_double);
+        cardinal_ratio(ni, csens_all + ((s * K + (size_t)k) * ni->n_probes + p) * T, &ratio, &z,
+                       &centre_c);
         {
-          double v[6] = {(double)(ni->seed0 + s), (double)l->out_c, (double)tuned, (double)card,
-                         (double)obl, tuned ? ((double)card - (double)obl) / (double)tuned : NAN};
+          double v[8] = {(double)(ni->seed0 + s),
+                         (double)l->out_c,
+                         (double)tuned,
+                         (double)card,
+                         (double)obl,
+                         tuned ? ((double)card - (double)obl) / (double)tuned : NAN,
+                         !tuned ? NAN
+                         : tuned % 2 ? width[tuned / 2]
+                                     : 0.5 * (width[tuned / 2 - 1] + width[tuned / 2]),
+                         centre_c};
           plx_table_append(ts, str, v);
           excess[(s * K + (size_t)k) * ni->n_probes + p] = v[5];
         }
@@ -1423,6 +1457,7 @@ out:
   plx_table_free(tu);
   plx_table_free(ts);
   free(tuned_pref);
+  free(width);
   return rc;
 }
 
@@ -1432,7 +1467,8 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
   plx_rundir *rd = NULL;
   run_bufs rb;
   plx_deepnet_weights *wsnap[3] = {NULL, NULL, NULL};
-  double *sens_all = NULL, *tune_all = NULL, *ratio = NULL, *zs = NULL, *con = NULL;
+  double *sens_all = NULL, *csens_all = NULL, *tune_all = NULL, *ratio = NULL, *zs = NULL;
+  double *con = NULL;
   double *excess = NULL;
   const size_t K = PLX_NATIMG_N_CONDITIONS;
   size_t S, maxb, p, P, T, s, n_eval_cap;
@@ -1467,13 +1503,14 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
   }
   /* every seed's curves, ratios, z and log contrasts, seed-major */
   sens_all = calloc(ni->n_seeds * K * P * T, sizeof *sens_all);
+  csens_all = calloc(ni->n_seeds * K * P * T, sizeof *csens_all);
   tune_all = calloc(ni->n_seeds * K * ni->tune_off[P] * T, sizeof *tune_all);
   ratio = calloc(ni->n_seeds * K * P, sizeof *ratio);
   zs = calloc(ni->n_seeds * K * P, sizeof *zs);
   con = calloc(ni->n_seeds * K * P, sizeof *con);
   excess = calloc(ni->n_seeds * K * P, sizeof *excess);
   if (oom || !rb.x || !rb.dx || !rb.dl || !rb.lab || !rb.correct || !rb.ecx || !rb.ecy ||
-      !rb.initial || !rb.rng || !sens_all || !tune_all || !ratio || !zs || !con || !excess) {
+      !rb.initial || !rb.rng || !sens_all || !csens_all || !tune_all || !ratio || !zs || !con || !excess) {
     rc = plx_error_set(err, PLX_ENOMEM, "out of memory (batch of %zu crops)", maxb);
     goto done;
   }
@@ -1511,13 +1548,17 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
     goto done;
 
   for (s = 0; s < ni->n_seeds; s++) {
-    double *sens[PLX_NATIMG_N_CONDITIONS], *tune[PLX_NATIMG_N_CONDITIONS];
+    double *sens[PLX_NATIMG_N_CONDITIONS];
+    probe_out out[PLX_NATIMG_N_CONDITIONS];
     ni->seed = ni->seed0 + s;
     for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
-      sens[k] = op->measured[k] ? sens_all + (s * K + (size_t)k) * P * T : NULL;
-      tune[k] = op->measured[k] ? tune_all + (s * K + (size_t)k) * ni->tune_off[P] * T : NULL;
+      const size_t sk = s * K + (size_t)k;
+      sens[k] = op->measured[k] ? sens_all + sk * P * T : NULL;
+      out[k].sens = sens[k];
+      out[k].csens = csens_all + sk * P * T;
+      out[k].tune = tune_all + sk * ni->tune_off[P] * T;
     }
-    if ((rc = run_seed(ni, op, &rb, sens, tune, have, wsnap, s == 0, err)))
+    if ((rc = run_seed(ni, op, &rb, out, have, wsnap, s == 0, err)))
       goto done;
     for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
       for (p = 0; p < P && sens[k]; p++) {
@@ -1533,7 +1574,7 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
       goto done;
   }
   ni->seed = ni->seed0;
-  if ((rc = write_preferred(ni, op, rd, tune_all, excess, err)))
+  if ((rc = write_preferred(ni, op, rd, tune_all, csens_all, excess, err)))
     goto done;
   op->n_seeds = ni->n_seeds;
   if (ni->n_seeds > 1) {
@@ -1564,6 +1605,7 @@ done:
     plx_deepnet_weights_free(wsnap[k]);
   plx_deepnet_weights_free(rb.initial);
   free(sens_all);
+  free(csens_all);
   free(tune_all);
   free(ratio);
   free(zs);

@@ -220,6 +220,43 @@ double plx_circular_interp(const double *f, size_t n, double theta_deg)
   return (1.0 - w) * f[i0] + w * f[i1];
 }
 
+/* f at m samples from k, upward (side > 0) or downward, around the period */
+static double circular_step(const double *f, size_t n, size_t k, int side, size_t m)
+{
+  m %= n;
+  return f[side > 0 ? (k + m) % n : (k + n - m) % n];
+}
+
+double plx_tuning_half_width(const double *f, size_t n)
+{
+  double mx = f[0], mn = f[0], half, w = 0;
+  size_t k, kmax = 0;
+  int side;
+  for (k = 1; k < n; k++) {
+    if (f[k] > mx) {
+      mx = f[k];
+      kmax = k;
+    }
+    if (f[k] < mn)
+      mn = f[k];
+  }
+  if (!(mx > mn))
+    return NAN;
+  half = mn + 0.5 * (mx - mn);
+  for (side = -1; side <= 1; side += 2) {
+    /* f stays above half for the j steps walked so far; the smallest
+     * sample, at most half, ends the walk within n steps */
+    size_t j = 0;
+    double a, b;
+    while (circular_step(f, n, kmax, side, j + 1) > half)
+      j++;
+    a = circular_step(f, n, kmax, side, j);
+    b = circular_step(f, n, kmax, side, j + 1);
+    w += (double)j + (a - half) / (a - b);
+  }
+  return 0.5 * w * 180.0 / (double)n;
+}
+
 void plx_unit_attributes(const plx_tuning *t, size_t unit, double trained_deg,
                          double smooth_deg, double min_activation, plx_unit_attr *a)
 {

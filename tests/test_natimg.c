@@ -10,7 +10,7 @@
  * the one a single run of that seed trains, and the statistics over seeds
  * are those of the per-seed contrasts; the centre units' stored tuning is
  * recomputed from the stored weights, and their preferred orientations,
- * counts and statistics over seeds from the tables.  Bad configs fail with
+ * tuning widths, counts and statistics over seeds from the tables.  Bad configs fail with
  * one-line errors.
  *
  * The statistic: for a layer and condition, c = mean log sqrt D over the
@@ -46,6 +46,7 @@
 #include "plastix/images.h"
 #include "plastix/images2d.h"
 #include "plastix/natimg.h"
+#include "plastix/perceptual_units.h"
 
 #include <check.h>
 #include <math.h>
@@ -480,9 +481,18 @@ static void check_tuning(plx_h5 *h, const char *condition)
   free(tu);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+  const double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
 /* tables/preferred_orientation.csv has every unit of every seed, condition
  * and probed layer, each preference on the probe grid and the argmax of
- * the first seed's stored tuning; tables/preferred_summary.csv counts them */
+ * the first seed's stored tuning, each half-width that of the stored
+ * tuning; tables/preferred_summary.csv counts them and takes the tuned
+ * units' median half-width; its centre contrast is finite, and in relu6,
+ * whose every unit is a centre unit, the contrast of the layer's D */
 static void check_preferred(const char *out, const plx_natimg_opts *o, plx_h5 *h, size_t T,
                             double e[3][PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES])
 {
@@ -490,20 +500,24 @@ static void check_preferred(const char *out, const plx_natimg_opts *o, plx_h5 *h
   FILE *f;
   size_t rows = 0, units_per_seed = 0, p;
   long seed, unit, units, tuned, card, obl;
-  double pref, mx, mod, cmo;
-  /* counts recomputed from the unit table: [seed - seed0][condition][layer] */
+  double pref, mx, mod, hw, cmo, med, cc;
+  /* counts recomputed from the unit table: [seed - seed0][condition][layer],
+   * and the tuned units' half-widths */
   long cnt[3][PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES][3];
+  double wid[3][PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES][16];
   memset(cnt, 0, sizeof cnt);
   for (p = 0; p < o->n_probes; p++)
     units_per_seed += strcmp(o->probe_names[p], "relu6") ? 8 : 16;
   snprintf(path, sizeof path, "%s/tables/preferred_orientation.csv", out);
   ck_assert_ptr_nonnull(f = fopen(path, "r"));
   ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
-  ck_assert_str_eq(line, "seed,condition,layer,unit,pref_deg,max_response,modulation\n");
+  ck_assert_str_eq(line,
+                   "seed,condition,layer,unit,pref_deg,max_response,modulation,half_width_deg\n");
   while (fgets(line, sizeof line, f)) {
     int k, l = -1;
-    ck_assert_int_eq(sscanf(line, "%ld,%31[^,],%31[^,],%ld,%lf,%lf,%lf", &seed, cond, layer, &unit,
-                            &pref, &mx, &mod), 7);
+    ck_assert_int_eq(sscanf(line, "%ld,%31[^,],%31[^,],%ld,%lf,%lf,%lf,%lf", &seed, cond, layer,
+                            &unit, &pref, &mx, &mod, &hw),
+                     8);
     for (k = 0; k < PLX_NATIMG_N_CONDITIONS && strcmp(cond, plx_natimg_condition_names[k]); k++)
       ;
     for (p = 0; p < o->n_probes; p++)
@@ -515,7 +529,7 @@ static void check_preferred(const char *out, const plx_natimg_opts *o, plx_h5 *h
                             1e-9);
     ck_assert(pref >= 0 && pref < 180 && mod >= 0 && mod <= 1);
     if (seed == 4) {
-      /* the first seed's stored tuning: its argmax and maximum */
+      /* the first seed's stored tuning: its argmax, maximum and half-width */
       double *tu;
       size_t r, c, i, im = 0;
       snprintf(path, sizeof path, "/natural_images/%s/%s/tuning", cond, layer);
@@ -526,11 +540,16 @@ static void check_preferred(const char *out, const plx_natimg_opts *o, plx_h5 *h
           im = i;
       ck_assert_double_eq_tol(pref, (double)im * 180.0 / (double)T, 1e-9);
       ck_assert_double_eq_tol(mx, tu[im + (size_t)unit * T], 1e-8 * (1 + fabs(mx)));
+      if (mod > 0)
+        ck_assert_double_eq_tol(hw, plx_tuning_half_width(tu + (size_t)unit * T, T), 1e-8 * hw);
       free(tu);
     }
     if (mx > 0 && mod > 0) {
       double dc = fmin(fmin(pref, fabs(pref - 90)), 180 - pref);
       double dob = fmin(fabs(pref - 45), fabs(pref - 135));
+      /* half height is reached within the period: (0, 90] */
+      ck_assert(hw > 0 && hw <= 90);
+      wid[seed - 4][k][l][cnt[seed - 4][k][l][0]] = hw;
       cnt[seed - 4][k][l][0]++;
       cnt[seed - 4][k][l][1] += dc <= 10.0;
       cnt[seed - 4][k][l][2] += dob <= 10.0;
@@ -542,12 +561,14 @@ static void check_preferred(const char *out, const plx_natimg_opts *o, plx_h5 *h
   snprintf(path, sizeof path, "%s/tables/preferred_summary.csv", out);
   ck_assert_ptr_nonnull(f = fopen(path, "r"));
   ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
-  ck_assert_str_eq(line, "seed,condition,layer,units,tuned,cardinal,oblique,cardinal_minus_oblique\n");
+  ck_assert_str_eq(line, "seed,condition,layer,units,tuned,cardinal,oblique,"
+                         "cardinal_minus_oblique,median_half_width_deg,centre_contrast\n");
   rows = 0;
   while (fgets(line, sizeof line, f)) {
     int k, l = -1;
-    ck_assert_int_eq(sscanf(line, "%ld,%31[^,],%31[^,],%ld,%ld,%ld,%ld,%lf", &seed, cond, layer,
-                            &units, &tuned, &card, &obl, &cmo), 8);
+    ck_assert_int_eq(sscanf(line, "%ld,%31[^,],%31[^,],%ld,%ld,%ld,%ld,%lf,%lf,%lf", &seed, cond,
+                            layer, &units, &tuned, &card, &obl, &cmo, &med, &cc),
+                     10);
     for (k = 0; k < PLX_NATIMG_N_CONDITIONS && strcmp(cond, plx_natimg_condition_names[k]); k++)
       ;
     for (p = 0; p < o->n_probes; p++)
@@ -558,8 +579,24 @@ static void check_preferred(const char *out, const plx_natimg_opts *o, plx_h5 *h
     ck_assert_int_eq(tuned, cnt[seed - 4][k][l][0]);
     ck_assert_int_eq(card, cnt[seed - 4][k][l][1]);
     ck_assert_int_eq(obl, cnt[seed - 4][k][l][2]);
-    if (tuned)
+    if (tuned) {
+      double *w = wid[seed - 4][k][l];
       ck_assert_double_eq_tol(cmo, (double)(card - obl) / (double)tuned, 1e-9);
+      qsort(w, (size_t)tuned, sizeof *w, cmp_double);
+      ck_assert_double_eq_tol(
+          med, tuned % 2 ? w[tuned / 2] : 0.5 * (w[tuned / 2 - 1] + w[tuned / 2]), 1e-8 * med);
+    }
+    ck_assert(isfinite(cc));
+    if (!strcmp(layer, "relu6")) {
+      double *D, c, se;
+      size_t r, nc;
+      snprintf(path, sizeof path, "/natural_images/seeds/%s/relu6/D", cond);
+      D = read_matrix(h, path, &r, &nc);
+      ck_assert(r == T && nc == 3);
+      contrast(D + (size_t)(seed - 4) * T, T, &c, &se);
+      ck_assert_double_eq_tol(cc, c, 1e-8 * (1 + fabs(c)));
+      free(D);
+    }
     e[seed - 4][k][l] = cmo;
     rows++;
   }

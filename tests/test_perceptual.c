@@ -443,6 +443,42 @@ START_TEST(test_slope_overlap_known)
 }
 END_TEST
 
+START_TEST(test_half_width_known)
+{
+  /* cos 2 theta tuning peaked at 36 degrees, on the grid: half height
+   * (halfway between +1 and -1) at 45 degrees on each side.  A triangle of
+   * half-base 25 degrees over a floor, peaked at 4 degrees on a 2-degree
+   * grid, so that its left flank wraps round 0: half height at 12.5
+   * degrees, where linear interpolation is exact;
+   * with a half-base of 15 on the other side the mean is (12.5 + 7.5) / 2.
+   * A flat curve: NaN. */
+  const size_t n = 90;
+  const double deg = M_PI / 180;
+  double f[90];
+  size_t k;
+  for (k = 0; k < n; k++)
+    f[k] = 3.0 + cos(2 * (2.0 * (double)k - 36.0) * deg);
+  ck_assert_double_eq_tol(plx_tuning_half_width(f, n), 45.0, 1e-9);
+  for (k = 0; k < n; k++) {
+    double d = 2.0 * (double)k - 4.0; /* from the peak at 4 degrees, in (-90, 90] */
+    if (d > 90.0)
+      d -= 180.0;
+    f[k] = 0.2 + fmax(0.0, 1.0 - fabs(d) / 25.0);
+  }
+  ck_assert_double_eq_tol(plx_tuning_half_width(f, n), 12.5, 1e-12);
+  for (k = 0; k < n; k++) {
+    double d = 2.0 * (double)k - 4.0;
+    if (d > 90.0)
+      d -= 180.0;
+    f[k] = 0.2 + fmax(0.0, 1.0 - fabs(d) / (d < 0 ? 15.0 : 25.0));
+  }
+  ck_assert_double_eq_tol(plx_tuning_half_width(f, n), 10.0, 1e-12);
+  for (k = 0; k < n; k++)
+    f[k] = 0.7;
+  ck_assert(isnan(plx_tuning_half_width(f, n)));
+}
+END_TEST
+
 START_TEST(test_peak_speed_known)
 {
   /* logistic change curve with midpoint 137.5: the increment d[t] - d[t-1]
@@ -783,6 +819,7 @@ int main(void)
   tcase_add_test(tc, test_linear_fisher_known);
   tcase_add_test(tc, test_unit_attributes_known);
   tcase_add_test(tc, test_slope_overlap_known);
+  tcase_add_test(tc, test_half_width_known);
   tcase_add_test(tc, test_peak_speed_known);
   tcase_add_test(te, test_bad_configs);
   tcase_add_test(te, test_threads_independent);

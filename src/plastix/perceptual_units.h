@@ -88,6 +88,13 @@ void plx_circular_smooth(const double *in, size_t n, double sd_deg, double *out)
  * theta_deg. */
 double plx_circular_interp(const double *f, size_t n, double theta_deg);
 
+/* Half-width at half-height of a periodic tuning curve f on theta_k =
+ * k 180 / n, in degrees: from the (first) largest sample, on each side, the
+ * distance at which f first falls to halfway between its largest and its
+ * smallest sample (linear interpolation between samples); the mean of the
+ * two sides.  NaN when f is flat.  cos 2 theta tuning gives 45. */
+double plx_tuning_half_width(const double *f, size_t n);
+
 /* Overlap of the layer's tuning slopes at a rotation lag_deg:
  *   K(lag) / K(0),  K(lag) = sum_i sum_k f_i'(theta_k) f_i'(theta_k + lag),
  * f_i' taken between grid points by plx_circular_interp; NaN when every
