@@ -417,11 +417,12 @@ static int tables(plx_pl_results *r, plx_rundir *rd, plx_error *err)
   if (r->units) {
     static const char *const n[] = {"condition", "separation_deg", "layer", "unit", "state",
                                     "included", "mean_activation", "pref_deg", "pref_rel_deg",
-                                    "amplitude", "si", "slope", "fano", "best_disc", "fi"};
+                                    "amplitude", "si", "half_width_deg", "slope", "fano",
+                                    "best_disc", "fi"};
     static const char *const nf[] = {"condition", "separation_deg", "layer",
                                      "theta_rel_deg", "theta_deg", "fi_naive", "fi_trained"};
     plx_table *tf;
-    tb = plx_table_new(15, n, "ifsisifffffffff");
+    tb = plx_table_new(16, n, "ifsisiffffffffff");
     tf = plx_table_new(7, nf, "ifsffff");
     if (!tb || !tf) {
       plx_table_free(tb);
@@ -436,7 +437,7 @@ static int tables(plx_pl_results *r, plx_rundir *rd, plx_error *err)
             plx_unit_attr a;
             const plx_tuning *tu = s ? &r->trained[c * r->n_pl + l] : &r->naive[l];
             const char *sv[2] = {r->pl_name[l], s ? "trained" : "naive"};
-            double v[13];
+            double v[14];
             plx_unit_attributes(tu, u, r->cond[c].ref_deg, r->smooth_deg, r->min_activation,
                                 &a);
             v[0] = (double)c;
@@ -448,10 +449,11 @@ static int tables(plx_pl_results *r, plx_rundir *rd, plx_error *err)
             v[6] = a.pref_rel;
             v[7] = a.amplitude;
             v[8] = a.si;
-            v[9] = a.slope;
-            v[10] = a.fano;
-            v[11] = a.best_disc;
-            v[12] = a.fi;
+            v[9] = a.half_width;
+            v[10] = a.slope;
+            v[11] = a.fano;
+            v[12] = a.best_disc;
+            v[13] = a.fi;
             plx_table_append(tb, sv, v);
           }
         for (k = 0; k < r->n_ori; k++) {

@@ -295,6 +295,7 @@ void plx_unit_attributes(const plx_tuning *t, size_t unit, double trained_deg,
     a->pref_rel += 180.0;
   a->amplitude = mx - mn;
   a->si = sum > 0 ? sqrt(sc * sc + ss * ss) / sum : 0.0;
+  a->half_width = plx_tuning_half_width(m, n);
   gt = plx_circular_interp(g, n, trained_deg);
   vt = plx_circular_interp(v, n, trained_deg);
   a->slope = mx > 0 ? fabs(gt) / mx : 0.0;

@@ -365,7 +365,8 @@ END_TEST
 START_TEST(test_unit_attributes_known)
 {
   /* f = b + a cos(2 (theta - theta0)) on 100 orientations: SI = a / b
-   * exactly; peak at theta0; amplitude 2a; slope at theta_t |f'| / (b + a);
+   * exactly; peak at theta0; amplitude 2a; half-width 45 degrees; slope
+   * at theta_t |f'| / (b + a);
    * variance c f: Fano c; per-unit FI f'^2 / (c f) */
   const size_t n = 100;
   const double a = 0.6, b = 2.0, th0 = 36.0, tt = 54.0, c = 0.8, deg = M_PI / 180;
@@ -387,6 +388,7 @@ START_TEST(test_unit_attributes_known)
   ck_assert_double_eq_tol(at.amplitude, 2 * a, 1e-12);
   ck_assert_double_eq_tol(at.mean_act, b, 1e-12);
   ck_assert_double_eq_tol(at.fano, c, 1e-12);
+  ck_assert_double_eq_tol(at.half_width, 45.0, 1e-9); /* th0 = 36 is on the grid */
   /* tt = 54 lies on the grid (k = 30): the exact derivative */
   {
     double g = plx_circular_interp(t.grad, n, tt), v = plx_circular_interp(t.var, n, tt);

@@ -71,6 +71,7 @@ typedef struct plx_unit_attr {
   double pref_rel;   /* pref_deg - trained orientation, in [-90, 90)      */
   double amplitude;  /* peak - trough                                     */
   double si;         /* |sum s_k e^{2 i theta_k}| / sum s_k               */
+  double half_width; /* half-width at half-height, degrees (NaN: flat)    */
   double slope;      /* |f'(trained)| / peak, per degree                  */
   double fano;       /* variance / mean at the preferred orientation      */
   double best_disc;  /* min over theta of variance / f'^2 (degree^2)      */
