@@ -1380,12 +1380,13 @@ static int write_preferred(const natimg *ni, const plx_natimg_opts *op, plx_rund
                            const double *tune_all, const double *csens_all, double *excess,
                            plx_error *err)
 {
-  static const char *const un[] = {"seed",         "condition",  "layer",         "unit",
-                                   "pref_deg",     "max_response", "modulation", "half_width_deg"};
-  static const char *const sn[] = {"seed",    "condition",        "layer",
-                                   "units",   "tuned",            "cardinal",
-                                   "oblique", "cardinal_minus_oblique", "median_half_width_deg",
-                                   "centre_contrast"};
+  static const char *const un[] = {"seed",     "condition",    "layer",      "unit",
+                                   "pref_deg", "max_response", "modulation", "half_width_deg"};
+  static const char *const sn[] = {"seed",     "condition",
+                                   "layer",    "units",
+                                   "tuned",    "cardinal",
+                                   "oblique",  "cardinal_minus_oblique",
+                                   "median_half_width_deg", "centre_contrast"};
   const size_t T = ni->probe_t, K = PLX_NATIMG_N_CONDITIONS, U = ni->tune_off[ni->n_probes];
   plx_table *tu = plx_table_new(8, un, "issiffff"), *ts = plx_table_new(10, sn, "issiiiifff");
   plx_h5 *h = plx_rundir_h5(rd);
@@ -1510,7 +1511,8 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
   con = calloc(ni->n_seeds * K * P, sizeof *con);
   excess = calloc(ni->n_seeds * K * P, sizeof *excess);
   if (oom || !rb.x || !rb.dx || !rb.dl || !rb.lab || !rb.correct || !rb.ecx || !rb.ecy ||
-      !rb.initial || !rb.rng || !sens_all || !csens_all || !tune_all || !ratio || !zs || !con || !excess) {
+      !rb.initial || !rb.rng || !sens_all || !csens_all || !tune_all || !ratio || !zs || !con ||
+      !excess) {
     rc = plx_error_set(err, PLX_ENOMEM, "out of memory (batch of %zu crops)", maxb);
     goto done;
   }
