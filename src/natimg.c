@@ -1372,9 +1372,10 @@ static int cmp_double(const void *a, const void *b)
  * those prefer an orientation within probe.window of a cardinal and of an
  * oblique -- equal windows, so equal counts expected from preferences
  * spread evenly; that excess e into excess[(s * N_CONDITIONS + k) * P +
- * p] -- the tuned units' median half-width, and the log contrast c of the
+ * p] -- the tuned units' median half-width, the log contrast c of the
  * centre units' own sensitivity csens, as cardinal_ratio gives it for the
- * whole layer's), and the first seed's tuning curves in results.h5
+ * whole layer's, and the same excess weighted by each unit's squared
+ * tuning amplitude (max - min)^2, its gain in D), and the first seed's tuning curves in results.h5
  * (/natural_images/<condition>/<layer>/tuning: orientation x unit). */
 static int write_preferred(const natimg *ni, const plx_natimg_opts *op, plx_rundir *rd,
                            const double *tune_all, const double *csens_all, double *excess,
@@ -1386,9 +1387,10 @@ static int write_preferred(const natimg *ni, const plx_natimg_opts *op, plx_rund
                                    "layer",    "units",
                                    "tuned",    "cardinal",
                                    "oblique",  "cardinal_minus_oblique",
-                                   "median_half_width_deg", "centre_contrast"};
+                                   "median_half_width_deg", "centre_contrast",
+                                   "gain_cardinal_minus_oblique"};
   const size_t T = ni->probe_t, K = PLX_NATIMG_N_CONDITIONS, U = ni->tune_off[ni->n_probes];
-  plx_table *tu = plx_table_new(8, un, "issiffff"), *ts = plx_table_new(10, sn, "issiiiifff");
+  plx_table *tu = plx_table_new(8, un, "issiffff"), *ts = plx_table_new(11, sn, "issiiiiffff");
   plx_h5 *h = plx_rundir_h5(rd);
   double *tuned_pref = malloc(ni->n_seeds * K * U * sizeof *tuned_pref);
   double *width = malloc(U * sizeof *width);
@@ -1409,7 +1411,7 @@ static int write_preferred(const natimg *ni, const plx_natimg_opts *op, plx_rund
         const size_t row0 = (s * K + (size_t)k) * U + ni->tune_off[p];
         const double *f0 = tune_all + row0 * T;
         size_t tuned = 0, card = 0, obl = 0;
-        double ratio, z, centre_c;
+        double ratio, z, centre_c, g_all = 0, g_card = 0, g_obl = 0;
         for (u = 0; u < l->out_c; u++) {
           double mx, mn;
           const double pref = (double)tuning_peak(f0 + u * T, T, &mx, &mn) * 180.0 / (double)T;
@@ -1421,9 +1423,15 @@ static int write_preferred(const natimg *ni, const plx_natimg_opts *op, plx_rund
           }
           tuned_pref[row0 + u] = NAN;
           if (mx > 0 && mx > mn) {
+            const int is_card = from_cardinal(pref) <= ni->window + 1e-9;
+            const int is_obl = from_oblique(pref) <= ni->window + 1e-9;
+            const double g = (mx - mn) * (mx - mn);
             width[tuned++] = hw;
-            card += from_cardinal(pref) <= ni->window + 1e-9;
-            obl += from_oblique(pref) <= ni->window + 1e-9;
+            card += is_card;
+            obl += is_obl;
+            g_all += g;
+            g_card += is_card ? g : 0.0;
+            g_obl += is_obl ? g : 0.0;
             tuned_pref[row0 + u] = pref;
           }
         }
@@ -1431,7 +1439,7 @@ static int write_preferred(const natimg *ni, const plx_natimg_opts *op, plx_rund
         cardinal_ratio(ni, csens_all + ((s * K + (size_t)k) * ni->n_probes + p) * T, &ratio, &z,
                        &centre_c);
         {
-          double v[8] = {(double)(ni->seed0 + s),
+          double v[9] = {(double)(ni->seed0 + s),
                          (double)l->out_c,
                          (double)tuned,
                          (double)card,
@@ -1440,7 +1448,8 @@ static int write_preferred(const natimg *ni, const plx_natimg_opts *op, plx_rund
                          !tuned ? NAN
                          : tuned % 2 ? width[tuned / 2]
                                      : 0.5 * (width[tuned / 2 - 1] + width[tuned / 2]),
-                         centre_c};
+                         centre_c,
+                         g_all > 0 ? (g_card - g_obl) / g_all : NAN};
           plx_table_append(ts, str, v);
           excess[(s * K + (size_t)k) * ni->n_probes + p] = v[5];
         }

@@ -490,8 +490,9 @@ static int cmp_double(const void *a, const void *b)
 /* tables/preferred_orientation.csv has every unit of every seed, condition
  * and probed layer, each preference on the probe grid and the argmax of
  * the first seed's stored tuning, each half-width that of the stored
- * tuning; tables/preferred_summary.csv counts them and takes the tuned
- * units' median half-width; its centre contrast is finite, and in relu6,
+ * tuning; tables/preferred_summary.csv counts them, takes the tuned
+ * units' median half-width and weighs the excess by their squared
+ * amplitudes; its centre contrast is finite, and in relu6,
  * whose every unit is a centre unit, the contrast of the layer's D */
 static void check_preferred(const char *out, const plx_natimg_opts *o, plx_h5 *h, size_t T,
                             double e[3][PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES])
@@ -505,7 +506,11 @@ static void check_preferred(const char *out, const plx_natimg_opts *o, plx_h5 *h
    * and the tuned units' half-widths */
   long cnt[3][PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES][3];
   double wid[3][PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES][16];
+  /* and their squared amplitudes: all, preferring a cardinal, an oblique */
+  double gain[3][PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES][3];
+  double ge;
   memset(cnt, 0, sizeof cnt);
+  memset(gain, 0, sizeof gain);
   for (p = 0; p < o->n_probes; p++)
     units_per_seed += strcmp(o->probe_names[p], "relu6") ? 8 : 16;
   snprintf(path, sizeof path, "%s/tables/preferred_orientation.csv", out);
@@ -549,7 +554,11 @@ static void check_preferred(const char *out, const plx_natimg_opts *o, plx_h5 *h
       double dob = fmin(fabs(pref - 45), fabs(pref - 135));
       /* half height is reached within the period: (0, 90] */
       ck_assert(hw > 0 && hw <= 90);
+      const double g = (mx * mod) * (mx * mod); /* (max - min)^2 */
       wid[seed - 4][k][l][cnt[seed - 4][k][l][0]] = hw;
+      gain[seed - 4][k][l][0] += g;
+      gain[seed - 4][k][l][1] += dc <= 10.0 ? g : 0.0;
+      gain[seed - 4][k][l][2] += dob <= 10.0 ? g : 0.0;
       cnt[seed - 4][k][l][0]++;
       cnt[seed - 4][k][l][1] += dc <= 10.0;
       cnt[seed - 4][k][l][2] += dob <= 10.0;
@@ -562,13 +571,14 @@ static void check_preferred(const char *out, const plx_natimg_opts *o, plx_h5 *h
   ck_assert_ptr_nonnull(f = fopen(path, "r"));
   ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
   ck_assert_str_eq(line, "seed,condition,layer,units,tuned,cardinal,oblique,"
-                         "cardinal_minus_oblique,median_half_width_deg,centre_contrast\n");
+                         "cardinal_minus_oblique,median_half_width_deg,centre_contrast,"
+                         "gain_cardinal_minus_oblique\n");
   rows = 0;
   while (fgets(line, sizeof line, f)) {
     int k, l = -1;
-    ck_assert_int_eq(sscanf(line, "%ld,%31[^,],%31[^,],%ld,%ld,%ld,%ld,%lf,%lf,%lf", &seed, cond,
-                            layer, &units, &tuned, &card, &obl, &cmo, &med, &cc),
-                     10);
+    ck_assert_int_eq(sscanf(line, "%ld,%31[^,],%31[^,],%ld,%ld,%ld,%ld,%lf,%lf,%lf,%lf", &seed,
+                            cond, layer, &units, &tuned, &card, &obl, &cmo, &med, &cc, &ge),
+                     11);
     for (k = 0; k < PLX_NATIMG_N_CONDITIONS && strcmp(cond, plx_natimg_condition_names[k]); k++)
       ;
     for (p = 0; p < o->n_probes; p++)
@@ -585,6 +595,11 @@ static void check_preferred(const char *out, const plx_natimg_opts *o, plx_h5 *h
       qsort(w, (size_t)tuned, sizeof *w, cmp_double);
       ck_assert_double_eq_tol(
           med, tuned % 2 ? w[tuned / 2] : 0.5 * (w[tuned / 2 - 1] + w[tuned / 2]), 1e-8 * med);
+      /* the gain-weighted excess, from max_response x modulation (10 digits each) */
+      {
+        const double *G = gain[seed - 4][k][l];
+        ck_assert_double_eq_tol(ge, (G[1] - G[2]) / G[0], 1e-7);
+      }
     }
     ck_assert(isfinite(cc));
     if (!strcmp(layer, "relu6")) {
