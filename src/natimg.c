@@ -18,6 +18,8 @@
 #include "plastix/rundir.h"
 
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -871,6 +873,18 @@ static plx_figure *layer_figure(const natimg *ni, const char *title)
   return fig;
 }
 
+/* the panel of probed layer p in a layer_figure: titled with the layer's
+ * name, x axis labelled and spanning [0, xmax] */
+static plx_axes *layer_axes(const natimg *ni, plx_figure *fig, size_t p, const char *xlabel,
+                            double xmax)
+{
+  plx_axes *ax = plx_figure_axes(fig, (int)(p / 3), (int)(p % 3));
+  plx_axes_title(ax, ni->net->layers[ni->probes[p]].name);
+  plx_axes_xlabel(ax, xlabel);
+  plx_axes_xlim(ax, 0, xmax);
+  return ax;
+}
+
 /* one panel per probed layer: normalised sqrt D against orientation, a
  * line per condition */
 static int figure_sensitivity(const natimg *ni, plx_rundir *rd, double *const *sens,
@@ -888,7 +902,7 @@ static int figure_sensitivity(const natimg *ni, plx_rundir *rd, double *const *s
     return plx_error_set(err, PLX_ENOMEM, "out of memory");
   }
   for (p = 0; p < P; p++) {
-    plx_axes *ax = plx_figure_axes(fig, (int)(p / 3), (int)(p % 3));
+    plx_axes *ax = layer_axes(ni, fig, p, "orientation (deg)", 180);
     for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
       double z = 0;
       if (!sens[k])
@@ -901,9 +915,6 @@ static int figure_sensitivity(const natimg *ni, plx_rundir *rd, double *const *s
                     p == 0 ? plx_natimg_condition_names[k] : NULL);
     }
     plx_axes_vline(ax, 90.0, PLX_C_BLACK, PLX_DOTTED);
-    plx_axes_title(ax, ni->net->layers[ni->probes[p]].name);
-    plx_axes_xlabel(ax, "orientation (deg)");
-    plx_axes_xlim(ax, 0, 180);
   }
   rc = plx_rundir_figure(rd, "sensitivity", fig, err);
   plx_figure_free(fig);
@@ -1329,7 +1340,7 @@ static int figure_preferred(const natimg *ni, const plx_natimg_opts *op, plx_run
   for (b = 0; b < 9; b++)
     x[b] = 5.0 * (double)b + 2.5;
   for (p = 0; p < P; p++) {
-    plx_axes *ax = plx_figure_axes(fig, (int)(p / 3), (int)(p % 3));
+    plx_axes *ax = layer_axes(ni, fig, p, "distance from the nearest cardinal (deg)", 45);
     for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
       double h[9] = {0}, n = 0;
       if (!op->measured[k])
@@ -1348,19 +1359,10 @@ static int figure_preferred(const natimg *ni, const plx_natimg_opts *op, plx_run
                     p == 0 ? plx_natimg_condition_names[k] : NULL);
     }
     plx_axes_hline(ax, 1.0, PLX_C_BLACK, PLX_DOTTED);
-    plx_axes_title(ax, ni->net->layers[ni->probes[p]].name);
-    plx_axes_xlabel(ax, "distance from the nearest cardinal (deg)");
-    plx_axes_xlim(ax, 0, 45);
   }
   rc = plx_rundir_figure(rd, "preferred", fig, err);
   plx_figure_free(fig);
   return rc;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-  const double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
 }
 
 /* Preferred orientations and tuning widths of the probed layers' centre
@@ -1435,7 +1437,7 @@ static int write_preferred(const natimg *ni, const plx_natimg_opts *op, plx_rund
             tuned_pref[row0 + u] = pref;
           }
         }
-        qsort(width, tuned, sizeof *width, cmp_double);
+        gsl_sort(width, 1, tuned);
         cardinal_ratio(ni, csens_all + ((s * K + (size_t)k) * ni->n_probes + p) * T, &ratio, &z,
                        &centre_c);
         {
@@ -1445,9 +1447,7 @@ static int write_preferred(const natimg *ni, const plx_natimg_opts *op, plx_rund
                          (double)card,
                          (double)obl,
                          tuned ? ((double)card - (double)obl) / (double)tuned : NAN,
-                         !tuned ? NAN
-                         : tuned % 2 ? width[tuned / 2]
-                                     : 0.5 * (width[tuned / 2 - 1] + width[tuned / 2]),
+                         tuned ? gsl_stats_median_from_sorted_data(width, 1, tuned) : NAN,
                          centre_c,
                          g_all > 0 ? (g_card - g_obl) / g_all : NAN};
           plx_table_append(ts, str, v);
