@@ -29,6 +29,10 @@
 const char *const plx_natimg_condition_names[PLX_NATIMG_N_CONDITIONS] = {
     "trained", "untrained", "shuffled", "rotated"};
 
+const char *const plx_natimg_unit_measures[PLX_NATIMG_N_UNIT_MEASURES] = {
+    "cardinal_minus_oblique", "gain_cardinal_minus_oblique", "centre_contrast",
+    "median_half_width_deg"};
+
 static const plx_param_spec exp_spec[] = {
     PLX_P_STRING("name", "natural_images", NULL, "name used for the run directory"),
     PLX_P_INT_MIN("seed", 1, 0, "master seed"),
@@ -1168,7 +1172,7 @@ static int run_seed(natimg *ni, plx_natimg_opts *op, run_bufs *rb, const probe_o
 }
 
 /* Statistics over seeds of a per-seed measure x[(s * N_CONDITIONS + k) * P
- * + p] (the log contrast c, or the preference excess e): for the trained
+ * + p] (the log contrast c, or a measure of the centre units): for the trained
  * condition x itself, for every other condition the paired difference
  * x_trained - x_k; Student's t with n - 1 degrees of freedom. */
 static void seed_statistics(const natimg *ni, const plx_natimg_opts *op, const double *con,
@@ -1212,24 +1216,21 @@ static void seed_statistics(const natimg *ni, const plx_natimg_opts *op, const d
     }
 }
 
-/* The statistics over seeds as a table: per layer and comparison (the
- * trained network, or trained - <condition>) n, mean, s.d., sem, t, p,
- * seeds positive and the sign test's p. */
-static plx_table *stats_table(const natimg *ni, const plx_natimg_opts *op,
-                              const plx_natimg_seed_stats *st)
+/* The statistics over seeds as rows of a table: per layer and comparison
+ * (the trained network, or trained - <condition>) n, mean, s.d., sem, t,
+ * p, seeds positive and the sign test's p; after the layer, the measure's
+ * name when measure is not NULL. */
+static int stats_rows(plx_table *tt, const natimg *ni, const plx_natimg_opts *op,
+                      const plx_natimg_seed_stats *st, const char *measure)
 {
-  static const char *const tn[] = {"layer", "comparison", "n", "mean", "sd", "sem", "t",
-                                   "p_two_sided", "n_positive", "p_sign"};
   const size_t n = ni->n_seeds;
-  plx_table *tt = plx_table_new(10, tn, "ssifffffif");
   char cmp[64];
   size_t p;
-  int k;
-  if (!tt)
-    return NULL;
-  for (p = 0; p < ni->n_probes; p++)
-    for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
-      const char *str[2] = {ni->net->layers[ni->probes[p]].name, cmp};
+  int k, rc = PLX_OK;
+  for (p = 0; p < ni->n_probes && !rc; p++)
+    for (k = 0; k < PLX_NATIMG_N_CONDITIONS && !rc; k++) {
+      const char *layer = ni->net->layers[ni->probes[p]].name;
+      const char *str[3] = {layer, measure ? measure : cmp, cmp};
       double v[8];
       if (!op->measured[k] || !op->measured[PLX_NATIMG_TRAINED])
         continue;
@@ -1243,9 +1244,9 @@ static plx_table *stats_table(const natimg *ni, const plx_natimg_opts *op,
       v[5] = st->p[k][p];
       v[6] = (double)st->positive[k][p];
       v[7] = st->p_sign[k][p];
-      plx_table_append(tt, str, v);
+      rc = plx_table_append(tt, str, v);
     }
-  return tt;
+  return rc;
 }
 
 /* tables/seeds.csv, tables/seed_statistics.csv and every seed's D in
@@ -1257,18 +1258,27 @@ static int write_seed_outputs(const natimg *ni, const plx_natimg_opts *op, plx_r
 {
   static const char *const sn[] = {"seed", "condition", "layer", "cardinal_oblique_ratio",
                                    "log_contrast", "z"};
+  static const char *const tn[] = {"layer", "comparison", "n", "mean", "sd", "sem", "t",
+                                   "p_two_sided", "n_positive", "p_sign"};
+  static const char *const qn[] = {"layer", "measure", "comparison", "n", "mean", "sd", "sem",
+                                   "t", "p_two_sided", "n_positive", "p_sign"};
   const size_t n = ni->n_seeds, P = ni->n_probes, T = ni->probe_t, K = PLX_NATIMG_N_CONDITIONS;
-  plx_table *ts = plx_table_new(6, sn, "issfff"), *tt = stats_table(ni, op, &op->seed_contrast);
-  plx_table *tq = stats_table(ni, op, &op->seed_preference);
+  plx_table *ts = plx_table_new(6, sn, "issfff"), *tt = plx_table_new(10, tn, "ssifffffif");
+  plx_table *tq = plx_table_new(11, qn, "sssifffffif");
   plx_h5 *h = plx_rundir_h5(rd);
   double *seeds = malloc(n * sizeof *seeds);
   char path[256];
   size_t s, p;
-  int k, rc = PLX_OK;
-  if (!ts || !tt || !tq || !seeds) {
+  int k, m, rc = PLX_OK;
+  if (!ts || !tt || !tq || !seeds || stats_rows(tt, ni, op, &op->seed_contrast, NULL)) {
     rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
     goto out;
   }
+  for (m = 0; m < PLX_NATIMG_N_UNIT_MEASURES; m++)
+    if (stats_rows(tq, ni, op, &op->seed_units[m], plx_natimg_unit_measures[m])) {
+      rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
+      goto out;
+    }
   for (s = 0; s < n; s++) {
     seeds[s] = (double)(ni->seed0 + s);
     for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
@@ -1373,14 +1383,16 @@ static int figure_preferred(const natimg *ni, const plx_natimg_opts *op, plx_run
  * layer: units, units with a tuning (max > min, max > 0), how many of
  * those prefer an orientation within probe.window of a cardinal and of an
  * oblique -- equal windows, so equal counts expected from preferences
- * spread evenly; that excess e into excess[(s * N_CONDITIONS + k) * P +
- * p] -- the tuned units' median half-width, the log contrast c of the
- * centre units' own sensitivity csens, as cardinal_ratio gives it for the
- * whole layer's, and the same excess weighted by each unit's squared
- * tuning amplitude (max - min)^2, its gain in D), and the first seed's tuning curves in results.h5
- * (/natural_images/<condition>/<layer>/tuning: orientation x unit). */
+ * spread evenly; that excess e -- the tuned units' median half-width, the
+ * log contrast c of the centre units' own sensitivity csens, as
+ * cardinal_ratio gives it for the whole layer's, and the same excess
+ * weighted by each unit's squared tuning amplitude (max - min)^2, its gain
+ * in D), and the first seed's tuning curves in results.h5
+ * (/natural_images/<condition>/<layer>/tuning: orientation x unit).  The
+ * per-seed measures go to measures[((m * n_seeds + s) * N_CONDITIONS + k) *
+ * P + p] for m in plx_natimg_unit_measures' order. */
 static int write_preferred(const natimg *ni, const plx_natimg_opts *op, plx_rundir *rd,
-                           const double *tune_all, const double *csens_all, double *excess,
+                           const double *tune_all, const double *csens_all, double *measures,
                            plx_error *err)
 {
   static const char *const un[] = {"seed",     "condition",    "layer",      "unit",
@@ -1450,8 +1462,13 @@ static int write_preferred(const natimg *ni, const plx_natimg_opts *op, plx_rund
                          tuned ? gsl_stats_median_from_sorted_data(width, 1, tuned) : NAN,
                          centre_c,
                          g_all > 0 ? (g_card - g_obl) / g_all : NAN};
+          const size_t i = (s * K + (size_t)k) * ni->n_probes + p;
+          const size_t NKP = ni->n_seeds * K * ni->n_probes; /* one measure's block */
           plx_table_append(ts, str, v);
-          excess[(s * K + (size_t)k) * ni->n_probes + p] = v[5];
+          measures[PLX_NATIMG_PREFERENCE * NKP + i] = v[5];
+          measures[PLX_NATIMG_HALF_WIDTH * NKP + i] = v[6];
+          measures[PLX_NATIMG_CENTRE * NKP + i] = v[7];
+          measures[PLX_NATIMG_GAIN * NKP + i] = v[8];
         }
         if (s == 0 && !rc) {
           snprintf(path, sizeof path, "/natural_images/%s/%s/tuning",
@@ -1479,7 +1496,7 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
   plx_deepnet_weights *wsnap[3] = {NULL, NULL, NULL};
   double *sens_all = NULL, *csens_all = NULL, *tune_all = NULL, *ratio = NULL, *zs = NULL;
   double *con = NULL;
-  double *excess = NULL;
+  double *measures = NULL; /* per seed: the centre units' plx_natimg_unit_measures */
   const size_t K = PLX_NATIMG_N_CONDITIONS;
   size_t S, maxb, p, P, T, s, n_eval_cap;
   double t0 = plx_clock_seconds();
@@ -1518,10 +1535,10 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
   ratio = calloc(ni->n_seeds * K * P, sizeof *ratio);
   zs = calloc(ni->n_seeds * K * P, sizeof *zs);
   con = calloc(ni->n_seeds * K * P, sizeof *con);
-  excess = calloc(ni->n_seeds * K * P, sizeof *excess);
+  measures = calloc(PLX_NATIMG_N_UNIT_MEASURES * ni->n_seeds * K * P, sizeof *measures);
   if (oom || !rb.x || !rb.dx || !rb.dl || !rb.lab || !rb.correct || !rb.ecx || !rb.ecy ||
       !rb.initial || !rb.rng || !sens_all || !csens_all || !tune_all || !ratio || !zs || !con ||
-      !excess) {
+      !measures) {
     rc = plx_error_set(err, PLX_ENOMEM, "out of memory (batch of %zu crops)", maxb);
     goto done;
   }
@@ -1585,12 +1602,13 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
       goto done;
   }
   ni->seed = ni->seed0;
-  if ((rc = write_preferred(ni, op, rd, tune_all, csens_all, excess, err)))
+  if ((rc = write_preferred(ni, op, rd, tune_all, csens_all, measures, err)))
     goto done;
   op->n_seeds = ni->n_seeds;
   if (ni->n_seeds > 1) {
     seed_statistics(ni, op, con, &op->seed_contrast);
-    seed_statistics(ni, op, excess, &op->seed_preference);
+    for (k = 0; k < PLX_NATIMG_N_UNIT_MEASURES; k++)
+      seed_statistics(ni, op, measures + (size_t)k * ni->n_seeds * K * P, &op->seed_units[k]);
     if ((rc = write_seed_outputs(ni, op, rd, sens_all, ratio, zs, con, err)))
       goto done;
   }
@@ -1621,7 +1639,7 @@ done:
   free(ratio);
   free(zs);
   free(con);
-  free(excess);
+  free(measures);
   free(rb.x);
   free(rb.dx);
   free(rb.dl);

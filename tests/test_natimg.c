@@ -491,7 +491,8 @@ static void check_tuning(plx_h5 *h, const char *condition)
  * amplitudes; its centre contrast is finite, and in relu6,
  * whose every unit is a centre unit, the contrast of the layer's D */
 static void check_preferred(const char *out, const plx_natimg_opts *o, plx_h5 *h, size_t T,
-                            double e[3][PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES])
+                            double e[PLX_NATIMG_N_UNIT_MEASURES][3][PLX_NATIMG_N_CONDITIONS]
+                                    [PLX_NATIMG_MAX_PROBES])
 {
   char path[600], line[256], cond[32], layer[32];
   FILE *f;
@@ -608,11 +609,55 @@ static void check_preferred(const char *out, const plx_natimg_opts *o, plx_h5 *h
       ck_assert_double_eq_tol(cc, c, 1e-8 * (1 + fabs(c)));
       free(D);
     }
-    e[seed - 4][k][l] = cmo;
+    e[PLX_NATIMG_PREFERENCE][seed - 4][k][l] = tuned ? cmo : NAN;
+    e[PLX_NATIMG_GAIN][seed - 4][k][l] = tuned ? ge : NAN;
+    e[PLX_NATIMG_CENTRE][seed - 4][k][l] = cc;
+    e[PLX_NATIMG_HALF_WIDTH][seed - 4][k][l] = tuned ? med : NAN;
     rows++;
   }
   fclose(f);
   ck_assert_uint_eq(rows, 3 * PLX_NATIMG_N_CONDITIONS * o->n_probes);
+}
+
+/* tables/preferred_statistics.csv: a row per measure, layer and
+ * comparison, in that order, carrying the statistics the run reports */
+static void check_preferred_statistics(const char *out, const plx_natimg_opts *o)
+{
+  char path[600], line[512], layer[32], measure[64], cmp[64];
+  FILE *f;
+  size_t p, rows = 0;
+  int m, k;
+  snprintf(path, sizeof path, "%s/tables/preferred_statistics.csv", out);
+  ck_assert_ptr_nonnull(f = fopen(path, "r"));
+  ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+  ck_assert_str_eq(line, "layer,measure,comparison,n,mean,sd,sem,t,p_two_sided,n_positive,"
+                         "p_sign\n");
+  for (m = 0; m < PLX_NATIMG_N_UNIT_MEASURES; m++)
+    for (p = 0; p < o->n_probes; p++)
+      for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
+        long n, pos;
+        double mean;
+        char want[64];
+        if (!o->measured[k])
+          continue;
+        ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+        ck_assert_int_eq(sscanf(line, "%31[^,],%63[^,],%63[^,],%ld,%lf,%*[^,],%*[^,],%*[^,],%*[^,],%ld",
+                                layer, measure, cmp, &n, &mean, &pos),
+                         6);
+        snprintf(want, sizeof want, k ? "trained - %s" : "%s", plx_natimg_condition_names[k]);
+        ck_assert_str_eq(layer, o->probe_names[p]);
+        ck_assert_str_eq(measure, plx_natimg_unit_measures[m]);
+        ck_assert_str_eq(cmp, want);
+        ck_assert_int_eq(n, (long)o->n_seeds);
+        ck_assert_int_eq(pos, o->seed_units[m].positive[k][p]);
+        if (isfinite(o->seed_units[m].mean[k][p]))
+          ck_assert_double_eq_tol(mean, o->seed_units[m].mean[k][p],
+                                  1e-8 * (1 + fabs(mean)));
+        rows++;
+      }
+  ck_assert_ptr_null(fgets(line, sizeof line, f));
+  fclose(f);
+  ck_assert_uint_gt(rows, 0);
 }
 
 START_TEST(test_seeds)
@@ -622,9 +667,9 @@ START_TEST(test_seeds)
   char out_m[512], out_1[512], path[256];
   const char *single[sizeof tiny / sizeof tiny[0]];
   double c[3][PLX_NATIMG_N_CONDITIONS], se;
-  double e[3][PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES];
+  double e[PLX_NATIMG_N_UNIT_MEASURES][3][PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES];
   size_t i, n = sizeof tiny / sizeof tiny[0], s;
-  int k;
+  int k, me;
   if (!have_photos())
     return;
   run_with(tiny, n, "test_natimg_seeds", out_m, sizeof out_m, &multi);
@@ -679,26 +724,30 @@ START_TEST(test_seeds)
     /* sign test of 3 seeds: 2 x P(all 3 one sign) = 0.25, else 1 */
     ck_assert_double_eq_tol(multi.seed_contrast.p_sign[k][4], pos == 0 || pos == 3 ? 0.25 : 1.0, 1e-12);
   }
-  /* and those of the preference excess, from tables/preferred_summary.csv,
-   * in every layer where each seed has a tuned unit */
-  for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
-    for (i = 0; i < multi.n_probes; i++) {
-      double d[3], m = 0, v = 0;
-      int pos = 0;
-      for (s = 0; s < 3; s++) {
-        d[s] = e[s][PLX_NATIMG_TRAINED][i] - (k == PLX_NATIMG_TRAINED ? 0.0 : e[s][k][i]);
-        m += d[s] / 3.0;
-        pos += d[s] > 0;
+  /* and those of the centre units' measures, from
+   * tables/preferred_summary.csv, in every layer where each seed has a
+   * tuned unit */
+  for (me = 0; me < PLX_NATIMG_N_UNIT_MEASURES; me++)
+    for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
+      for (i = 0; i < multi.n_probes; i++) {
+        const plx_natimg_seed_stats *st = &multi.seed_units[me];
+        double d[3], mean = 0, v = 0;
+        int pos = 0;
+        for (s = 0; s < 3; s++) {
+          d[s] = e[me][s][PLX_NATIMG_TRAINED][i] - (k == PLX_NATIMG_TRAINED ? 0.0 : e[me][s][k][i]);
+          mean += d[s] / 3.0;
+          pos += d[s] > 0;
+        }
+        if (!isfinite(mean))
+          continue;
+        for (s = 0; s < 3; s++)
+          v += (d[s] - mean) * (d[s] - mean) / 2.0;
+        /* the table carries 10 significant digits */
+        ck_assert_double_eq_tol(st->mean[k][i], mean, 1e-8 * (1 + fabs(mean)));
+        ck_assert_double_eq_tol(st->sd[k][i], sqrt(v), 1e-8 * (1 + fabs(mean)));
+        ck_assert_int_eq(st->positive[k][i], pos);
       }
-      if (!isfinite(m))
-        continue;
-      for (s = 0; s < 3; s++)
-        v += (d[s] - m) * (d[s] - m) / 2.0;
-      /* the table carries 10 significant digits */
-      ck_assert_double_eq_tol(multi.seed_preference.mean[k][i], m, 1e-8);
-      ck_assert_double_eq_tol(multi.seed_preference.sd[k][i], sqrt(v), 1e-8);
-      ck_assert_int_eq(multi.seed_preference.positive[k][i], pos);
-    }
+  check_preferred_statistics(out_m, &multi);
 }
 END_TEST
 

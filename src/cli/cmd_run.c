@@ -438,9 +438,11 @@ static int run_natimg(cli_opts *o)
     }
     if (no.n_seeds > 1) {
       print_seed_stats(&no, &no.seed_contrast, "cardinal - oblique mean log sqrt D");
-      print_seed_stats(&no, &no.seed_preference,
+      print_seed_stats(&no, &no.seed_units[PLX_NATIMG_PREFERENCE],
                        "centre units preferring a cardinal minus an oblique, per unit with a "
                        "tuning");
+      print_seed_stats(&no, &no.seed_units[PLX_NATIMG_GAIN],
+                       "the same, each unit weighted by its squared tuning amplitude");
     }
     fprintf(stderr, "plastix: wrote %s\n", no.out_used);
   }

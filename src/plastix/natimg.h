@@ -25,6 +25,18 @@ enum {
 /* Largest number of probed layers reported back in plx_natimg_opts. */
 #define PLX_NATIMG_MAX_PROBES 16
 
+/* The per-seed measures of the centre units whose statistics over seeds
+ * are in tables/preferred_statistics.csv (column "measure"; the names are
+ * the columns of tables/preferred_summary.csv they summarise). */
+enum {
+  PLX_NATIMG_PREFERENCE, /* cardinal_minus_oblique: the preference excess e */
+  PLX_NATIMG_GAIN,       /* gain_cardinal_minus_oblique                    */
+  PLX_NATIMG_CENTRE,     /* centre_contrast                                */
+  PLX_NATIMG_HALF_WIDTH, /* median_half_width_deg                          */
+  PLX_NATIMG_N_UNIT_MEASURES
+};
+extern const char *const plx_natimg_unit_measures[PLX_NATIMG_N_UNIT_MEASURES];
+
 /* Statistics over experiment.seeds networks of a per-seed measure x, per
  * condition k and probed layer p: for k = TRAINED x itself, for another k
  * the paired difference x_trained - x_k; mean, s.d., Student's t and
@@ -71,10 +83,14 @@ typedef struct plx_natimg_opts {
   double photo_ratio_geomean;
   /* (the above: the first seed's)  Over experiment.seeds networks
    * (filled when n_seeds > 1): the log contrast c (cardinal minus oblique
-   * mean log sqrt D), and the preference excess e of the centre units
-   * ((cardinal - oblique preferring) / tuned, tables/preferred_summary.csv) */
+   * mean log sqrt D), and the centre units' measures of
+   * tables/preferred_summary.csv, in the order of plx_natimg_unit_measures:
+   * the preference excess e ((cardinal - oblique preferring) / tuned), the
+   * same weighted by squared tuning amplitude, the centre units' own log
+   * contrast, and their median half-width */
   size_t n_seeds;
-  plx_natimg_seed_stats seed_contrast, seed_preference;
+  plx_natimg_seed_stats seed_contrast;
+  plx_natimg_seed_stats seed_units[PLX_NATIMG_N_UNIT_MEASURES];
 } plx_natimg_opts;
 
 /* 1 when the config's task.type is "natural_images" (peeked, not
