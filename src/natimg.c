@@ -114,6 +114,10 @@ static const plx_param_spec probe_spec[] = {
     PLX_P_FLOAT_RANGE("window", 10.0, 0.5, 22.5, 0,
                       "half-width in degrees of the cardinal (0, 90) and oblique "
                       "(45, 135) windows of the ratio"),
+    {"steps", PLX_PARAM_FLOAT_ARRAY, PLX_PARAM_HAS_MIN, 0, NULL, 0, 0, NULL, NULL,
+     "training steps (increasing integers up to train.steps) at which the trained and "
+     "rotated networks are also probed while they learn: sensitivity over training "
+     "(default none)"},
     PLX_P_END};
 
 static const plx_param_spec cond_spec[] = {
@@ -180,6 +184,8 @@ typedef struct natimg {
                            are tuning rows tune_off[p] .. tune_off[p + 1] - 1;
                            tune_off[n_probes] of them in all              */
   double window;
+  size_t n_ckpt;        /* probe.steps: probed while training, at      */
+  long ckpt[PLX_NATIMG_MAX_CHECKPOINTS]; /* these steps                  */
   unsigned conds;
   double rotation;
   int denoise;          /* task.objective = "denoise"                  */
@@ -382,6 +388,27 @@ static int natimg_load(natimg **out, const plx_natimg_opts *op, int read, plx_er
   ni->probe_t = (size_t)plx_params_int(pr, "orientations");
   ni->probe_p = (size_t)plx_params_int(pr, "phases");
   ni->window = plx_params_float(pr, "window");
+  if (plx_params_setting(pr, "steps")) {
+    double st[PLX_NATIMG_MAX_CHECKPOINTS + 1];
+    size_t i, n = plx_params_float_array(pr, "steps", st, PLX_NATIMG_MAX_CHECKPOINTS + 1);
+    if (n == 0 || n > PLX_NATIMG_MAX_CHECKPOINTS) {
+      rc = plx_params_error(pr, "steps", err, "expected 1 to %d steps, got %zu",
+                            PLX_NATIMG_MAX_CHECKPOINTS, n);
+      goto fail;
+    }
+    for (i = 0; i < n; i++) {
+      if (st[i] != floor(st[i]) || st[i] > (double)ni->steps ||
+          (i > 0 && st[i] <= st[i - 1])) {
+        rc = plx_params_error(pr, "steps", err,
+                              "expected increasing whole numbers of steps from 0 to "
+                              "train.steps = %ld, got %g at position %zu",
+                              ni->steps, st[i], i + 1);
+        goto fail;
+      }
+      ni->ckpt[i] = (long)st[i];
+    }
+    ni->n_ckpt = n;
+  }
   ni->gabor.size = ni->crop;
   ni->gabor.period = plx_params_float(pr, "period");
   if (ni->gabor.period <= 0)
@@ -630,17 +657,34 @@ typedef struct train_log {
   size_t n_eval;
 } train_log;
 
+/* What the probe measures for one condition of one network: D(theta_i)
+ * of every probed layer, sens[p * T + i]; the part of it carried by the
+ * layer's centre units (the unit at the spatial centre of each channel),
+ * csens[p * T + i]; and the tuning of those centre units, their response
+ * averaged over the probe's phases, tune[u * T + i] for the
+ * tune_off[n_probes] units, layer by layer.  sens NULL: not measured;
+ * csens and tune NULL: D alone. */
+typedef struct probe_out {
+  double *sens, *csens, *tune;
+} probe_out;
+
+static void probe(natimg *ni, float *x, float *dx, const probe_out *o);
+
 /* SGD with heavy-ball momentum on the photo-identity cross-entropy, crops
- * turned by theta; the net starts from its current weights. */
+ * turned by theta; the net starts from its current weights.  With ck_sens,
+ * the network is probed (D of every probed layer, into ck_sens + (c * P +
+ * p) * T) before step ni->ckpt[c] -- after the last, for ckpt = steps --
+ * using x and dx; the probe leaves the training untouched. */
 static int train(natimg *ni, double theta, const char *stage, const plx_natimg_opts *op,
-                 train_log *lg, double *scratch_cx, double *scratch_cy, float *x, float *dl,
-                 int *lab, unsigned char *correct, plx_error *err)
+                 train_log *lg, double *scratch_cx, double *scratch_cy, float *x, float *dx,
+                 float *dl, int *lab, unsigned char *correct, double *ck_sens, plx_error *err)
 {
   plx_deepnet *net = ni->net;
   const size_t S = ni->crop * ni->crop, B = (size_t)ni->batch;
   plx_deepnet_momentum *vel = plx_deepnet_momentum_new(net);
   plx_rng *r = plx_rng_alloc(ni->seed, 0, PLX_POP_DATA);
   long step;
+  size_t ck = 0;
   int rc = PLX_OK;
   if (!vel || !r) {
     plx_deepnet_momentum_free(vel);
@@ -655,6 +699,11 @@ static int train(natimg *ni, double theta, const char *stage, const plx_natimg_o
     if (step % ni->log_every == 0 || step == ni->steps) {
       lg->eval_step[lg->n_eval] = (double)step;
       lg->eval_acc[lg->n_eval++] = evaluate(ni, theta, scratch_cx, scratch_cy, x, lab, correct);
+    }
+    if (ck_sens && ck < ni->n_ckpt && ni->ckpt[ck] == step) {
+      const probe_out po = {ck_sens + ck * ni->n_probes * ni->probe_t, NULL, NULL};
+      probe(ni, x, dx, &po);
+      ck++;
     }
     if (step == ni->steps)
       break;
@@ -714,16 +763,8 @@ static int train(natimg *ni, double theta, const char *stage, const plx_natimg_o
 
 /* ------------------------------------------------------------ probe */
 
-/* What the probe measures for one condition of one network: D(theta_i)
- * of every probed layer, sens[p * T + i]; the part of it carried by the
- * layer's centre units (the unit at the spatial centre of each channel),
- * csens[p * T + i]; and the tuning of those centre units, their response
- * averaged over the probe's phases, tune[u * T + i] for the
- * tune_off[n_probes] units, layer by layer.  sens NULL: not measured. */
-typedef struct probe_out {
-  double *sens, *csens, *tune;
-} probe_out;
-
+/* D, and the centre units' share and tuning, of the network as it is now
+ * (probe_out, above train) */
 static void probe(natimg *ni, float *x, float *dx, const probe_out *o)
 {
   const size_t S = ni->crop * ni->crop, T = ni->probe_t, P = ni->probe_p;
@@ -742,7 +783,7 @@ static void probe(natimg *ni, float *x, float *dx, const probe_out *o)
       for (u = 0; u < P * l->out_size; u++)
         acc += (double)l->tan[u] * (double)l->tan[u];
       o->sens[p * T + i] = acc / (double)P;
-      for (u = 0; u < l->out_c; u++, unit++) {
+      for (u = 0; u < l->out_c && o->tune; u++, unit++) {
         const size_t c = plx_layer_centre(l) + u * l->out_h * l->out_w;
         double m = 0;
         for (j = 0; j < P; j++) {
@@ -752,7 +793,8 @@ static void probe(natimg *ni, float *x, float *dx, const probe_out *o)
         }
         o->tune[unit * T + i] = m / (double)P;
       }
-      o->csens[p * T + i] = cacc / (double)P;
+      if (o->csens)
+        o->csens[p * T + i] = cacc / (double)P;
     }
   }
 }
@@ -1103,9 +1145,12 @@ static void progress(const natimg *ni, const plx_natimg_opts *op, const char *wh
 /* One network (seed ni->seed): its initial weights, then the probe of
  * every condition k into out[k] (out[k].sens NULL: not measured), the
  * training logs in rb->lg and have[].  With `first`, the initial, trained
- * and rotated weights are kept in wsnap and the training summary in op. */
+ * and rotated weights are kept in wsnap and the training summary in op.
+ * With probe.steps, the trained and rotated networks' D while they learn
+ * goes to ck[k] (n_ckpt x probed layers x orientations). */
 static int run_seed(natimg *ni, plx_natimg_opts *op, run_bufs *rb, const probe_out *out,
-                    int *have, plx_deepnet_weights **wsnap, int first, plx_error *err)
+                    double *const *ck, int *have, plx_deepnet_weights **wsnap, int first,
+                    plx_error *err)
 {
   char stage[96];
   int rc;
@@ -1131,8 +1176,9 @@ static int run_seed(natimg *ni, plx_natimg_opts *op, run_bufs *rb, const probe_o
   }
   /* trained, then its shuffled copy */
   if (out[PLX_NATIMG_TRAINED].sens || out[PLX_NATIMG_SHUFFLED].sens) {
-    if ((rc = train(ni, 0.0, stage_name(ni, "train", stage, sizeof stage), op, &rb->lg[0], rb->ecx, rb->ecy, rb->x, rb->dl, rb->lab,
-                    rb->correct, err)))
+    if ((rc = train(ni, 0.0, stage_name(ni, "train", stage, sizeof stage), op, &rb->lg[0],
+                    rb->ecx, rb->ecy, rb->x, rb->dx, rb->dl, rb->lab, rb->correct,
+                    ck[PLX_NATIMG_TRAINED], err)))
       return rc;
     have[0] = 1;
     if (first) {
@@ -1156,8 +1202,9 @@ static int run_seed(natimg *ni, plx_natimg_opts *op, run_bufs *rb, const probe_o
   /* rotated: the same initial weights and batches, crops turned */
   if (out[PLX_NATIMG_ROTATED].sens) {
     plx_deepnet_weights_set(ni->net, rb->initial);
-    if ((rc = train(ni, ni->rotation, stage_name(ni, "train rotated", stage, sizeof stage), op, &rb->lg[1], rb->ecx, rb->ecy, rb->x, rb->dl,
-                    rb->lab, rb->correct, err)))
+    if ((rc = train(ni, ni->rotation, stage_name(ni, "train rotated", stage, sizeof stage), op,
+                    &rb->lg[1], rb->ecx, rb->ecy, rb->x, rb->dx, rb->dl, rb->lab, rb->correct,
+                    ck[PLX_NATIMG_ROTATED], err)))
       return rc;
     have[1] = 1;
     if (first) {
@@ -1488,6 +1535,88 @@ out:
   return rc;
 }
 
+/* Sensitivity over training (probe.steps), every seed's trained and
+ * rotated networks as they learn, ck[((s * N_CONDITIONS + k) * n_ckpt + c)
+ * * P * T + p * T + i]: tables/sensitivity_over_training.csv (per seed,
+ * condition, step and layer: the cardinal/oblique ratio of sqrt D, the log
+ * contrast c and its z over orientations), the first seed's D in
+ * results.h5 (/natural_images/<condition>/<layer>/D_over_training:
+ * orientation x step; the steps in /natural_images/probe_steps) and
+ * figures/sensitivity_over_training (per layer, c against the step, mean
+ * and s.e.m. over seeds, a line per condition). */
+static int write_over_training(const natimg *ni, const plx_natimg_opts *op, plx_rundir *rd,
+                               const double *ck, plx_error *err)
+{
+  static const char *const cn[] = {"seed", "step", "condition", "layer",
+                                   "cardinal_oblique_ratio", "log_contrast", "z"};
+  static const int trained_k[2] = {PLX_NATIMG_TRAINED, PLX_NATIMG_ROTATED};
+  const size_t n = ni->n_seeds, NC = ni->n_ckpt, P = ni->n_probes, T = ni->probe_t;
+  const size_t K = PLX_NATIMG_N_CONDITIONS;
+  plx_table *tc = plx_table_new(7, cn, "iissfff");
+  plx_figure *fig = layer_figure(ni, "Sensitivity over training: log contrast c of sqrt D, "
+                                     "cardinal minus oblique (mean and s.e.m. over seeds)");
+  plx_h5 *h = plx_rundir_h5(rd);
+  double *x = malloc(NC * sizeof *x), *c = malloc(n * NC * sizeof *c);
+  double *m = malloc(3 * NC * sizeof *m);
+  char path[256];
+  size_t s, p, j;
+  int q, rc = PLX_OK;
+  if (!tc || !fig || !x || !c || !m) {
+    rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
+    goto out;
+  }
+  for (j = 0; j < NC; j++)
+    x[j] = (double)ni->ckpt[j];
+  rc = plx_h5_write_vector(h, "/natural_images/probe_steps", x, NC, err);
+  for (p = 0; p < P && !rc; p++) {
+    plx_axes *ax = layer_axes(ni, fig, p, "training step", (double)ni->steps);
+    for (q = 0; q < 2 && !rc; q++) {
+      const int k = trained_k[q];
+      const char *str[2] = {plx_natimg_condition_names[k],
+                            ni->net->layers[ni->probes[p]].name};
+      if (!op->measured[k] && !(k == PLX_NATIMG_TRAINED && op->measured[PLX_NATIMG_SHUFFLED]))
+        continue;
+      for (s = 0; s < n && !rc; s++)
+        for (j = 0; j < NC && !rc; j++) {
+          double v[5] = {(double)(ni->seed0 + s), x[j]};
+          cardinal_ratio(ni, ck + ((s * K + (size_t)k) * NC + j) * P * T + p * T, &v[2], &v[4],
+                         &v[3]);
+          c[s * NC + j] = v[3];
+          rc = plx_table_append(tc, str, v);
+        }
+      for (j = 0; j < NC; j++) {
+        double mean = 0, var = 0;
+        for (s = 0; s < n; s++)
+          mean += c[s * NC + j] / (double)n;
+        for (s = 0; s < n; s++)
+          var += (c[s * NC + j] - mean) * (c[s * NC + j] - mean);
+        var = n > 1 ? var / (double)(n - 1) / (double)n : 0.0; /* s.e.m.^2 */
+        m[j] = mean;
+        m[NC + j] = mean - sqrt(var);
+        m[2 * NC + j] = mean + sqrt(var);
+      }
+      if (n > 1)
+        plx_axes_band(ax, x, m + NC, m + 2 * NC, NC, cond_color[k]);
+      plx_axes_line(ax, x, m, NC, cond_color[k], cond_style[k],
+                    p == 0 ? plx_natimg_condition_names[k] : NULL);
+      snprintf(path, sizeof path, "/natural_images/%s/%s/D_over_training",
+               plx_natimg_condition_names[k], ni->net->layers[ni->probes[p]].name);
+      if (!rc)
+        rc = plx_h5_write_matrix(h, path, ck + (size_t)k * NC * P * T + p * T, T, NC, P * T, err);
+    }
+    plx_axes_hline(ax, 0.0, PLX_C_BLACK, PLX_DOTTED);
+  }
+  if (!rc) rc = plx_rundir_table(rd, "sensitivity_over_training", tc, err);
+  if (!rc) rc = plx_rundir_figure(rd, "sensitivity_over_training", fig, err);
+out:
+  plx_table_free(tc);
+  plx_figure_free(fig);
+  free(x);
+  free(c);
+  free(m);
+  return rc;
+}
+
 int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
 {
   natimg *ni = NULL;
@@ -1497,6 +1626,7 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
   double *sens_all = NULL, *csens_all = NULL, *tune_all = NULL, *ratio = NULL, *zs = NULL;
   double *con = NULL;
   double *measures = NULL; /* per seed: the centre units' plx_natimg_unit_measures */
+  double *ck_all = NULL;   /* per seed and condition: D at the probe.steps         */
   const size_t K = PLX_NATIMG_N_CONDITIONS;
   size_t S, maxb, p, P, T, s, n_eval_cap;
   double t0 = plx_clock_seconds();
@@ -1536,6 +1666,8 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
   zs = calloc(ni->n_seeds * K * P, sizeof *zs);
   con = calloc(ni->n_seeds * K * P, sizeof *con);
   measures = calloc(PLX_NATIMG_N_UNIT_MEASURES * ni->n_seeds * K * P, sizeof *measures);
+  if (ni->n_ckpt && !(ck_all = calloc(ni->n_seeds * K * ni->n_ckpt * P * T, sizeof *ck_all)))
+    oom = 1;
   if (oom || !rb.x || !rb.dx || !rb.dl || !rb.lab || !rb.correct || !rb.ecx || !rb.ecy ||
       !rb.initial || !rb.rng || !sens_all || !csens_all || !tune_all || !ratio || !zs || !con ||
       !measures) {
@@ -1576,7 +1708,7 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
     goto done;
 
   for (s = 0; s < ni->n_seeds; s++) {
-    double *sens[PLX_NATIMG_N_CONDITIONS];
+    double *sens[PLX_NATIMG_N_CONDITIONS], *ck[PLX_NATIMG_N_CONDITIONS];
     probe_out out[PLX_NATIMG_N_CONDITIONS];
     ni->seed = ni->seed0 + s;
     for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
@@ -1585,8 +1717,9 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
       out[k].sens = sens[k];
       out[k].csens = csens_all + sk * P * T;
       out[k].tune = tune_all + sk * ni->tune_off[P] * T;
+      ck[k] = ck_all ? ck_all + sk * ni->n_ckpt * P * T : NULL;
     }
-    if ((rc = run_seed(ni, op, &rb, out, have, wsnap, s == 0, err)))
+    if ((rc = run_seed(ni, op, &rb, out, ck, have, wsnap, s == 0, err)))
       goto done;
     for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
       for (p = 0; p < P && sens[k]; p++) {
@@ -1603,6 +1736,9 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
   }
   ni->seed = ni->seed0;
   if ((rc = write_preferred(ni, op, rd, tune_all, csens_all, measures, err)))
+    goto done;
+  op->n_checkpoints = ni->n_ckpt;
+  if (ck_all && (rc = write_over_training(ni, op, rd, ck_all, err)))
     goto done;
   op->n_seeds = ni->n_seeds;
   if (ni->n_seeds > 1) {
@@ -1640,6 +1776,7 @@ done:
   free(zs);
   free(con);
   free(measures);
+  free(ck_all);
   free(rb.x);
   free(rb.dx);
   free(rb.dl);

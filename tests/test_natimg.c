@@ -660,20 +660,105 @@ static void check_preferred_statistics(const char *out, const plx_natimg_opts *o
   ck_assert_uint_gt(rows, 0);
 }
 
+/* Sensitivity over training (probe.steps = [0, 3, 6] of 6 steps): the
+ * first seed's D before any step is the untrained network's, after the
+ * last the trained (rotated) network's, bit for bit; the table's log
+ * contrasts at steps 0 and 6 are tables/seeds.csv's of the untrained and
+ * trained (rotated) networks for every seed, and at step 3 the first
+ * seed's is that of the stored curve. */
+static void check_over_training(const char *out, const plx_natimg_opts *o, plx_h5 *h, size_t T)
+{
+  static const int ks[2] = {PLX_NATIMG_TRAINED, PLX_NATIMG_ROTATED};
+  char path[600], line[256], cond[32], layer[32];
+  double seeds_c[3][PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES];
+  FILE *f;
+  size_t p, rows = 0;
+  long seed, step;
+  double ratio, lc, z;
+  int q;
+  /* tables/seeds.csv */
+  snprintf(path, sizeof path, "%s/tables/seeds.csv", out);
+  ck_assert_ptr_nonnull(f = fopen(path, "r"));
+  ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+  while (fgets(line, sizeof line, f)) {
+    int k = 0, l = -1;
+    ck_assert_int_eq(sscanf(line, "%ld,%31[^,],%31[^,],%lf,%lf,%lf", &seed, cond, layer, &ratio,
+                            &lc, &z),
+                     6);
+    while (strcmp(cond, plx_natimg_condition_names[k]))
+      k++;
+    for (p = 0; p < o->n_probes; p++)
+      if (!strcmp(layer, o->probe_names[p]))
+        l = (int)p;
+    seeds_c[seed - 4][k][l] = lc;
+  }
+  fclose(f);
+  for (q = 0; q < 2; q++)
+    for (p = 0; p < o->n_probes; p++) {
+      const char *cn = plx_natimg_condition_names[ks[q]];
+      double *ck, *Du, *Dt, mid, se;
+      size_t r, nc, r2, c2;
+      snprintf(path, sizeof path, "/natural_images/%s/%s/D_over_training", cn, o->probe_names[p]);
+      ck = read_matrix(h, path, &r, &nc);
+      ck_assert(r == T && nc == 3);
+      snprintf(path, sizeof path, "/natural_images/seeds/untrained/%s/D", o->probe_names[p]);
+      Du = read_matrix(h, path, &r2, &c2);
+      snprintf(path, sizeof path, "/natural_images/seeds/%s/%s/D", cn, o->probe_names[p]);
+      Dt = read_matrix(h, path, &r2, &c2);
+      ck_assert(memcmp(ck, Du, T * sizeof *ck) == 0);          /* step 0, seed 4 */
+      ck_assert(memcmp(ck + 2 * T, Dt, T * sizeof *ck) == 0);  /* step 6, seed 4 */
+      contrast(ck + T, T, &mid, &se); /* seed 4, step 3 */
+      free(ck);
+      free(Du);
+      free(Dt);
+      /* the table */
+      snprintf(path, sizeof path, "%s/tables/sensitivity_over_training.csv", out);
+      ck_assert_ptr_nonnull(f = fopen(path, "r"));
+      ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+      ck_assert_str_eq(line, "seed,step,condition,layer,cardinal_oblique_ratio,log_contrast,z\n");
+      while (fgets(line, sizeof line, f)) {
+        ck_assert_int_eq(sscanf(line, "%ld,%ld,%31[^,],%31[^,],%lf,%lf,%lf", &seed, &step, cond,
+                                layer, &ratio, &lc, &z),
+                         7);
+        if (strcmp(cond, cn) || strcmp(layer, o->probe_names[p]))
+          continue;
+        ck_assert(seed >= 4 && seed <= 6 && (step == 0 || step == 3 || step == 6));
+        if (step == 0)
+          ck_assert_double_eq_tol(lc, seeds_c[seed - 4][PLX_NATIMG_UNTRAINED][p], 1e-9);
+        else if (step == 6)
+          ck_assert_double_eq_tol(lc, seeds_c[seed - 4][ks[q]][p], 1e-9);
+        else if (seed == 4)
+          ck_assert_double_eq_tol(lc, mid, 1e-9);
+        rows++;
+      }
+      fclose(f);
+    }
+  /* 3 seeds x 3 steps, per condition and layer */
+  ck_assert_uint_eq(rows, 2 * o->n_probes * 9);
+}
+
 START_TEST(test_seeds)
 {
   plx_natimg_opts multi, one;
   plx_h5 *hm, *h1;
   char out_m[512], out_1[512], path[256];
   const char *single[sizeof tiny / sizeof tiny[0]];
+  const char *with_steps[sizeof tiny / sizeof tiny[0] + 1];
   double c[3][PLX_NATIMG_N_CONDITIONS], se;
   double e[PLX_NATIMG_N_UNIT_MEASURES][3][PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES];
   size_t i, n = sizeof tiny / sizeof tiny[0], s;
   int k, me;
   if (!have_photos())
     return;
-  run_with(tiny, n, "test_natimg_seeds", out_m, sizeof out_m, &multi);
+  /* the three-seed run also probes its networks while they learn; the
+   * single run of seed 5 below does not, and its curves must still be the
+   * multi-seed run's bit for bit: probing leaves the training untouched */
+  for (i = 0; i < n; i++)
+    with_steps[i] = tiny[i];
+  with_steps[n] = "probe.steps=[0, 3, 6]";
+  run_with(with_steps, n + 1, "test_natimg_seeds", out_m, sizeof out_m, &multi);
   ck_assert_uint_eq(multi.n_seeds, 3);
+  ck_assert_uint_eq(multi.n_checkpoints, 3);
   /* the same config with one seed, 5 (the second of 4, 5, 6) */
   for (i = 0; i < n; i++)
     single[i] = tiny[i];
@@ -702,6 +787,7 @@ START_TEST(test_seeds)
   }
   check_tuning(h1, "untrained");
   check_preferred(out_m, &multi, hm, 36, e);
+  check_over_training(out_m, &multi, hm, 36);
   plx_h5_close(hm);
   plx_h5_close(h1);
   /* the statistics over seeds, relu5 is probed layer 4 (relu1..relu6) */
@@ -901,6 +987,11 @@ START_TEST(test_bad_configs)
       {"conditions.shuffle=\"biases\"", "conditions.shuffle"},
       {"task.target_pool=5", "task.target_pool: only used with task.objective = \"denoise\""},
       {"task.objective=\"denoise\"", "must be an fc with out = 256, one output per pooled"},
+      {"probe.steps=[0, 3000]", "probe.steps: expected increasing whole numbers of steps from 0 "
+                                "to train.steps = 2000, got 3000 at position 2"},
+      {"probe.steps=[10, 5]", "probe.steps: expected increasing whole numbers"},
+      {"probe.steps=[2.5]", "probe.steps: expected increasing whole numbers"},
+      {"probe.steps=[-1]", "probe.steps"},
   };
   size_t k;
   char cfg[512];

@@ -25,6 +25,9 @@ enum {
 /* Largest number of probed layers reported back in plx_natimg_opts. */
 #define PLX_NATIMG_MAX_PROBES 16
 
+/* Largest number of probe.steps (probes while the network learns). */
+#define PLX_NATIMG_MAX_CHECKPOINTS 64
+
 /* The per-seed measures of the centre units whose statistics over seeds
  * are in tables/preferred_statistics.csv (column "measure"; the names are
  * the columns of tables/preferred_summary.csv they summarise). */
@@ -89,6 +92,7 @@ typedef struct plx_natimg_opts {
    * same weighted by squared tuning amplitude, the centre units' own log
    * contrast, and their median half-width */
   size_t n_seeds;
+  size_t n_checkpoints;                   /* probe.steps                 */
   plx_natimg_seed_stats seed_contrast;
   plx_natimg_seed_stats seed_units[PLX_NATIMG_N_UNIT_MEASURES];
 } plx_natimg_opts;
