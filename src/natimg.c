@@ -75,6 +75,10 @@ static const plx_param_spec images_spec[] = {
     PLX_P_FLOAT_RANGE("holdout", 0.25, 0.0, 0.9, PLX_PARAM_MIN_EXCL,
                       "right-hand fraction of every photograph kept for evaluation crops"),
     PLX_P_INT_RANGE("eval_crops", 16, 1, 100000, "evaluation crops per photograph"),
+    PLX_P_FLOAT_MIN("noise_sd", 0.0, 0.0, 0,
+                    "photo_id: s.d. of white noise added to each pixel of every (normalised) "
+                    "training and evaluation crop, drawn anew for each crop (denoise has "
+                    "its own, task.noise_sd)"),
     PLX_P_END};
 
 static const plx_param_spec model_spec[] = {
@@ -299,6 +303,7 @@ static int natimg_load(natimg **out, const plx_natimg_opts *op, int read, plx_er
   ni->normalise_crops = plx_params_bool(im, "normalise_crops");
   ni->holdout = plx_params_float(im, "holdout");
   ni->eval_per_photo = (size_t)plx_params_int(im, "eval_crops");
+  ni->crop_noise_sd = plx_params_float(im, "noise_sd");
   if ((rc = collect_files(ni, im, err)))
     goto fail;
   if (ni->n_photos < 2) {
@@ -322,6 +327,11 @@ static int natimg_load(natimg **out, const plx_natimg_opts *op, int read, plx_er
       goto fail;
     }
     ni->n_out = ni->denoise ? (ni->crop / ni->pool) * (ni->crop / ni->pool) : ni->n_photos;
+    if (ni->denoise && plx_params_setting(im, "noise_sd")) {
+      rc = plx_params_error(im, "noise_sd", err, "only used with task.objective = \"photo_id\" "
+                            "(denoise adds task.noise_sd)");
+      goto fail;
+    }
   }
   t = plx_params_group(ni->root, "train");
   ni->steps = plx_params_int(t, "steps");
@@ -404,8 +414,8 @@ static int natimg_load(natimg **out, const plx_natimg_opts *op, int read, plx_er
                             last->out_size);
       goto fail;
     }
-    if (ni->denoise &&
-        (!(ni->tgt = malloc(ni->net->max_batch * ni->n_out * sizeof *ni->tgt)) ||
+    if ((ni->denoise && !(ni->tgt = malloc(ni->net->max_batch * ni->n_out * sizeof *ni->tgt))) ||
+        ((ni->denoise || ni->crop_noise_sd > 0) &&
          !(ni->eval_rng = plx_rng_alloc(0, 1, PLX_POP_EVAL_STIMULUS)))) {
       rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
       goto fail;
@@ -532,6 +542,14 @@ static void eval_set(const natimg *ni, double *cx, double *cy)
   plx_rng_free(r);
 }
 
+/* white noise of s.d. sd from r on the n pixels of x */
+static void add_noise(plx_rng *r, double sd, float *x, size_t n)
+{
+  size_t i;
+  for (i = 0; i < n; i++)
+    x[i] += (float)(sd * plx_rng_normal(r));
+}
+
 /* denoise: the target t is the clean crop x average-pooled in pool x pool
  * blocks; then x gets white noise of s.d. noise_sd from r */
 static void denoise_pair(const natimg *ni, plx_rng *r, float *x, float *t)
@@ -546,8 +564,7 @@ static void denoise_pair(const natimg *ni, plx_rng *r, float *x, float *t)
           s += x[(i * q + a) * n + j * q + b];
       t[i * m + j] = (float)(s / (double)(q * q));
     }
-  for (i = 0; i < n * n; i++)
-    x[i] += (float)(ni->noise_sd * plx_rng_normal(r));
+  add_noise(r, ni->noise_sd, x, n * n);
 }
 
 /* The net on the evaluation set (crops turned by theta): photo_id, the
@@ -559,7 +576,8 @@ static double evaluate(natimg *ni, double theta, const double *cx, const double 
 {
   const size_t S = ni->crop * ni->crop, total = ni->n_photos * ni->eval_per_photo;
   const size_t mb = ni->net->max_batch, K = ni->n_out;
-  plx_rng *r = ni->eval_rng; /* NULL unless denoise */
+  plx_rng *r = ni->eval_rng; /* NULL unless the crops get noise */
+  const int dn = ni->denoise;
   size_t s0, i, right = 0;
   double sse = 0.0, st = 0.0, st2 = 0.0;
   if (r)
@@ -570,11 +588,13 @@ static double evaluate(natimg *ni, double theta, const double *cx, const double 
       size_t q = s0 + i, k = q / ni->eval_per_photo;
       render_crop(ni, k, cx[q], cy[q], 0, theta, x + i * S);
       lab[i] = (int)k;
-      if (r)
+      if (dn)
         denoise_pair(ni, r, x + i * S, ni->tgt + i * K);
+      else if (r)
+        add_noise(r, ni->crop_noise_sd, x + i * S, S);
     }
     plx_deepnet_forward(ni->net, x, nb);
-    if (r) {
+    if (dn) {
       const float *y = plx_deepnet_output(ni->net, NULL);
       for (i = 0; i < nb * K; i++) {
         const double e = (double)y[i] - (double)ni->tgt[i];
@@ -588,7 +608,7 @@ static double evaluate(natimg *ni, double theta, const double *cx, const double 
     for (i = 0; i < nb; i++)
       right += correct[i];
   }
-  if (r) {
+  if (dn) {
     const double n = (double)(total * K), ss = st2 - st * st / n;
     return ss > 0 ? 1.0 - sse / ss : 0.0;
   }
@@ -663,6 +683,8 @@ static int train(natimg *ni, double theta, const char *stage, const plx_natimg_o
       lab[i] = (int)k;
       if (ni->denoise)
         denoise_pair(ni, r, x + i * S, ni->tgt + i * ni->n_out);
+      else if (ni->crop_noise_sd > 0)
+        add_noise(r, ni->crop_noise_sd, x + i * S, S);
     }
     plx_deepnet_forward(net, x, B);
     lg->loss[step] = ni->denoise ? plx_deepnet_mse(net, ni->tgt, dl)

@@ -911,6 +911,61 @@ START_TEST(test_shuffle_modes)
 }
 END_TEST
 
+/* images.noise_sd (photo_id): white noise on every training and held-out
+ * crop.  It enters training only: the untrained network's sensitivity is
+ * the noise-free run's bit for bit, the trained network's is not; and it
+ * is refused with the denoise objective, which has its own. */
+START_TEST(test_crop_noise)
+{
+  static const char *const sds[2] = {"images.noise_sd=0.0", "images.noise_sd=2.0"};
+  double *D[2][2];
+  size_t m, k, rows, cols, n = sizeof tiny / sizeof tiny[0];
+  if (!have_photos())
+    return;
+  for (m = 0; m < 2; m++) {
+    plx_natimg_opts o;
+    plx_h5 *h;
+    char out[512], name[64], path[256];
+    const char *ov[sizeof tiny / sizeof tiny[0] + 2];
+    for (k = 0; k < n; k++)
+      ov[k] = tiny[k];
+    ov[n - 2] = "experiment.seeds=1";
+    ov[n] = sds[m];
+    ov[n + 1] = "conditions.run=[\"trained\", \"untrained\"]";
+    snprintf(name, sizeof name, "test_natimg_noise%zu", m);
+    run_with(ov, n + 2, name, out, sizeof out, &o);
+    h = open_results(out);
+    for (k = 0; k < 2; k++) {
+      snprintf(path, sizeof path, "/natural_images/%s/relu5/D",
+               plx_natimg_condition_names[k ? PLX_NATIMG_UNTRAINED : PLX_NATIMG_TRAINED]);
+      D[m][k] = read_matrix(h, path, &rows, &cols);
+      ck_assert_uint_eq(rows * cols, 36);
+    }
+    plx_h5_close(h);
+  }
+  ck_assert(memcmp(D[0][1], D[1][1], 36 * sizeof(double)) == 0);
+  ck_assert(memcmp(D[0][0], D[1][0], 36 * sizeof(double)) != 0);
+  for (m = 0; m < 2; m++)
+    for (k = 0; k < 2; k++)
+      free(D[m][k]);
+  {
+    static const char *const ov[] = {"task.objective=\"denoise\"", "images.noise_sd=1.0",
+                                     "model.layers.[17].out=256"};
+    char cfg[512], summary[256];
+    plx_natimg_opts o;
+    plx_error err;
+    snprintf(cfg, sizeof cfg, "%s/configs/benjamin2022_natural_images.cfg", PLX_SRCDIR);
+    memset(&o, 0, sizeof o);
+    o.config = cfg;
+    o.overrides = ov;
+    o.n_overrides = 3;
+    ck_assert_int_ne(plx_natimg_check(&o, summary, sizeof summary, &err), PLX_OK);
+    ck_assert_msg(strstr(err.msg, "images.noise_sd: only used with task.objective = "
+                                  "\"photo_id\"") != NULL, "%s", err.msg);
+  }
+}
+END_TEST
+
 /* task.objective = "denoise": the head (zero at the start) learns the
  * clean crop, 4 x 4 average-pooled, from the crop plus white noise of
  * s.d. 1.  Held-out variance explained: 0 at step 0 (a zero output is the
@@ -1032,6 +1087,7 @@ int main(void)
   tcase_add_test(te, test_seeds);
   tcase_add_test(te, test_shuffle_modes);
   tcase_add_test(te, test_denoise);
+  tcase_add_test(te, test_crop_noise);
   if (!getenv("PLX_SKIP_SLOW")) {
     tcase_add_test(te, test_cardinal_bias);
     tcase_add_test(te, test_preferred_follow_images);

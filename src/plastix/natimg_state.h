@@ -43,6 +43,7 @@ typedef struct natimg {
   size_t crop, eval_per_photo;
   int flip;
   int normalise_crops;
+  double crop_noise_sd; /* images.noise_sd (photo_id)                  */
   double holdout;
   plx_deepnet *net;
   double init_scale;
