@@ -77,8 +77,10 @@ static const plx_param_spec images_spec[] = {
     PLX_P_INT_RANGE("eval_crops", 16, 1, 100000, "evaluation crops per photograph"),
     PLX_P_FLOAT_MIN("noise_sd", 0.0, 0.0, 0,
                     "photo_id: s.d. of white noise added to each pixel of every (normalised) "
-                    "training and evaluation crop, drawn anew for each crop (denoise has "
-                    "its own, task.noise_sd)"),
+                    "training and evaluation crop, drawn anew for each crop; the sum is "
+                    "divided by sqrt(1 + noise_sd^2), so the input keeps unit variance and "
+                    "only its signal-to-noise ratio changes (denoise has its own, "
+                    "task.noise_sd)"),
     PLX_P_END};
 
 static const plx_param_spec model_spec[] = {
@@ -542,12 +544,19 @@ static void eval_set(const natimg *ni, double *cx, double *cy)
   plx_rng_free(r);
 }
 
-/* white noise of s.d. sd from r on the n pixels of x */
-static void add_noise(plx_rng *r, double sd, float *x, size_t n)
+/* white noise of s.d. sd from r on the n pixels of x, the sum times gain */
+static void add_noise(plx_rng *r, double sd, double gain, float *x, size_t n)
 {
   size_t i;
   for (i = 0; i < n; i++)
-    x[i] += (float)(sd * plx_rng_normal(r));
+    x[i] = (float)(gain * (double)(x[i] + (float)(sd * plx_rng_normal(r))));
+}
+
+/* photo_id's crop noise (images.noise_sd): unit variance kept */
+static void crop_noise(const natimg *ni, plx_rng *r, float *x)
+{
+  const double sd = ni->crop_noise_sd;
+  add_noise(r, sd, 1.0 / sqrt(1.0 + sd * sd), x, ni->crop * ni->crop);
 }
 
 /* denoise: the target t is the clean crop x average-pooled in pool x pool
@@ -564,7 +573,7 @@ static void denoise_pair(const natimg *ni, plx_rng *r, float *x, float *t)
           s += x[(i * q + a) * n + j * q + b];
       t[i * m + j] = (float)(s / (double)(q * q));
     }
-  add_noise(r, ni->noise_sd, x, n * n);
+  add_noise(r, ni->noise_sd, 1.0, x, n * n);
 }
 
 /* The net on the evaluation set (crops turned by theta): photo_id, the
@@ -591,7 +600,7 @@ static double evaluate(natimg *ni, double theta, const double *cx, const double 
       if (dn)
         denoise_pair(ni, r, x + i * S, ni->tgt + i * K);
       else if (r)
-        add_noise(r, ni->crop_noise_sd, x + i * S, S);
+        crop_noise(ni, r, x + i * S);
     }
     plx_deepnet_forward(ni->net, x, nb);
     if (dn) {
@@ -684,7 +693,7 @@ static int train(natimg *ni, double theta, const char *stage, const plx_natimg_o
       if (ni->denoise)
         denoise_pair(ni, r, x + i * S, ni->tgt + i * ni->n_out);
       else if (ni->crop_noise_sd > 0)
-        add_noise(r, ni->crop_noise_sd, x + i * S, S);
+        crop_noise(ni, r, x + i * S);
     }
     plx_deepnet_forward(net, x, B);
     lg->loss[step] = ni->denoise ? plx_deepnet_mse(net, ni->tgt, dl)
