@@ -318,7 +318,8 @@ static int natimg_load(natimg **out, const plx_natimg_opts *op, int read, plx_er
     ni->denoise = !strcmp(plx_params_string(tk, "objective"), "denoise");
     ni->noise_sd = plx_params_float(tk, "noise_sd");
     ni->pool = (size_t)plx_params_int(tk, "target_pool");
-    if (!ni->denoise && (plx_params_setting(tk, "noise_sd") || plx_params_setting(tk, "target_pool"))) {
+    if (!ni->denoise &&
+        (plx_params_setting(tk, "noise_sd") || plx_params_setting(tk, "target_pool"))) {
       rc = plx_params_error(tk, plx_params_setting(tk, "noise_sd") ? "noise_sd" : "target_pool",
                             err, "only used with task.objective = \"denoise\"");
       goto fail;
@@ -1004,7 +1005,8 @@ int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
   if (ni->n_seeds > 1) {
     plx_natimg_seed_statistics(ni, op, con, &op->seed_contrast);
     for (k = 0; k < PLX_NATIMG_N_UNIT_MEASURES; k++)
-      plx_natimg_seed_statistics(ni, op, measures + (size_t)k * ni->n_seeds * K * P, &op->seed_units[k]);
+      plx_natimg_seed_statistics(ni, op, measures + (size_t)k * ni->n_seeds * K * P,
+                                 &op->seed_units[k]);
     if ((rc = plx_natimg_write_seed_outputs(ni, op, rd, sens_all, ratio, zs, con, err)))
       goto done;
   }

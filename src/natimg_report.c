@@ -605,8 +605,8 @@ int plx_natimg_write_preferred(const natimg *ni, const plx_natimg_opts *op, plx_
           }
         }
         gsl_sort(width, 1, tuned);
-        plx_natimg_cardinal_ratio(ni, csens_all + ((s * K + (size_t)k) * ni->n_probes + p) * T, &ratio, &z,
-                       &centre_c);
+        plx_natimg_cardinal_ratio(ni, csens_all + ((s * K + (size_t)k) * ni->n_probes + p) * T,
+                                  &ratio, &z, &centre_c);
         {
           double v[9] = {(double)(ni->seed0 + s),
                          (double)l->out_c,
@@ -687,8 +687,8 @@ int plx_natimg_write_over_training(const natimg *ni, const plx_natimg_opts *op, 
       for (s = 0; s < n && !rc; s++)
         for (j = 0; j < NC && !rc; j++) {
           double v[5] = {(double)(ni->seed0 + s), x[j]};
-          plx_natimg_cardinal_ratio(ni, ck + ((s * K + (size_t)k) * NC + j) * P * T + p * T, &v[2], &v[4],
-                         &v[3]);
+          plx_natimg_cardinal_ratio(ni, ck + ((s * K + (size_t)k) * NC + j) * P * T + p * T,
+                                    &v[2], &v[4], &v[3]);
           c[s * NC + j] = v[3];
           rc = plx_table_append(tc, str, v);
         }

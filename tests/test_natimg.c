@@ -641,7 +641,8 @@ static void check_preferred_statistics(const char *out, const plx_natimg_opts *o
         if (!o->measured[k])
           continue;
         ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
-        ck_assert_int_eq(sscanf(line, "%31[^,],%63[^,],%63[^,],%ld,%lf,%*[^,],%*[^,],%*[^,],%*[^,],%ld",
+        ck_assert_int_eq(sscanf(line,
+                                "%31[^,],%63[^,],%63[^,],%ld,%lf,%*[^,],%*[^,],%*[^,],%*[^,],%ld",
                                 layer, measure, cmp, &n, &mean, &pos),
                          6);
         snprintf(want, sizeof want, k ? "trained - %s" : "%s", plx_natimg_condition_names[k]);
