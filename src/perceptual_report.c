@@ -275,6 +275,95 @@ static void mean_sem(const double *vals, size_t n, double *m, double *s)
   *s = k > 1 ? sqrt(q / (double)(k - 1) / (double)k) : 0.0;
 }
 
+/* The paper's unit comparisons (its Figs. 6-8): per probed layer,
+ * training separation and measure, the change trained - naive of the
+ * units included in both states, averaged over the units of a condition;
+ * then mean, s.e.m. and z over the conditions of that separation.
+ * Measures: the attributes of plx_unit_attr; |pref_rel| (negative: pulled
+ * toward the trained orientation); and the slope change of the units
+ * whose naive preference is 12 to 20 degrees from the trained orientation
+ * (the low layers' signature of fine training). */
+enum { UC_AMP, UC_SI, UC_HW, UC_SLOPE, UC_FANO, UC_BEST, UC_PULL, UC_FLANK, UC_N };
+static const char *const uc_names[UC_N] = {"amplitude", "si", "half_width_deg", "slope", "fano",
+                                           "best_disc", "abs_pref_rel_deg", "slope_flank_12_20"};
+
+static void unit_changes_of(const plx_pl_results *r, size_t c, size_t l, double *out)
+{
+  double sum[UC_N] = {0}, n[UC_N] = {0};
+  size_t u, m;
+  for (u = 0; u < r->n_units[l]; u++) {
+    plx_unit_attr a0, a1;
+    double d[UC_N];
+    plx_unit_attributes(&r->naive[l], u, r->cond[c].ref_deg, r->smooth_deg, r->min_activation,
+                        &a0);
+    plx_unit_attributes(&r->trained[c * r->n_pl + l], u, r->cond[c].ref_deg, r->smooth_deg,
+                        r->min_activation, &a1);
+    if (!a0.included || !a1.included)
+      continue;
+    d[UC_AMP] = a1.amplitude - a0.amplitude;
+    d[UC_SI] = a1.si - a0.si;
+    d[UC_HW] = a1.half_width - a0.half_width;
+    d[UC_SLOPE] = a1.slope - a0.slope;
+    d[UC_FANO] = a1.fano - a0.fano;
+    d[UC_BEST] = a1.best_disc - a0.best_disc;
+    d[UC_PULL] = fabs(a1.pref_rel) - fabs(a0.pref_rel);
+    d[UC_FLANK] = fabs(a0.pref_rel) >= 12.0 && fabs(a0.pref_rel) <= 20.0 ? d[UC_SLOPE] : NAN;
+    for (m = 0; m < UC_N; m++)
+      if (isfinite(d[m])) {
+        sum[m] += d[m];
+        n[m] += 1;
+      }
+  }
+  for (m = 0; m < UC_N; m++)
+    out[m] = n[m] > 0 ? sum[m] / n[m] : NAN;
+}
+
+static int unit_changes_table(const plx_pl_results *r, plx_rundir *rd, plx_error *err)
+{
+  static const char *const n[] = {"layer", "level", "separation_deg", "measure", "n", "mean",
+                                  "sem", "z"};
+  plx_table *tb = plx_table_new(8, n, "ssfsifff");
+  double *per = malloc(r->n_cond * r->n_pl * UC_N * sizeof *per);
+  double *v = malloc(r->n_cond * sizeof *v);
+  size_t c, l, s, m;
+  int rc;
+  if (!tb || !per || !v) {
+    plx_table_free(tb);
+    free(per);
+    free(v);
+    return plx_error_set(err, PLX_ENOMEM, "out of memory");
+  }
+  plx_table_comment(tb, "trained - naive per unit (included in both), mean over a condition's "
+                        "units, then mean, sem and z = mean / sem over the conditions of a "
+                        "separation; abs_pref_rel_deg < 0: preferences pulled toward the "
+                        "trained orientation");
+  for (c = 0; c < r->n_cond; c++)
+    for (l = 0; l < r->n_pl; l++)
+      unit_changes_of(r, c, l, per + (c * r->n_pl + l) * UC_N);
+  for (l = 0; l < r->n_pl; l++)
+    for (s = 0; s < r->n_sep; s++)
+      for (m = 0; m < UC_N; m++) {
+        const char *sv[3] = {r->pl_name[l], l >= r->high_from ? "high" : "low", uc_names[m]};
+        double row[5], mean, sem;
+        size_t k = 0;
+        for (c = 0; c < r->n_cond; c++)
+          if (r->cond[c].i_sep == s && isfinite(per[(c * r->n_pl + l) * UC_N + m]))
+            v[k++] = per[(c * r->n_pl + l) * UC_N + m];
+        mean_sem(v, k, &mean, &sem);
+        row[0] = r->seps[s];
+        row[1] = (double)k;
+        row[2] = mean;
+        row[3] = sem;
+        row[4] = sem > 0 ? mean / sem : NAN;
+        plx_table_append(tb, sv, row);
+      }
+  rc = plx_rundir_table(rd, "unit_changes", tb, err);
+  plx_table_free(tb);
+  free(per);
+  free(v);
+  return rc;
+}
+
 static int sep_color(size_t s, size_t n)
 {
   static const int c[] = {PLX_C_BLUE,   PLX_C_SKYBLUE, PLX_C_GREEN, PLX_C_ORANGE,
@@ -468,6 +557,8 @@ static int tables(plx_pl_results *r, plx_rundir *rd, plx_error *err)
     rc = plx_rundir_table(rd, "units", tb, err);
     if (!rc)
       rc = plx_rundir_table(rd, "layer_fisher", tf, err);
+    if (!rc)
+      rc = unit_changes_table(r, rd, err);
     plx_table_free(tb);
     plx_table_free(tf);
     if (rc)

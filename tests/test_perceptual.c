@@ -649,6 +649,108 @@ static void run_with(const char *const *ov, size_t n_ov, const char *name, int t
     ck_abort_msg("%s", err.msg);
 }
 
+/* tables/unit_changes.csv recomputed from tables/units.csv: per condition
+ * and layer the mean over units included before and after of each
+ * trained - naive change, then per layer and separation the mean over
+ * conditions (units.csv carries 10 significant digits) */
+enum { UCM = 8, UC_MAXC = 64, UC_MAXL = 8 };
+static void check_unit_changes(const char *out)
+{
+  static const char *const names[UCM] = {"amplitude", "si",   "half_width_deg",
+                                         "slope",     "fano", "best_disc",
+                                         "abs_pref_rel_deg", "slope_flank_12_20"};
+  static double sum[UC_MAXC][UC_MAXL][UCM], cnt[UC_MAXC][UC_MAXL][UCM];
+  static double sep_of[UC_MAXC];
+  char path[800], line[1024], layers[UC_MAXL][32], layer[32], state[2][16], meas[32], lev[8];
+  size_t nl = 0, nc = 0, rows = 0;
+  FILE *f;
+  memset(sum, 0, sizeof sum);
+  memset(cnt, 0, sizeof cnt);
+  snprintf(path, sizeof path, "%s/tables/units.csv", out);
+  ck_assert_ptr_nonnull(f = fopen(path, "r"));
+  ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+  for (;;) {
+    long c[2], u[2], inc[2];
+    double sep, v[2][11];
+    size_t l, m, k;
+    char lay[2][32];
+    for (k = 0; k < 2; k++) {
+      if (!fgets(line, sizeof line, f))
+        break;
+      ck_assert_int_eq(sscanf(line, "%ld,%lf,%31[^,],%ld,%15[^,],%ld,%lf,%lf,%lf,%lf,%lf,%lf,%lf,"
+                                    "%lf,%lf,%lf",
+                              &c[k], &sep, lay[k], &u[k], state[k], &inc[k], &v[k][0], &v[k][1],
+                              &v[k][2], &v[k][3], &v[k][4], &v[k][5], &v[k][6], &v[k][7],
+                              &v[k][8], &v[k][9]),
+                       16);
+    }
+    if (k < 2)
+      break;
+    /* naive then trained, the same unit */
+    ck_assert(c[0] == c[1] && u[0] == u[1] && !strcmp(lay[0], lay[1]));
+    ck_assert_str_eq(state[0], "naive");
+    ck_assert_str_eq(state[1], "trained");
+    for (l = 0; l < nl && strcmp(layers[l], lay[0]); l++)
+      ;
+    if (l == nl) {
+      ck_assert_uint_lt(nl, UC_MAXL);
+      snprintf(layers[nl++], 32, "%s", lay[0]);
+    }
+    ck_assert(c[0] >= 0 && c[0] < UC_MAXC);
+    sep_of[c[0]] = sep;
+    if ((size_t)c[0] + 1 > nc)
+      nc = (size_t)c[0] + 1;
+    if (!inc[0] || !inc[1])
+      continue;
+    {
+      /* columns: mean_act 0, pref 1, pref_rel 2, amplitude 3, si 4, half_width 5,
+       * slope 6, fano 7, best_disc 8, fi 9 */
+      const int col[6] = {3, 4, 5, 6, 7, 8};
+      double d[UCM];
+      for (m = 0; m < 6; m++)
+        d[m] = v[1][col[m]] - v[0][col[m]];
+      d[6] = fabs(v[1][2]) - fabs(v[0][2]);
+      d[7] = fabs(v[0][2]) >= 12.0 && fabs(v[0][2]) <= 20.0 ? d[3] : NAN;
+      for (m = 0; m < UCM; m++)
+        if (isfinite(d[m])) {
+          sum[c[0]][l][m] += d[m];
+          cnt[c[0]][l][m] += 1;
+        }
+    }
+  }
+  fclose(f);
+  snprintf(path, sizeof path, "%s/tables/unit_changes.csv", out);
+  ck_assert_ptr_nonnull(f = fopen(path, "r"));
+  while (fgets(line, sizeof line, f) && line[0] == '#')
+    ;
+  ck_assert_str_eq(line, "layer,level,separation_deg,measure,n,mean,sem,z\n");
+  while (fgets(line, sizeof line, f)) {
+    double sep, mean, sem, z, acc = 0;
+    long n;
+    size_t l, m, c, k = 0;
+    ck_assert_int_eq(sscanf(line, "%31[^,],%7[^,],%lf,%31[^,],%ld,%lf,%lf,%lf", layer, lev, &sep,
+                            meas, &n, &mean, &sem, &z),
+                     8);
+    for (l = 0; l < nl && strcmp(layers[l], layer); l++)
+      ;
+    for (m = 0; m < UCM && strcmp(names[m], meas); m++)
+      ;
+    ck_assert(l < nl && m < UCM);
+    for (c = 0; c < nc; c++)
+      if (sep_of[c] == sep && cnt[c][l][m] > 0) {
+        acc += sum[c][l][m] / cnt[c][l][m];
+        k++;
+      }
+    ck_assert_int_eq(n, (long)k);
+    if (k)
+      ck_assert_msg(fabs(mean - acc / (double)k) <= 1e-7 * (1 + fabs(mean)),
+                    "%s %s: %g vs %g", layer, meas, mean, acc / (double)k);
+    rows++;
+  }
+  fclose(f);
+  ck_assert_uint_eq(rows, nl * UCM); /* one separation in the run */
+}
+
 /* two conditions, short, units on a few orientations: every array equal
  * bit for bit on 1 and 2 threads */
 START_TEST(test_threads_independent)
@@ -678,6 +780,7 @@ START_TEST(test_threads_independent)
     free(v1);
     free(v2);
   }
+  check_unit_changes(out[0]);
 }
 END_TEST
 
