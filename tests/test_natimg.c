@@ -866,6 +866,35 @@ static void check_photo_table(const char *out, const plx_natimg_opts *o)
                           1e-8 * o->photo_ratio_geomean);
 }
 
+/* One seed of the tiny config plus `extra` (up to 2 overrides), run into
+ * build/<name>; the relu5 sensitivity of conditions k0 and k1 into D[0],
+ * D[1] (36 orientations each). */
+static void tiny_relu5(const char *extra0, const char *extra1, const char *name, int k0, int k1,
+                       double *D[2], char *out, size_t n_out, plx_natimg_opts *o)
+{
+  const size_t n = sizeof tiny / sizeof tiny[0];
+  const char *ov[sizeof tiny / sizeof tiny[0] + 2];
+  const int ks[2] = {k0, k1};
+  size_t k, rows, cols, m = n;
+  plx_h5 *h;
+  char path[256];
+  for (k = 0; k < n; k++)
+    ov[k] = tiny[k];
+  ov[n - 2] = "experiment.seeds=1";
+  if (extra0)
+    ov[m++] = extra0;
+  if (extra1)
+    ov[m++] = extra1;
+  run_with(ov, m, name, out, n_out, o);
+  h = open_results(out);
+  for (k = 0; k < 2; k++) {
+    snprintf(path, sizeof path, "/natural_images/%s/relu5/D", plx_natimg_condition_names[ks[k]]);
+    D[k] = read_matrix(h, path, &rows, &cols);
+    ck_assert_uint_eq(rows * cols, 36);
+  }
+  plx_h5_close(h);
+}
+
 /* conditions.shuffle: "weights" permutes the weight tensors only (the
  * biases are the initial ones) and "centred" removes each permuted
  * tensor's mean (plx_deepnet_shuffle, tested in test_deepnet), so the
@@ -877,30 +906,17 @@ START_TEST(test_shuffle_modes)
                                        "conditions.shuffle=\"weights\"",
                                        "conditions.shuffle=\"centred\""};
   double *D[3][2];
-  size_t m, k, rows, cols, n = sizeof tiny / sizeof tiny[0];
+  size_t m, k;
   if (!have_photos())
     return;
   for (m = 0; m < 3; m++) {
     plx_natimg_opts o;
-    plx_h5 *h;
-    char out[512], name[64], path[256];
-    const char *ov[sizeof tiny / sizeof tiny[0] + 1];
-    for (k = 0; k < n; k++)
-      ov[k] = tiny[k];
-    ov[n - 2] = "experiment.seeds=1";
-    ov[n] = modes[m];
+    char out[512], name[64];
     snprintf(name, sizeof name, "test_natimg_shuffle%zu", m);
-    run_with(ov, n + 1, name, out, sizeof out, &o);
+    tiny_relu5(modes[m], NULL, name, PLX_NATIMG_TRAINED, PLX_NATIMG_SHUFFLED, D[m], out,
+               sizeof out, &o);
     if (m == 0)
       check_photo_table(out, &o);
-    h = open_results(out);
-    for (k = 0; k < 2; k++) {
-      snprintf(path, sizeof path, "/natural_images/%s/relu5/D",
-               plx_natimg_condition_names[k ? PLX_NATIMG_SHUFFLED : PLX_NATIMG_TRAINED]);
-      D[m][k] = read_matrix(h, path, &rows, &cols);
-      ck_assert_uint_eq(rows * cols, 36);
-    }
-    plx_h5_close(h);
   }
   for (m = 1; m < 3; m++) {
     ck_assert(memcmp(D[0][0], D[m][0], 36 * sizeof(double)) == 0);
@@ -920,29 +936,15 @@ START_TEST(test_crop_noise)
 {
   static const char *const sds[2] = {"images.noise_sd=0.0", "images.noise_sd=2.0"};
   double *D[2][2];
-  size_t m, k, rows, cols, n = sizeof tiny / sizeof tiny[0];
+  size_t m, k;
   if (!have_photos())
     return;
   for (m = 0; m < 2; m++) {
     plx_natimg_opts o;
-    plx_h5 *h;
-    char out[512], name[64], path[256];
-    const char *ov[sizeof tiny / sizeof tiny[0] + 2];
-    for (k = 0; k < n; k++)
-      ov[k] = tiny[k];
-    ov[n - 2] = "experiment.seeds=1";
-    ov[n] = sds[m];
-    ov[n + 1] = "conditions.run=[\"trained\", \"untrained\"]";
+    char out[512], name[64];
     snprintf(name, sizeof name, "test_natimg_noise%zu", m);
-    run_with(ov, n + 2, name, out, sizeof out, &o);
-    h = open_results(out);
-    for (k = 0; k < 2; k++) {
-      snprintf(path, sizeof path, "/natural_images/%s/relu5/D",
-               plx_natimg_condition_names[k ? PLX_NATIMG_UNTRAINED : PLX_NATIMG_TRAINED]);
-      D[m][k] = read_matrix(h, path, &rows, &cols);
-      ck_assert_uint_eq(rows * cols, 36);
-    }
-    plx_h5_close(h);
+    tiny_relu5(sds[m], "conditions.run=[\"trained\", \"untrained\"]", name,
+               PLX_NATIMG_TRAINED, PLX_NATIMG_UNTRAINED, D[m], out, sizeof out, &o);
   }
   ck_assert(memcmp(D[0][1], D[1][1], 36 * sizeof(double)) == 0);
   ck_assert(memcmp(D[0][0], D[1][0], 36 * sizeof(double)) != 0);
