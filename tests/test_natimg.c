@@ -866,7 +866,7 @@ static void check_photo_table(const char *out, const plx_natimg_opts *o)
                           1e-8 * o->photo_ratio_geomean);
 }
 
-/* One seed of the tiny config plus `extra` (up to 2 overrides), run into
+/* One seed of the tiny config plus the overrides extra0 and extra1 (NULL: none), run into
  * build/<name>; the relu5 sensitivity of conditions k0 and k1 into D[0],
  * D[1] (36 orientations each). */
 static void tiny_relu5(const char *extra0, const char *extra1, const char *name, int k0, int k1,
