@@ -112,32 +112,84 @@ static double fi_gain(const plx_pl_results *r, size_t c, size_t l, double lo, do
   return n && st > 0 && sn > 0 ? log(st / sn) : NAN;
 }
 
-/* mean over high-layer units included before and after of trained - naive
- * attribute (which: 0 SI, 1 Fano) */
-static double unit_change(const plx_pl_results *r, size_t c, int which)
+/* The paper's unit comparisons (its Figs. 6-8): the change trained -
+ * naive of a unit's attributes, for units included in both states.
+ * Measures: the attributes of plx_unit_attr; |pref_rel| (negative: pulled
+ * toward the trained orientation); and the slope change of the units
+ * whose naive preference is 12 to 20 degrees from the trained orientation
+ * (NaN for the others; the low layers' signature of fine training). */
+enum { UC_AMP, UC_SI, UC_HW, UC_SLOPE, UC_FANO, UC_BEST, UC_PULL, UC_FLANK, UC_N };
+static const char *const uc_names[UC_N] = {"amplitude", "si", "half_width_deg", "slope", "fano",
+                                           "best_disc", "abs_pref_rel_deg", "slope_flank_12_20"};
+
+/* unit u of probed layer l in condition c: 0 when not included before and
+ * after, else 1 and its changes d[UC_N] (NaN where undefined) */
+static int unit_deltas(const plx_pl_results *r, size_t c, size_t l, size_t u, double *d)
 {
-  double s = 0;
-  size_t l, u, n = 0;
-  for (l = r->high_from; l < r->n_pl; l++)
-    for (u = 0; u < r->n_units[l]; u++) {
-      plx_unit_attr a0, a1;
-      plx_unit_attributes(&r->naive[l], u, r->cond[c].ref_deg, r->smooth_deg,
-                          r->min_activation, &a0);
-      plx_unit_attributes(&r->trained[c * r->n_pl + l], u, r->cond[c].ref_deg,
-                          r->smooth_deg, r->min_activation, &a1);
-      if (!a0.included || !a1.included)
-        continue;
-      if (which == 0) {
-        s += a1.si - a0.si;
-      } else {
-        if (!isfinite(a0.fano) || !isfinite(a1.fano))
-          continue;
-        s += a1.fano - a0.fano;
-      }
-      n++;
-    }
-  return n ? s / (double)n : NAN;
+  plx_unit_attr a0, a1;
+  plx_unit_attributes(&r->naive[l], u, r->cond[c].ref_deg, r->smooth_deg, r->min_activation,
+                      &a0);
+  plx_unit_attributes(&r->trained[c * r->n_pl + l], u, r->cond[c].ref_deg, r->smooth_deg,
+                      r->min_activation, &a1);
+  if (!a0.included || !a1.included)
+    return 0;
+  d[UC_AMP] = a1.amplitude - a0.amplitude;
+  d[UC_SI] = a1.si - a0.si;
+  d[UC_HW] = a1.half_width - a0.half_width;
+  d[UC_SLOPE] = a1.slope - a0.slope;
+  d[UC_FANO] = a1.fano - a0.fano;
+  d[UC_BEST] = a1.best_disc - a0.best_disc;
+  d[UC_PULL] = fabs(a1.pref_rel) - fabs(a0.pref_rel);
+  d[UC_FLANK] = fabs(a0.pref_rel) >= 12.0 && fabs(a0.pref_rel) <= 20.0 ? d[UC_SLOPE] : NAN;
+  return 1;
 }
+
+/* condition c: the mean over the units of probed layers l0 .. l1 - 1
+ * (pooled) of every change with a value, out[UC_N] (NaN: none) */
+static void unit_changes_of(const plx_pl_results *r, size_t c, size_t l0, size_t l1,
+                            double *out)
+{
+  double sum[UC_N] = {0}, n[UC_N] = {0}, d[UC_N];
+  size_t l, u, m;
+  for (l = l0; l < l1; l++)
+    for (u = 0; u < r->n_units[l]; u++)
+      if (unit_deltas(r, c, l, u, d))
+        for (m = 0; m < UC_N; m++)
+          if (isfinite(d[m])) {
+            sum[m] += d[m];
+            n[m] += 1;
+          }
+  for (m = 0; m < UC_N; m++)
+    out[m] = n[m] > 0 ? sum[m] / n[m] : NAN;
+}
+
+/* one change of condition c, pooled over the high layers (low: the
+ * others) */
+static double unit_change(const plx_pl_results *r, size_t c, int measure, int high)
+{
+  double out[UC_N];
+  unit_changes_of(r, c, high ? r->high_from : 0, high ? r->n_pl : r->high_from, out);
+  return out[measure];
+}
+
+/* The unit effects of the high layers: each a difference the paper
+ * predicts positive (sign +1 for a predicted rise of the measure, -1 for
+ * a fall), at the finest or the coarsest separation */
+static const struct {
+  int effect, measure, sign, coarse;
+  const char *name;
+} high_effects[] = {
+    {PLX_PL_SI_UP, UC_SI, 1, 0, "si_trained_minus_naive_high_fine"},
+    {PLX_PL_FANO_DOWN, UC_FANO, -1, 0, "fano_naive_minus_trained_high_fine"},
+    {PLX_PL_AMP_UP_FINE, UC_AMP, 1, 0, "amplitude_trained_minus_naive_high_fine"},
+    {PLX_PL_AMP_UP_COARSE, UC_AMP, 1, 1, "amplitude_trained_minus_naive_high_coarse"},
+    {PLX_PL_SLOPE_UP_FINE, UC_SLOPE, 1, 0, "slope_trained_minus_naive_high_fine"},
+    {PLX_PL_SLOPE_UP_COARSE, UC_SLOPE, 1, 1, "slope_trained_minus_naive_high_coarse"},
+    {PLX_PL_PULL_FINE, UC_PULL, -1, 0, "pref_pulled_toward_trained_high_fine"},
+    {PLX_PL_PULL_COARSE, UC_PULL, -1, 1, "pref_pulled_toward_trained_high_coarse"},
+    {PLX_PL_BEST_DOWN_FINE, UC_BEST, -1, 0, "best_disc_naive_minus_trained_high_fine"},
+    {PLX_PL_BEST_DOWN_COARSE, UC_BEST, -1, 1, "best_disc_naive_minus_trained_high_coarse"}};
+#define N_HIGH_EFFECTS (sizeof high_effects / sizeof high_effects[0])
 
 void plx_pl_effects(plx_pl_results *r)
 {
@@ -159,8 +211,9 @@ void plx_pl_effects(plx_pl_results *r)
   snprintf(r->effects[PLX_PL_CHANGE_LOWER].name, 64, "fine_change_toward_lower_layers");
   snprintf(r->effects[PLX_PL_FI_TOP].name, 64, "fi_gain_top_minus_bottom_fine");
   snprintf(r->effects[PLX_PL_FI_NEAR].name, 64, "fi_gain_near_minus_far_top_fine");
-  snprintf(r->effects[PLX_PL_SI_UP].name, 64, "si_trained_minus_naive_high_fine");
-  snprintf(r->effects[PLX_PL_FANO_DOWN].name, 64, "fano_naive_minus_trained_high_fine");
+  for (i = 0; i < N_HIGH_EFFECTS; i++)
+    snprintf(r->effects[high_effects[i].effect].name, 64, "%s", high_effects[i].name);
+  snprintf(r->effects[PLX_PL_FLANK_LOW].name, 64, "flank_slope_low_fine_minus_coarse");
   if (r->n_sep >= 2) {
     for (g = 0; g < G; g++) {
       size_t cf = cond_of(r, g, fine), cc = cond_of(r, g, coarse);
@@ -239,14 +292,21 @@ void plx_pl_effects(plx_pl_results *r)
                 v, G);
   }
   if (r->units) {
-    for (g = 0; g < G; g++)
-      v[g] = unit_change(r, cond_of(r, g, fine), 0);
-    effect_from(&r->effects[PLX_PL_SI_UP], "si_trained_minus_naive_high_fine", "conditions",
-                v, G);
-    for (g = 0; g < G; g++)
-      v[g] = -unit_change(r, cond_of(r, g, fine), 1);
-    effect_from(&r->effects[PLX_PL_FANO_DOWN], "fano_naive_minus_trained_high_fine",
-                "conditions", v, G);
+    for (i = 0; i < N_HIGH_EFFECTS; i++) {
+      if (high_effects[i].coarse && r->n_sep < 2)
+        continue;
+      for (g = 0; g < G; g++)
+        v[g] = high_effects[i].sign *
+               unit_change(r, cond_of(r, g, high_effects[i].coarse ? coarse : fine), high_effects[i].measure, 1);
+      effect_from(&r->effects[high_effects[i].effect], high_effects[i].name, "conditions", v, G);
+    }
+    if (r->n_sep >= 2 && r->high_from > 0) {
+      for (g = 0; g < G; g++)
+        v[g] = unit_change(r, cond_of(r, g, fine), UC_FLANK, 0) -
+               unit_change(r, cond_of(r, g, coarse), UC_FLANK, 0);
+      effect_from(&r->effects[PLX_PL_FLANK_LOW], "flank_slope_low_fine_minus_coarse", "groups",
+                  v, G);
+    }
   }
   free(v);
 }
@@ -275,49 +335,9 @@ static void mean_sem(const double *vals, size_t n, double *m, double *s)
   *s = k > 1 ? sqrt(q / (double)(k - 1) / (double)k) : 0.0;
 }
 
-/* The paper's unit comparisons (its Figs. 6-8): per probed layer,
- * training separation and measure, the change trained - naive of the
- * units included in both states, averaged over the units of a condition;
- * then mean, s.e.m. and z over the conditions of that separation.
- * Measures: the attributes of plx_unit_attr; |pref_rel| (negative: pulled
- * toward the trained orientation); and the slope change of the units
- * whose naive preference is 12 to 20 degrees from the trained orientation
- * (the low layers' signature of fine training). */
-enum { UC_AMP, UC_SI, UC_HW, UC_SLOPE, UC_FANO, UC_BEST, UC_PULL, UC_FLANK, UC_N };
-static const char *const uc_names[UC_N] = {"amplitude", "si", "half_width_deg", "slope", "fano",
-                                           "best_disc", "abs_pref_rel_deg", "slope_flank_12_20"};
-
-static void unit_changes_of(const plx_pl_results *r, size_t c, size_t l, double *out)
-{
-  double sum[UC_N] = {0}, n[UC_N] = {0};
-  size_t u, m;
-  for (u = 0; u < r->n_units[l]; u++) {
-    plx_unit_attr a0, a1;
-    double d[UC_N];
-    plx_unit_attributes(&r->naive[l], u, r->cond[c].ref_deg, r->smooth_deg, r->min_activation,
-                        &a0);
-    plx_unit_attributes(&r->trained[c * r->n_pl + l], u, r->cond[c].ref_deg, r->smooth_deg,
-                        r->min_activation, &a1);
-    if (!a0.included || !a1.included)
-      continue;
-    d[UC_AMP] = a1.amplitude - a0.amplitude;
-    d[UC_SI] = a1.si - a0.si;
-    d[UC_HW] = a1.half_width - a0.half_width;
-    d[UC_SLOPE] = a1.slope - a0.slope;
-    d[UC_FANO] = a1.fano - a0.fano;
-    d[UC_BEST] = a1.best_disc - a0.best_disc;
-    d[UC_PULL] = fabs(a1.pref_rel) - fabs(a0.pref_rel);
-    d[UC_FLANK] = fabs(a0.pref_rel) >= 12.0 && fabs(a0.pref_rel) <= 20.0 ? d[UC_SLOPE] : NAN;
-    for (m = 0; m < UC_N; m++)
-      if (isfinite(d[m])) {
-        sum[m] += d[m];
-        n[m] += 1;
-      }
-  }
-  for (m = 0; m < UC_N; m++)
-    out[m] = n[m] > 0 ? sum[m] / n[m] : NAN;
-}
-
+/* tables/unit_changes.csv: per probed layer, training separation and
+ * measure, the mean over a condition's units of the change, then mean,
+ * s.e.m. and z over the conditions of that separation */
 static int unit_changes_table(const plx_pl_results *r, plx_rundir *rd, plx_error *err)
 {
   static const char *const n[] = {"layer", "level", "separation_deg", "measure", "n", "mean",
@@ -339,7 +359,7 @@ static int unit_changes_table(const plx_pl_results *r, plx_rundir *rd, plx_error
                         "trained orientation");
   for (c = 0; c < r->n_cond; c++)
     for (l = 0; l < r->n_pl; l++)
-      unit_changes_of(r, c, l, per + (c * r->n_pl + l) * UC_N);
+      unit_changes_of(r, c, l, l + 1, per + (c * r->n_pl + l) * UC_N);
   for (l = 0; l < r->n_pl; l++)
     for (s = 0; s < r->n_sep; s++)
       for (m = 0; m < UC_N; m++) {

@@ -652,13 +652,26 @@ static void run_with(const char *const *ov, size_t n_ov, const char *name, int t
 /* tables/unit_changes.csv recomputed from tables/units.csv: per condition
  * and layer the mean over units included before and after of each
  * trained - naive change, then per layer and separation the mean over
- * conditions (units.csv carries 10 significant digits) */
+ * conditions (units.csv carries 10 significant digits); and the high-layer
+ * unit effects of tables/effects.csv (the top two probed layers' units
+ * pooled per condition, signed as the paper predicts, mean over
+ * conditions; the run has one separation, so "fine") */
 enum { UCM = 8, UC_MAXC = 64, UC_MAXL = 8 };
 static void check_unit_changes(const char *out)
 {
   static const char *const names[UCM] = {"amplitude", "si",   "half_width_deg",
                                          "slope",     "fano", "best_disc",
                                          "abs_pref_rel_deg", "slope_flank_12_20"};
+  static const struct {
+    const char *name;
+    int measure;
+    double sign;
+  } eff[] = {{"si_trained_minus_naive_high_fine", 1, 1},
+             {"fano_naive_minus_trained_high_fine", 4, -1},
+             {"amplitude_trained_minus_naive_high_fine", 0, 1},
+             {"slope_trained_minus_naive_high_fine", 3, 1},
+             {"pref_pulled_toward_trained_high_fine", 6, -1},
+             {"best_disc_naive_minus_trained_high_fine", 5, -1}};
   static double sum[UC_MAXC][UC_MAXL][UCM], cnt[UC_MAXC][UC_MAXL][UCM];
   static double sep_of[UC_MAXC];
   char path[800], line[1024], layers[UC_MAXL][32], layer[32], state[2][16], meas[32], lev[8];
@@ -749,6 +762,38 @@ static void check_unit_changes(const char *out)
   }
   fclose(f);
   ck_assert_uint_eq(rows, nl * UCM); /* one separation in the run */
+  snprintf(path, sizeof path, "%s/tables/effects.csv", out);
+  ck_assert_ptr_nonnull(f = fopen(path, "r"));
+  rows = 0;
+  while (fgets(line, sizeof line, f)) {
+    char name[64], over[32];
+    long n;
+    double mean, acc = 0;
+    size_t e, c, l, k = 0;
+    if (line[0] == '#' || sscanf(line, "%63[^,],%31[^,],%ld,%lf", name, over, &n, &mean) != 4)
+      continue;
+    for (e = 0; e < sizeof eff / sizeof eff[0] && strcmp(eff[e].name, name); e++)
+      ;
+    if (e == sizeof eff / sizeof eff[0])
+      continue;
+    for (c = 0; c < nc; c++) {
+      double su = 0, cn = 0;
+      for (l = nl - 2; l < nl; l++) {
+        su += sum[c][l][eff[e].measure];
+        cn += cnt[c][l][eff[e].measure];
+      }
+      if (cn > 0) {
+        acc += eff[e].sign * su / cn;
+        k++;
+      }
+    }
+    ck_assert_int_eq(n, (long)k);
+    ck_assert_msg(fabs(mean - acc / (double)k) <= 1e-7 * (1 + fabs(mean)), "%s: %g vs %g", name,
+                  mean, acc / (double)k);
+    rows++;
+  }
+  fclose(f);
+  ck_assert_uint_eq(rows, sizeof eff / sizeof eff[0]);
 }
 
 /* two conditions, short, units on a few orientations: every array equal

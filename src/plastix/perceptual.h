@@ -47,6 +47,19 @@ enum {
                              (fine)                                        */
   PLX_PL_SI_UP,           /* SI trained - naive, high layers (fine)         */
   PLX_PL_FANO_DOWN,       /* Fano naive - trained, high layers (fine)       */
+  /* more of the paper's unit comparisons (tables/unit_changes.csv per layer):
+   * high layers, at the finest and the coarsest separation */
+  PLX_PL_AMP_UP_FINE,     /* tuning amplitude trained - naive              */
+  PLX_PL_AMP_UP_COARSE,
+  PLX_PL_SLOPE_UP_FINE,   /* normalised slope at the trained orientation   */
+  PLX_PL_SLOPE_UP_COARSE,
+  PLX_PL_PULL_FINE,       /* |preferred - trained|, naive - trained        */
+  PLX_PL_PULL_COARSE,
+  PLX_PL_BEST_DOWN_FINE,  /* best discriminability naive - trained         */
+  PLX_PL_BEST_DOWN_COARSE,
+  PLX_PL_FLANK_LOW,       /* low layers: slope change of units preferring
+                             12-20 deg from the trained orientation, fine -
+                             coarse (the paper: only after fine training)  */
   PLX_PL_N_EFFECTS
 };
 
