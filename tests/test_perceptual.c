@@ -915,9 +915,13 @@ START_TEST(test_reduced_experiment)
   char cfg[512], out[600];
   size_t i;
   /* asserted: reproduced at this scale (doc/perceptual-learning.md) */
-  static const int asserted[] = {PLX_PL_START_COARSE, PLX_PL_RISE_COARSE,
+  static const int asserted[] = {PLX_PL_START_COARSE,    PLX_PL_RISE_COARSE,
                                  PLX_PL_TRANSFER90_COARSE, PLX_PL_CHANGE_LOWER,
-                                 PLX_PL_FI_TOP, PLX_PL_FI_NEAR};
+                                 PLX_PL_FI_TOP,          PLX_PL_FI_NEAR,
+                                 PLX_PL_AMP_UP_FINE,     PLX_PL_AMP_UP_COARSE,
+                                 PLX_PL_SLOPE_UP_FINE,   PLX_PL_SLOPE_UP_COARSE,
+                                 PLX_PL_PULL_FINE,       PLX_PL_PULL_COARSE,
+                                 PLX_PL_BEST_DOWN_COARSE};
   cfg_path(cfg, sizeof cfg);
   snprintf(out, sizeof out, "%s/test_perceptual_run", PLX_BUILDDIR);
   memset(&o, 0, sizeof o);
