@@ -293,12 +293,14 @@ void plx_pl_effects(plx_pl_results *r)
   }
   if (r->units) {
     for (i = 0; i < N_HIGH_EFFECTS; i++) {
+      const size_t sep = high_effects[i].coarse ? coarse : fine;
       if (high_effects[i].coarse && r->n_sep < 2)
         continue;
       for (g = 0; g < G; g++)
         v[g] = high_effects[i].sign *
-               unit_change(r, cond_of(r, g, high_effects[i].coarse ? coarse : fine), high_effects[i].measure, 1);
-      effect_from(&r->effects[high_effects[i].effect], high_effects[i].name, "conditions", v, G);
+               unit_change(r, cond_of(r, g, sep), high_effects[i].measure, 1);
+      effect_from(&r->effects[high_effects[i].effect], high_effects[i].name, "conditions", v,
+                  G);
     }
     if (r->n_sep >= 2 && r->high_from > 0) {
       for (g = 0; g < G; g++)
