@@ -28,6 +28,8 @@ typedef struct photo {
                            cardinals and near the obliques */
 } photo;
 
+/* the experiment as its config defines it, its photographs and network,
+ * and the seed being run */
 typedef struct natimg {
   plx_config *cfg;
   const plx_params *root;
