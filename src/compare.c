@@ -275,12 +275,7 @@ static void manifest_body(plx_jw *w, void *vctx)
 {
   manifest_ctx *c = vctx;
   size_t r, s;
-  plx_jw_string(w, "command", "compare");
-  plx_jw_string(w, "config", c->o->config);
-  plx_jw_array_begin(w, "overrides");
-  for (s = 0; s < c->o->n_overrides; s++)
-    plx_jw_string(w, NULL, c->o->overrides[s]);
-  plx_jw_array_end(w);
+  plx_manifest_invocation(w, "compare", c->o->config, c->o->overrides, c->o->n_overrides);
   plx_jw_string(w, "experiment", c->pl->name);
   plx_jw_array_begin(w, "rules");
   for (r = 0; r < c->pl->R; r++)

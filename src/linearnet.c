@@ -957,12 +957,8 @@ static void manifest_body(plx_jw *w, void *vctx)
   const lin_cfg *c = &r->c;
   const size_t last = r->rows ? r->rows - 1 : 0;
   size_t i;
-  plx_jw_string(w, "command", mc->o->command ? mc->o->command : "run");
-  plx_jw_string(w, "config", mc->o->config);
-  plx_jw_array_begin(w, "overrides");
-  for (i = 0; i < mc->o->n_overrides; i++)
-    plx_jw_string(w, NULL, mc->o->overrides[i]);
-  plx_jw_array_end(w);
+  plx_manifest_invocation(w, mc->o->command ? mc->o->command : "run", mc->o->config,
+                          mc->o->overrides, mc->o->n_overrides);
   plx_jw_string(w, "experiment", c->name);
   plx_jw_string(w, "description", plx_params_string(c->exp, "description"));
   plx_jw_int(w, "seed", (long long)c->seed);

@@ -80,12 +80,7 @@ void plx_natimg_manifest(plx_jw *w, void *vc)
   const plx_natimg_manifest_ctx *c = vc;
   size_t i, p;
   int k;
-  plx_jw_string(w, "command", "run");
-  plx_jw_string(w, "config", c->op->config);
-  plx_jw_array_begin(w, "overrides");
-  for (i = 0; i < c->op->n_overrides; i++)
-    plx_jw_string(w, NULL, c->op->overrides[i]);
-  plx_jw_array_end(w);
+  plx_manifest_invocation(w, "run", c->op->config, c->op->overrides, c->op->n_overrides);
   plx_jw_string(w, "experiment", c->ni->name);
   plx_jw_int(w, "seed", (long long)c->ni->seed0);
   plx_jw_int(w, "seeds", (long long)c->ni->n_seeds);

@@ -1056,12 +1056,7 @@ static void manifest(plx_jw *w, void *vc)
 {
   mctx *c = vc;
   size_t i;
-  plx_jw_string(w, "command", "run");
-  plx_jw_string(w, "config", c->op->config);
-  plx_jw_array_begin(w, "overrides");
-  for (i = 0; i < c->op->n_overrides; i++)
-    plx_jw_string(w, NULL, c->op->overrides[i]);
-  plx_jw_array_end(w);
+  plx_manifest_invocation(w, "run", c->op->config, c->op->overrides, c->op->n_overrides);
   plx_jw_string(w, "experiment", c->p->name);
   plx_jw_int(w, "seed", (long long)c->p->seed);
   plx_jw_string(w, "task", "perceptual_learning");

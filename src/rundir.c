@@ -270,6 +270,18 @@ static void cpu_model(char *buf, size_t n)
   fclose(f);
 }
 
+void plx_manifest_invocation(plx_jw *w, const char *command, const char *config,
+                             const char *const *overrides, size_t n_overrides)
+{
+  size_t i;
+  plx_jw_string(w, "command", command);
+  plx_jw_string(w, "config", config);
+  plx_jw_array_begin(w, "overrides");
+  for (i = 0; i < n_overrides; i++)
+    plx_jw_string(w, NULL, overrides[i]);
+  plx_jw_array_end(w);
+}
+
 void plx_manifest_environment(plx_jw *w)
 {
   struct utsname u;

@@ -110,13 +110,7 @@ static void manifest_body(plx_jw *w, void *vctx)
 {
   manifest_ctx *c = vctx;
   plx_experiment *e = c->e;
-  size_t i;
-  plx_jw_string(w, "command", c->command);
-  plx_jw_string(w, "config", c->o->config);
-  plx_jw_array_begin(w, "overrides");
-  for (i = 0; i < c->o->n_sets; i++)
-    plx_jw_string(w, NULL, c->o->sets[i]);
-  plx_jw_array_end(w);
+  plx_manifest_invocation(w, c->command, c->o->config, c->o->sets, c->o->n_sets);
   plx_jw_string(w, "experiment", e->name);
   plx_jw_int(w, "seed", (long long)e->seed);
   plx_jw_int(w, "threads", c->o->threads);

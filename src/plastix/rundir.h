@@ -57,4 +57,9 @@ const char *plx_rundir_path(const plx_rundir *rd);
 /* Facts for manifests: versions of plastix and every library, host, CPU. */
 void plx_manifest_environment(plx_jw *w);
 
+/* How a run was asked for, for manifests: "command", "config" and the
+ * --set "overrides" in order. */
+void plx_manifest_invocation(plx_jw *w, const char *command, const char *config,
+                             const char *const *overrides, size_t n_overrides);
+
 #endif
