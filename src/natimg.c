@@ -633,7 +633,9 @@ static double evaluate(natimg *ni, double theta, const double *cx, const double 
  * csens[p * T + i]; and the tuning of those centre units, their response
  * averaged over the probe's phases, tune[u * T + i] for the
  * tune_off[n_probes] units, layer by layer.  sens NULL: not measured;
- * csens and tune NULL: D alone. */
+ * csens and tune both NULL: D alone (the centre units' share is summed
+ * in the same loop that records their tuning, so one without the other
+ * is not supported). */
 typedef struct probe_out {
   double *sens, *csens, *tune;
 } probe_out;
