@@ -163,13 +163,21 @@ static void unit_changes_of(const plx_pl_results *r, size_t c, size_t l0, size_t
     out[m] = n[m] > 0 ? sum[m] / n[m] : NAN;
 }
 
-/* one change of condition c, pooled over the high layers (low: the
- * others) */
-static double unit_change(const plx_pl_results *r, size_t c, int measure, int high)
+/* Every condition's changes pooled over the low layers (uc[(c * 2) *
+ * UC_N + m]) and over the high layers (uc[(c * 2 + 1) * UC_N + m]): each
+ * unit's attributes are computed once here, not once per effect.  NULL
+ * when out of memory. */
+static double *pooled_unit_changes(const plx_pl_results *r)
 {
-  double out[UC_N];
-  unit_changes_of(r, c, high ? r->high_from : 0, high ? r->n_pl : r->high_from, out);
-  return out[measure];
+  double *uc = malloc(r->n_cond * 2 * UC_N * sizeof *uc);
+  size_t c;
+  if (!uc)
+    return NULL;
+  for (c = 0; c < r->n_cond; c++) {
+    unit_changes_of(r, c, 0, r->high_from, uc + c * 2 * UC_N);
+    unit_changes_of(r, c, r->high_from, r->n_pl, uc + (c * 2 + 1) * UC_N);
+  }
+  return uc;
 }
 
 /* The unit effects of the high layers: each a difference the paper
@@ -195,7 +203,7 @@ void plx_pl_effects(plx_pl_results *r)
 {
   const size_t G = r->n_groups, fine = 0, coarse = r->n_sep - 1;
   const size_t k1 = log_index(r, 1), ke = log_index(r, r->early_iter);
-  double *v = calloc(r->n_cond + G + 1, sizeof *v);
+  double *v = calloc(r->n_cond + G + 1, sizeof *v), *uc = NULL;
   size_t g, i;
   for (i = 0; i < PLX_PL_N_EFFECTS; i++) {
     memset(&r->effects[i], 0, sizeof r->effects[i]);
@@ -291,25 +299,26 @@ void plx_pl_effects(plx_pl_results *r)
     effect_from(&r->effects[PLX_PL_FI_NEAR], "fi_gain_near_minus_far_top_fine", "conditions",
                 v, G);
   }
-  if (r->units) {
+  if (r->units && (uc = pooled_unit_changes(r))) {
     for (i = 0; i < N_HIGH_EFFECTS; i++) {
       const size_t sep = high_effects[i].coarse ? coarse : fine;
       if (high_effects[i].coarse && r->n_sep < 2)
         continue;
       for (g = 0; g < G; g++)
-        v[g] = high_effects[i].sign *
-               unit_change(r, cond_of(r, g, sep), high_effects[i].measure, 1);
+        v[g] = high_effects[i].sign * uc[(cond_of(r, g, sep) * 2 + 1) * UC_N +
+                                         (size_t)high_effects[i].measure];
       effect_from(&r->effects[high_effects[i].effect], high_effects[i].name, "conditions", v,
                   G);
     }
     if (r->n_sep >= 2 && r->high_from > 0) {
       for (g = 0; g < G; g++)
-        v[g] = unit_change(r, cond_of(r, g, fine), UC_FLANK, 0) -
-               unit_change(r, cond_of(r, g, coarse), UC_FLANK, 0);
+        v[g] = uc[cond_of(r, g, fine) * 2 * UC_N + UC_FLANK] -
+               uc[cond_of(r, g, coarse) * 2 * UC_N + UC_FLANK];
       effect_from(&r->effects[PLX_PL_FLANK_LOW], "flank_slope_low_fine_minus_coarse", "groups",
                   v, G);
     }
   }
+  free(uc);
   free(v);
 }
 
