@@ -106,10 +106,7 @@ void plx_natimg_manifest(plx_jw *w, void *vc)
     plx_jw_object_end(w);
   }
   plx_jw_object_end(w);
-  plx_jw_object_begin(w, "timings_seconds");
-  plx_jw_number(w, "total", c->seconds);
-  plx_jw_object_end(w);
-  plx_manifest_environment(w);
+  plx_manifest_total_and_environment(w, c->seconds);
 }
 
 static const int cond_color[PLX_NATIMG_N_CONDITIONS] = {PLX_C_BLUE, PLX_C_BLACK, PLX_C_ORANGE,

@@ -379,10 +379,7 @@ static void manifest(plx_jw *w, void *vc)
   plx_jw_number(w, "final_accuracy", c->op->final_accuracy);
   plx_jw_number(w, "sensitivity_at_90deg", c->op->sens_common);
   plx_jw_number(w, "sensitivity_at_0deg", c->op->sens_rare);
-  plx_jw_object_begin(w, "timings_seconds");
-  plx_jw_number(w, "total", c->seconds);
-  plx_jw_object_end(w);
-  plx_manifest_environment(w);
+  plx_manifest_total_and_environment(w, c->seconds);
 }
 
 int plx_orientation_run(plx_orientation_opts *op, plx_error *err)

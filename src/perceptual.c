@@ -1078,10 +1078,7 @@ static void manifest(plx_jw *w, void *vc)
     plx_jw_object_end(w);
   }
   plx_jw_object_end(w);
-  plx_jw_object_begin(w, "timings_seconds");
-  plx_jw_number(w, "total", c->seconds);
-  plx_jw_object_end(w);
-  plx_manifest_environment(w);
+  plx_manifest_total_and_environment(w, c->seconds);
 }
 
 int plx_perceptual_run(plx_perceptual_opts *op, plx_error *err)

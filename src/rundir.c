@@ -317,6 +317,14 @@ void plx_manifest_environment(plx_jw *w)
   plx_jw_object_end(w);
 }
 
+void plx_manifest_total_and_environment(plx_jw *w, double seconds)
+{
+  plx_jw_object_begin(w, "timings_seconds");
+  plx_jw_number(w, "total", seconds);
+  plx_jw_object_end(w);
+  plx_manifest_environment(w);
+}
+
 unsigned plx_rundir_figure_formats(const plx_params *output)
 {
   config_setting_t *fs = plx_params_setting(output, "figures");

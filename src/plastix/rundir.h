@@ -57,6 +57,10 @@ const char *plx_rundir_path(const plx_rundir *rd);
 /* Facts for manifests: versions of plastix and every library, host, CPU. */
 void plx_manifest_environment(plx_jw *w);
 
+/* The end of a manifest whose only timing is the whole run's:
+ * "timings_seconds": {"total": seconds}, then plx_manifest_environment. */
+void plx_manifest_total_and_environment(plx_jw *w, double seconds);
+
 /* How a run was asked for, for manifests: "command", "config" and the
  * --set "overrides" in order. */
 void plx_manifest_invocation(plx_jw *w, const char *command, const char *config,
