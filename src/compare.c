@@ -7,6 +7,7 @@
  * and the efficient-coding scorecard. */
 #include "config.h"
 #include "plastix/compare.h"
+#include "plastix/blas_threads.h"
 #include "plastix/analysis.h"
 #include "plastix/clock.h"
 #include "plastix/error.h"
@@ -546,7 +547,7 @@ static void plan_free(plan *pl)
   free(pl->bin_center);
 }
 
-int plx_compare_run(plx_compare_opts *o, plx_error *err)
+static int compare_run(plx_compare_opts *o, plx_error *err)
 {
   plan pl;
   job *jobs = NULL;
@@ -644,5 +645,15 @@ done:
       job_free(&jobs[i]);
   free(jobs);
   plan_free(&pl);
+  return rc;
+}
+
+/* the entry point: the run with OpenBLAS single-threaded (plastix/blas_threads.h) */
+int plx_compare_run(plx_compare_opts *o, plx_error *err)
+{
+  int rc;
+  plx_blas_serial_enter();
+  rc = compare_run(o, err);
+  plx_blas_serial_leave();
   return rc;
 }

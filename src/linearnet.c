@@ -6,6 +6,7 @@
  * figures. */
 #include "config.h"
 #include "plastix/linearnet.h"
+#include "plastix/blas_threads.h"
 #include "plastix/clock.h"
 #include "plastix/error.h"
 #include "plastix/grating.h"
@@ -1040,7 +1041,7 @@ static void spec_from_cfg(const lin_cfg *c, plx_patch_spec *sp)
   sp->cache_dir = c->cache_dir;
 }
 
-int plx_linearnet_run(plx_linearnet_opts *o, plx_error *err)
+static int linearnet_run(plx_linearnet_opts *o, plx_error *err)
 {
   lin_run r;
   plx_rundir *rd = NULL;
@@ -1170,4 +1171,14 @@ int plx_linearnet_wants(const char *config, const char *const *overrides,
         strcmp(type, "linear_deep") == 0;
   plx_config_free(cfg);
   return yes;
+}
+
+/* the entry point: the run with OpenBLAS single-threaded (plastix/blas_threads.h) */
+int plx_linearnet_run(plx_linearnet_opts *o, plx_error *err)
+{
+  int rc;
+  plx_blas_serial_enter();
+  rc = linearnet_run(o, err);
+  plx_blas_serial_leave();
+  return rc;
 }

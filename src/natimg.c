@@ -9,6 +9,7 @@
  * there, and the measures derived from the probe, are natimg_report.c's. */
 #include "config.h"
 #include "plastix/natimg_state.h"
+#include "plastix/blas_threads.h"
 #include "plastix/clock.h"
 #include "plastix/deepnet.h"
 #include "plastix/deepnet_train.h"
@@ -880,7 +881,7 @@ static int run_seed(natimg *ni, plx_natimg_opts *op, run_bufs *rb, const probe_o
   return PLX_OK;
 }
 
-int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
+static int natimg_run(plx_natimg_opts *op, plx_error *err)
 {
   natimg *ni = NULL;
   plx_rundir *rd = NULL;
@@ -1049,5 +1050,15 @@ done:
   free(rb.ecx);
   free(rb.ecy);
   natimg_free(ni);
+  return rc;
+}
+
+/* the entry point: the run with OpenBLAS single-threaded (plastix/blas_threads.h) */
+int plx_natimg_run(plx_natimg_opts *op, plx_error *err)
+{
+  int rc;
+  plx_blas_serial_enter();
+  rc = natimg_run(op, err);
+  plx_blas_serial_leave();
   return rc;
 }

@@ -7,6 +7,7 @@
  * on a fixed clean set.  Writes a run directory like `plastix run`. */
 #include "config.h"
 #include "plastix/orientation.h"
+#include "plastix/blas_threads.h"
 #include "plastix/clock.h"
 #include "plastix/deepnet.h"
 #include "plastix/error.h"
@@ -382,7 +383,7 @@ static void manifest(plx_jw *w, void *vc)
   plx_manifest_total_and_environment(w, c->seconds);
 }
 
-int plx_orientation_run(plx_orientation_opts *op, plx_error *err)
+static int orientation_run(plx_orientation_opts *op, plx_error *err)
 {
   orient *o = NULL;
   plx_rundir *rd = NULL;
@@ -671,5 +672,15 @@ done:
   free(bacc);
   free(steps_logged);
   orient_free(o);
+  return rc;
+}
+
+/* the entry point: the run with OpenBLAS single-threaded (plastix/blas_threads.h) */
+int plx_orientation_run(plx_orientation_opts *op, plx_error *err)
+{
+  int rc;
+  plx_blas_serial_enter();
+  rc = orientation_run(op, err);
+  plx_blas_serial_leave();
   return rc;
 }

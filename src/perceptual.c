@@ -10,6 +10,7 @@
  * reductions and outputs are in perceptual_report.c. */
 #include "config.h"
 #include "plastix/perceptual.h"
+#include "plastix/blas_threads.h"
 #include "plastix/clock.h"
 #include "plastix/deepnet.h"
 #include "plastix/deepnet_train.h"
@@ -1081,7 +1082,7 @@ static void manifest(plx_jw *w, void *vc)
   plx_manifest_total_and_environment(w, c->seconds);
 }
 
-int plx_perceptual_run(plx_perceptual_opts *op, plx_error *err)
+static int perceptual_run(plx_perceptual_opts *op, plx_error *err)
 {
   pl *p = NULL;
   plx_pl_results *r = NULL;
@@ -1239,5 +1240,15 @@ done:
   free(werr);
   results_free(r);
   pl_free(p);
+  return rc;
+}
+
+/* the entry point: the run with OpenBLAS single-threaded (plastix/blas_threads.h) */
+int plx_perceptual_run(plx_perceptual_opts *op, plx_error *err)
+{
+  int rc;
+  plx_blas_serial_enter();
+  rc = perceptual_run(op, err);
+  plx_blas_serial_leave();
   return rc;
 }

@@ -4,6 +4,7 @@
  * parallel and are merged in chunk order. */
 #include "config.h"
 #include "plastix/protocol.h"
+#include "plastix/blas_threads.h"
 #include "plastix/error.h"
 
 #include <cblas.h>
@@ -413,8 +414,8 @@ static int grid_chunk(plx_experiment *e, worker *w, long t0, size_t B,
   return PLX_OK;
 }
 
-int plx_protocol_grid(plx_experiment *e, plx_grid_stats *st, int threads,
-                      const plx_progress *prog, plx_error *err)
+static int protocol_grid(plx_experiment *e, plx_grid_stats *st, int threads,
+                         const plx_progress *prog, plx_error *err)
 {
   const long T = e->test.trials;
   const size_t B = (size_t)(e->test.batch < T ? e->test.batch : (T > 0 ? T : 1));
@@ -635,10 +636,10 @@ static int prior_chunk(plx_experiment *e, worker *w, long t0, size_t B,
   return PLX_OK;
 }
 
-int plx_protocol_prior(plx_experiment *e, long trials, double duration,
-                       double transient, long record_every, int eval_index,
-                       size_t n_bins, plx_prior_stats *st, int threads,
-                       plx_error *err)
+static int protocol_prior(plx_experiment *e, long trials, double duration,
+                          double transient, long record_every, int eval_index,
+                          size_t n_bins, plx_prior_stats *st, int threads,
+                          plx_error *err)
 {
   const size_t B = (size_t)(e->test.batch < trials ? e->test.batch
                                                     : (trials > 0 ? trials : 1));
@@ -714,4 +715,29 @@ int plx_protocol_prior(plx_experiment *e, long trials, double duration,
     return fail;
   }
   return PLX_OK;
+}
+
+/* the entry point: with OpenBLAS single-threaded (plastix/blas_threads.h) */
+int plx_protocol_grid(plx_experiment *e, plx_grid_stats *st, int threads,
+                      const plx_progress *prog, plx_error *err)
+{
+  int rc;
+  plx_blas_serial_enter();
+  rc = protocol_grid(e, st, threads, prog, err);
+  plx_blas_serial_leave();
+  return rc;
+}
+
+/* the entry point: with OpenBLAS single-threaded (plastix/blas_threads.h) */
+int plx_protocol_prior(plx_experiment *e, long trials, double duration,
+                       double transient, long record_every, int eval_index,
+                       size_t n_bins, plx_prior_stats *st, int threads,
+                       plx_error *err)
+{
+  int rc;
+  plx_blas_serial_enter();
+  rc = protocol_prior(e, trials, duration, transient, record_every, eval_index, n_bins, st,
+                      threads, err);
+  plx_blas_serial_leave();
+  return rc;
 }

@@ -3,6 +3,7 @@
  * (see models/recurrent_langevin.c and rules/trifactor.c). */
 #include "config.h"
 #include "plastix/trainer.h"
+#include "plastix/blas_threads.h"
 #include "plastix/clock.h"
 #include "plastix/error.h"
 
@@ -104,8 +105,8 @@ static void steady_dl(void *vctx, size_t col, const double *z, double *g)
   plx_task_output_grad(c->task, z, c->y, g);
 }
 
-int plx_train(plx_experiment *e, plx_learning_curve *lc, int threads,
-              const plx_progress *prog, plx_error *err)
+static int train_run(plx_experiment *e, plx_learning_curve *lc, int threads,
+                     const plx_progress *prog, plx_error *err)
 {
   plx_model *m = e->model;
   const plx_rule_type *rule = e->rule;
@@ -293,5 +294,16 @@ done:
   free(x);
   free(y);
   free(g);
+  return rc;
+}
+
+/* the entry point: with OpenBLAS single-threaded (plastix/blas_threads.h) */
+int plx_train(plx_experiment *e, plx_learning_curve *lc, int threads,
+              const plx_progress *prog, plx_error *err)
+{
+  int rc;
+  plx_blas_serial_enter();
+  rc = train_run(e, lc, threads, prog, err);
+  plx_blas_serial_leave();
   return rc;
 }

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 extern void openblas_set_num_threads(int);
+extern int openblas_get_num_threads(void);
 
 /* ---------------------------------------------------------- helpers */
 
@@ -1038,6 +1039,34 @@ START_TEST(test_reduced_order_and_depth)
 }
 END_TEST
 
+/* The same config and seed give the same bits whatever OpenBLAS's thread
+ * count: OpenBLAS splits a product's sums differently over 1 and 2 threads,
+ * so the library runs it single-threaded (plastix/blas_threads.h) and
+ * gives the caller's count back.  256-dimensional patches, so the products
+ * (patch covariance 256 x 256 x 16384, full-batch steps 256^3) are large
+ * enough for OpenBLAS to thread them. */
+START_TEST(test_blas_thread_count)
+{
+  static const char *const ov[] = {"data.patch=16", "train.epochs=6", "probes.snapshot_every=3"};
+  char tmp[64];
+  curves a, b;
+  make_tmp(tmp, sizeof tmp);
+  openblas_set_num_threads(2);
+  run_reduced("linear_2layer_reduced.cfg", tmp, "threads2", &a, ov, 3);
+  ck_assert_int_eq(openblas_get_num_threads(), 2);
+  openblas_set_num_threads(1);
+  run_reduced("linear_2layer_reduced.cfg", tmp, "threads1", &b, ov, 3);
+  ck_assert_int_eq(openblas_get_num_threads(), 1);
+  ck_assert_uint_eq(a.rows, b.rows);
+  ck_assert_uint_eq(a.K, b.K);
+  ck_assert(memcmp(a.diag, b.diag, a.rows * a.K * sizeof *a.diag) == 0);
+  ck_assert(memcmp(a.var, b.var, a.K * sizeof *a.var) == 0);
+  curves_free(&a);
+  curves_free(&b);
+  rm_rf(tmp);
+}
+END_TEST
+
 /* SGD with one batch of all patches is a full-batch step. */
 START_TEST(test_sgd_one_batch_is_full_batch)
 {
@@ -1417,6 +1446,7 @@ int main(void)
   tcase_add_test(tc, test_noise_term_distribution);
   tcase_add_test(tc, test_grating_derivative);
   tcase_add_test(tc, test_reduced_order_and_depth);
+  tcase_add_test(tc, test_blas_thread_count);
   tcase_add_test(tc, test_sgd_one_batch_is_full_batch);
   tcase_add_test(tc, test_driver_variants);
   tcase_add_test(tc, test_real_photographs_small);
