@@ -199,6 +199,19 @@ static const struct {
     {PLX_PL_BEST_DOWN_COARSE, UC_BEST, -1, 1, "best_disc_naive_minus_trained_high_coarse"}};
 #define N_HIGH_EFFECTS (sizeof high_effects / sizeof high_effects[0])
 
+/* Fig. 2B: final accuracy in each transfer test, coarse - fine (the paper:
+ * a positive effect of log separation in all four) */
+static const struct {
+  int effect, test;
+  const char *name;
+} transfer_effects[] = {
+    {PLX_PL_TRANSFER45_COARSE, PLX_PL_TEST_ORI45, "transfer45_coarse_minus_fine"},
+    {PLX_PL_TRANSFER90_COARSE, PLX_PL_TEST_ORI90, "transfer90_coarse_minus_fine"},
+    {PLX_PL_TRANSFER_SF_HALF_COARSE, PLX_PL_TEST_SF_HALF, "transfer_sf_half_coarse_minus_fine"},
+    {PLX_PL_TRANSFER_SF_DOUBLE_COARSE, PLX_PL_TEST_SF_DOUBLE,
+     "transfer_sf_double_coarse_minus_fine"}};
+#define N_TRANSFER_EFFECTS (sizeof transfer_effects / sizeof transfer_effects[0])
+
 void plx_pl_effects(plx_pl_results *r)
 {
   const size_t G = r->n_groups, fine = 0, coarse = r->n_sep - 1;
@@ -213,8 +226,8 @@ void plx_pl_effects(plx_pl_results *r)
     return;
   snprintf(r->effects[PLX_PL_START_COARSE].name, 64, "start_coarse_minus_fine");
   snprintf(r->effects[PLX_PL_RISE_COARSE].name, 64, "early_rise_coarse_minus_fine");
-  snprintf(r->effects[PLX_PL_TRANSFER45_COARSE].name, 64, "transfer45_coarse_minus_fine");
-  snprintf(r->effects[PLX_PL_TRANSFER90_COARSE].name, 64, "transfer90_coarse_minus_fine");
+  for (i = 0; i < N_TRANSFER_EFFECTS; i++)
+    snprintf(r->effects[transfer_effects[i].effect].name, 64, "%s", transfer_effects[i].name);
   snprintf(r->effects[PLX_PL_TRANSFER_45_90].name, 64, "transfer45_minus_transfer90");
   snprintf(r->effects[PLX_PL_CHANGE_LOWER].name, 64, "fine_change_toward_lower_layers");
   snprintf(r->effects[PLX_PL_FI_TOP].name, 64, "fi_gain_top_minus_bottom_fine");
@@ -235,17 +248,13 @@ void plx_pl_effects(plx_pl_results *r)
     }
     effect_from(&r->effects[PLX_PL_RISE_COARSE], "early_rise_coarse_minus_fine", "groups",
                 v, G);
-    if (r->transfer) {
+    for (i = 0; i < N_TRANSFER_EFFECTS && r->transfer; i++) {
+      const int ts = transfer_effects[i].test;
       for (g = 0; g < G; g++)
-        v[g] = transfer_acc(r, cond_of(r, g, coarse), PLX_PL_TEST_ORI45) -
-               transfer_acc(r, cond_of(r, g, fine), PLX_PL_TEST_ORI45);
-      effect_from(&r->effects[PLX_PL_TRANSFER45_COARSE], "transfer45_coarse_minus_fine",
-                  "groups", v, G);
-      for (g = 0; g < G; g++)
-        v[g] = transfer_acc(r, cond_of(r, g, coarse), PLX_PL_TEST_ORI90) -
-               transfer_acc(r, cond_of(r, g, fine), PLX_PL_TEST_ORI90);
-      effect_from(&r->effects[PLX_PL_TRANSFER90_COARSE], "transfer90_coarse_minus_fine",
-                  "groups", v, G);
+        v[g] = transfer_acc(r, cond_of(r, g, coarse), ts) -
+               transfer_acc(r, cond_of(r, g, fine), ts);
+      effect_from(&r->effects[transfer_effects[i].effect], transfer_effects[i].name, "groups",
+                  v, G);
     }
     /* relative change: slope over conv layers of log(fine / coarse) */
     if (r->n_wl >= 3) {

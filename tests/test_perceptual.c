@@ -916,7 +916,8 @@ START_TEST(test_reduced_experiment)
   size_t i;
   /* asserted: reproduced at this scale (doc/perceptual-learning.md) */
   static const int asserted[] = {PLX_PL_START_COARSE,    PLX_PL_RISE_COARSE,
-                                 PLX_PL_TRANSFER90_COARSE, PLX_PL_CHANGE_LOWER,
+                                 PLX_PL_TRANSFER90_COARSE, PLX_PL_TRANSFER_SF_HALF_COARSE,
+                                 PLX_PL_CHANGE_LOWER,
                                  PLX_PL_FI_TOP,          PLX_PL_FI_NEAR,
                                  PLX_PL_AMP_UP_FINE,     PLX_PL_AMP_UP_COARSE,
                                  PLX_PL_SLOPE_UP_FINE,   PLX_PL_SLOPE_UP_COARSE,

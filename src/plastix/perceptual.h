@@ -36,6 +36,8 @@ enum {
   PLX_PL_TRANSFER45_COARSE, /* final transfer accuracy (Fig. 2B), ori+45:
                              coarse - fine                               */
   PLX_PL_TRANSFER90_COARSE, /* final transfer accuracy, ori+90: coarse - fine */
+  PLX_PL_TRANSFER_SF_HALF_COARSE,   /* the same, spatial frequency halved  */
+  PLX_PL_TRANSFER_SF_DOUBLE_COARSE, /* the same, spatial frequency doubled */
   PLX_PL_TRANSFER_45_90,  /* final transfer accuracy ori+45 - ori+90, mean
                              over separations                             */
   PLX_PL_CHANGE_LOWER,    /* -(slope over conv layers of log(d_rel1 fine /
