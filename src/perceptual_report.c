@@ -1083,7 +1083,7 @@ static int fig_units(plx_pl_results *r, plx_rundir *rd, plx_error *err)
   enum { NB = 12, NATTR = 4 };
   static const char *const an[NATTR] = {"selectivity index", "Fano factor at preferred",
                                         "tuning amplitude", "best discriminability (deg^2)"};
-  plx_figure *fig = plx_figure_new(2 + NATTR / 2, 4, 1800, 1500);
+  plx_figure *fig = plx_figure_new(3, NATTR, 1800, 1150);
   size_t maxu = 0, l, s, c, u, b;
   double *acc = NULL, *cnt = NULL;
   int rc = 0;
@@ -1163,8 +1163,8 @@ static int fig_units(plx_pl_results *r, plx_rundir *rd, plx_error *err)
         }
       }
   }
-  /* rows 2-3: attribute means by layer, naive vs trained, finest (solid)
-   * and coarsest (dashed) separation */
+  /* row 2: attribute means by layer, naive vs trained, finest (solid) and
+   * coarsest (dashed) separation */
   {
     int k;
     double *xs = malloc(P * sizeof *xs), *m0 = malloc(P * sizeof *m0),
@@ -1175,7 +1175,7 @@ static int fig_units(plx_pl_results *r, plx_rundir *rd, plx_error *err)
       rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
     } else {
       for (k = 0; k < NATTR; k++) {
-        plx_axes *ax = plx_figure_axes(fig, 2 + k / 2, (k % 2) * 2);
+        plx_axes *ax = plx_figure_axes(fig, 2, k);
         size_t ss;
         for (ss = 0; ss < 2; ss++) {
           size_t si = ss ? NS - 1 : 0;
