@@ -923,9 +923,11 @@ out:
 
 static int fig_layers(plx_pl_results *r, plx_rundir *rd, plx_error *err)
 {
-  const size_t L = r->n_wl, K = r->n_log;
-  const int cols = 4, rows = (int)((L + 3 + cols - 1) / cols);
-  plx_figure *fig = plx_figure_new(rows, cols, 1800, 430.0 * rows);
+  const size_t L = r->n_wl, K = r->n_log, N = L + 3; /* a panel per layer, three summaries */
+  /* three or four to a row, whichever leaves fewer panels empty */
+  const int cols = (3 - N % 3) % 3 <= (4 - N % 4) % 4 ? 3 : 4;
+  const int rows = (int)((N + (size_t)cols - 1) / (size_t)cols);
+  plx_figure *fig = plx_figure_new(rows, cols, 450.0 * cols, 430.0 * rows);
   double *x = malloc((K + L) * sizeof *x), *m = malloc((K + L) * sizeof *m),
          *e = malloc((K + L) * sizeof *e), *lo = malloc((K + L) * sizeof *lo),
          *hi = malloc((K + L) * sizeof *hi), *buf = malloc((r->n_groups + 1) * sizeof *buf);
@@ -956,7 +958,7 @@ static int fig_layers(plx_pl_results *r, plx_rundir *rd, plx_error *err)
       plx_axes_line(ax, x, m, n, sep_color(s, r->n_sep), PLX_SOLID, l == 0 ? lab : NULL);
     }
     plx_axes_logx(ax, 1);
-    snprintf(lab, sizeof lab, "%s%s", r->wl_name[l], l + 1 == L ? " (readout: / N)" : "");
+    snprintf(lab, sizeof lab, "%s%s", r->wl_name[l], l + 1 == L ? " (sum |dw| / N)" : "");
     plx_axes_title(ax, lab);
     plx_axes_xlabel(ax, "iteration");
     plx_axes_ylabel(ax, "d_rel1");
