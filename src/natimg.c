@@ -107,6 +107,10 @@ static const plx_param_spec probe_spec[] = {
      "layers whose sensitivity is measured (default: every relu)"},
     PLX_P_INT_RANGE("orientations", 180, 8, 3600, "Gabor orientations over [0, 180) degrees"),
     PLX_P_INT_RANGE("phases", 10, 1, 1000, "phases averaged over, uniform in [0, 2 pi)"),
+    PLX_P_STRING("average", "sensitivity", "sensitivity|response",
+                 "what is averaged over the phases: the sensitivity D (the paper's), or "
+                 "the response, whose D is then measured: the sensitivity of a "
+                 "phase-invariant readout, never above the paper's"),
     PLX_P_FLOAT_MIN("period", 0.0, 0.0, 0,
                     "Gabor period in pixels (0: the paper's 2 cycles per 100 px of a "
                     "224-px image, scaled to the crop)"),
@@ -347,6 +351,7 @@ static int natimg_load(natimg **out, const plx_natimg_opts *op, int read, plx_er
   pr = plx_params_group(ni->root, "probe");
   ni->probe_t = (size_t)plx_params_int(pr, "orientations");
   ni->probe_p = (size_t)plx_params_int(pr, "phases");
+  ni->probe_avg_response = !strcmp(plx_params_string(pr, "average"), "response");
   ni->window = plx_params_float(pr, "window");
   if (plx_params_setting(pr, "steps")) {
     double st[PLX_NATIMG_MAX_CHECKPOINTS + 1];
@@ -738,8 +743,21 @@ static int train(natimg *ni, double theta, const char *stage, const plx_natimg_o
 
 /* ------------------------------------------------------------ probe */
 
+/* (mean over the P phases of t[j * stride])^2: one unit's squared
+ * derivative of its phase-averaged response (probe.average = "response") */
+static double phase_mean_sq(const float *t, size_t stride, size_t P)
+{
+  double m = 0;
+  size_t j;
+  for (j = 0; j < P; j++)
+    m += (double)t[j * stride];
+  m /= (double)P;
+  return m * m;
+}
+
 /* D, and the centre units' share and tuning, of the network as it is now
- * (probe_out, above train) */
+ * (probe_out, above train); with probe.average = "response", D of the
+ * phase-averaged responses instead */
 static void probe(natimg *ni, float *x, float *dx, const probe_out *o)
 {
   const size_t S = ni->crop * ni->crop, T = ni->probe_t, P = ni->probe_p;
@@ -755,21 +773,28 @@ static void probe(natimg *ni, float *x, float *dx, const probe_out *o)
     for (p = 0; p < ni->n_probes; p++) {
       const plx_layer *l = &ni->net->layers[ni->probes[p]];
       double acc = 0, cacc = 0;
-      for (u = 0; u < P * l->out_size; u++)
-        acc += (double)l->tan[u] * (double)l->tan[u];
-      o->sens[p * T + i] = acc / (double)P;
+      if (ni->probe_avg_response)
+        for (u = 0; u < l->out_size; u++)
+          acc += phase_mean_sq(l->tan + u, l->out_size, P);
+      else
+        for (u = 0; u < P * l->out_size; u++)
+          acc += (double)l->tan[u] * (double)l->tan[u];
+      o->sens[p * T + i] = ni->probe_avg_response ? acc : acc / (double)P;
       for (u = 0; u < l->out_c && o->tune; u++, unit++) {
         const size_t c = plx_layer_centre(l) + u * l->out_h * l->out_w;
         double m = 0;
         for (j = 0; j < P; j++) {
           const double t = (double)l->tan[c + j * l->out_size];
           m += (double)l->out[c + j * l->out_size];
-          cacc += t * t;
+          if (!ni->probe_avg_response)
+            cacc += t * t;
         }
+        if (ni->probe_avg_response)
+          cacc += phase_mean_sq(l->tan + c, l->out_size, P);
         o->tune[unit * T + i] = m / (double)P;
       }
       if (o->csens)
-        o->csens[p * T + i] = cacc / (double)P;
+        o->csens[p * T + i] = ni->probe_avg_response ? cacc : cacc / (double)P;
     }
   }
 }

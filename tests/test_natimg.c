@@ -969,6 +969,40 @@ START_TEST(test_crop_noise)
 }
 END_TEST
 
+/* probe.average = "response": D of the phase-averaged responses,
+ * sum_u (mean_j dy_u/dtheta)^2, against the paper's phase-averaged D,
+ * mean_j sum_u (dy_u/dtheta)^2.  With one phase they are the same sum,
+ * bit for bit; with two, (mean t)^2 <= mean t^2 unit by unit (Jensen), so
+ * the response's D is nowhere above the paper's, and below it somewhere. */
+START_TEST(test_probe_average)
+{
+  static const char *const resp = "probe.average=\"response\"";
+  double *D[4][2];
+  size_t m, k, i, below = 0;
+  if (!have_photos())
+    return;
+  for (m = 0; m < 4; m++) {
+    plx_natimg_opts o;
+    char out[512], name[64];
+    snprintf(name, sizeof name, "test_natimg_average%zu", m);
+    tiny_relu5(m < 2 ? "probe.phases=1" : NULL, m % 2 ? resp : NULL, name, PLX_NATIMG_TRAINED,
+               PLX_NATIMG_UNTRAINED, D[m], out, sizeof out, &o);
+  }
+  for (k = 0; k < 2; k++) {
+    ck_assert(memcmp(D[0][k], D[1][k], 36 * sizeof(double)) == 0);
+    for (i = 0; i < 36; i++) {
+      ck_assert_msg(D[3][k][i] <= D[2][k][i], "condition %zu, orientation %zu: %g > %g", k, i,
+                    D[3][k][i], D[2][k][i]);
+      below += D[3][k][i] < D[2][k][i] * (1 - 1e-6);
+    }
+  }
+  ck_assert_uint_gt(below, 0);
+  for (m = 0; m < 4; m++)
+    for (k = 0; k < 2; k++)
+      free(D[m][k]);
+}
+END_TEST
+
 /* task.objective = "denoise": the head (zero at the start) learns the
  * clean crop, 4 x 4 average-pooled, from the crop plus white noise of
  * s.d. 1.  Held-out variance explained: 0 at step 0 (a zero output is the
@@ -1091,6 +1125,7 @@ int main(void)
   tcase_add_test(te, test_shuffle_modes);
   tcase_add_test(te, test_denoise);
   tcase_add_test(te, test_crop_noise);
+  tcase_add_test(te, test_probe_average);
   if (!getenv("PLX_SKIP_SLOW")) {
     tcase_add_test(te, test_cardinal_bias);
     tcase_add_test(te, test_preferred_follow_images);

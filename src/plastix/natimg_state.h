@@ -53,6 +53,7 @@ typedef struct natimg {
   double lr, momentum, decay;
   plx_grating2d gabor;
   size_t probe_t, probe_p, n_probes;
+  int probe_avg_response;   /* probe.average = "response" */
   int probes[PLX_NATIMG_MAX_PROBES];
   size_t tune_off[PLX_NATIMG_MAX_PROBES + 1]; /* probed layer p's centre units
                            are tuning rows tune_off[p] .. tune_off[p + 1] - 1;
