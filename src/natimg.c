@@ -915,7 +915,7 @@ static int natimg_run(plx_natimg_opts *op, plx_error *err)
   double *sens_all = NULL, *csens_all = NULL, *tune_all = NULL, *ratio = NULL, *zs = NULL;
   double *con = NULL;
   double *measures = NULL; /* per seed: the centre units' plx_natimg_unit_measures */
-  double *ck_all = NULL;   /* per seed and condition: D at the probe.steps         */
+  double *ck_all = NULL;   /* per seed, trained then rotated: D at the probe.steps */
   const size_t K = PLX_NATIMG_N_CONDITIONS;
   size_t S, maxb, p, P, T, s, n_eval_cap;
   double t0 = plx_clock_seconds();
@@ -955,7 +955,7 @@ static int natimg_run(plx_natimg_opts *op, plx_error *err)
   zs = calloc(ni->n_seeds * K * P, sizeof *zs);
   con = calloc(ni->n_seeds * K * P, sizeof *con);
   measures = calloc(PLX_NATIMG_N_UNIT_MEASURES * ni->n_seeds * K * P, sizeof *measures);
-  if (ni->n_ckpt && !(ck_all = calloc(ni->n_seeds * K * ni->n_ckpt * P * T, sizeof *ck_all)))
+  if (ni->n_ckpt && !(ck_all = calloc(ni->n_seeds * 2 * ni->n_ckpt * P * T, sizeof *ck_all)))
     oom = 1;
   if (oom || !rb.x || !rb.dx || !rb.dl || !rb.lab || !rb.correct || !rb.ecx || !rb.ecy ||
       !rb.initial || !rb.rng || !sens_all || !csens_all || !tune_all || !ratio || !zs || !con ||
@@ -1006,7 +1006,12 @@ static int natimg_run(plx_natimg_opts *op, plx_error *err)
       out[k].sens = sens[k];
       out[k].csens = csens_all + sk * P * T;
       out[k].tune = tune_all + sk * ni->tune_off[P] * T;
-      ck[k] = ck_all ? ck_all + sk * ni->n_ckpt * P * T : NULL;
+      ck[k] = NULL;
+    }
+    /* only the two networks that learn are probed while they learn */
+    if (ck_all) {
+      ck[PLX_NATIMG_TRAINED] = ck_all + (s * 2) * ni->n_ckpt * P * T;
+      ck[PLX_NATIMG_ROTATED] = ck_all + (s * 2 + 1) * ni->n_ckpt * P * T;
     }
     if ((rc = run_seed(ni, op, &rb, out, ck, have, wsnap, s == 0, err)))
       goto done;

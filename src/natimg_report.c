@@ -651,7 +651,6 @@ int plx_natimg_write_over_training(const natimg *ni, const plx_natimg_opts *op, 
                                    "cardinal_oblique_ratio", "log_contrast", "z"};
   static const int trained_k[2] = {PLX_NATIMG_TRAINED, PLX_NATIMG_ROTATED};
   const size_t n = ni->n_seeds, NC = ni->n_ckpt, P = ni->n_probes, T = ni->probe_t;
-  const size_t K = PLX_NATIMG_N_CONDITIONS;
   plx_table *tc = plx_table_new(7, cn, "iissfff");
   plx_figure *fig = layer_figure(ni, "Sensitivity over training: log contrast c of sqrt D, "
                                      "cardinal minus oblique (mean and s.e.m. over seeds)");
@@ -679,7 +678,7 @@ int plx_natimg_write_over_training(const natimg *ni, const plx_natimg_opts *op, 
       for (s = 0; s < n && !rc; s++)
         for (j = 0; j < NC && !rc; j++) {
           double v[5] = {(double)(ni->seed0 + s), x[j]};
-          plx_natimg_cardinal_ratio(ni, ck + ((s * K + (size_t)k) * NC + j) * P * T + p * T,
+          plx_natimg_cardinal_ratio(ni, ck + ((s * 2 + (size_t)q) * NC + j) * P * T + p * T,
                                     &v[2], &v[4], &v[3]);
           c[s * NC + j] = v[3];
           rc = plx_table_append(tc, str, v);
@@ -702,7 +701,7 @@ int plx_natimg_write_over_training(const natimg *ni, const plx_natimg_opts *op, 
       snprintf(path, sizeof path, "/natural_images/%s/%s/D_over_training",
                plx_natimg_condition_names[k], ni->net->layers[ni->probes[p]].name);
       if (!rc)
-        rc = plx_h5_write_matrix(h, path, ck + (size_t)k * NC * P * T + p * T, T, NC, P * T, err);
+        rc = plx_h5_write_matrix(h, path, ck + (size_t)q * NC * P * T + p * T, T, NC, P * T, err);
     }
     plx_axes_hline(ax, 0.0, PLX_C_BLACK, PLX_DOTTED);
   }

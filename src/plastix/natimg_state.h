@@ -120,7 +120,8 @@ int plx_natimg_write_preferred(const natimg *ni, const plx_natimg_opts *op, plx_
                                const double *tune_all, const double *csens_all,
                                double *measures, plx_error *err);
 
-/* Sensitivity over training (probe.steps) */
+/* Sensitivity over training (probe.steps); ck: per seed, the trained then
+ * the rotated network's D, n_ckpt x probed layers x orientations each */
 int plx_natimg_write_over_training(const natimg *ni, const plx_natimg_opts *op, plx_rundir *rd,
                                    const double *ck, plx_error *err);
 
