@@ -761,6 +761,9 @@ static double phase_mean_sq(const float *t, size_t stride, size_t P)
 static void probe(natimg *ni, float *x, float *dx, const probe_out *o)
 {
   const size_t S = ni->crop * ni->crop, T = ni->probe_t, P = ni->probe_p;
+  const int avg_response = ni->probe_avg_response;
+  /* the paper's D is a mean over phases; the response's is already one */
+  const double norm = avg_response ? 1.0 : (double)P;
   size_t i, j, p, u;
   for (i = 0; i < T; i++) {
     size_t unit = 0;
@@ -773,28 +776,27 @@ static void probe(natimg *ni, float *x, float *dx, const probe_out *o)
     for (p = 0; p < ni->n_probes; p++) {
       const plx_layer *l = &ni->net->layers[ni->probes[p]];
       double acc = 0, cacc = 0;
-      if (ni->probe_avg_response)
+      if (avg_response)
         for (u = 0; u < l->out_size; u++)
           acc += phase_mean_sq(l->tan + u, l->out_size, P);
       else
         for (u = 0; u < P * l->out_size; u++)
           acc += (double)l->tan[u] * (double)l->tan[u];
-      o->sens[p * T + i] = ni->probe_avg_response ? acc : acc / (double)P;
+      o->sens[p * T + i] = acc / norm;
       for (u = 0; u < l->out_c && o->tune; u++, unit++) {
         const size_t c = plx_layer_centre(l) + u * l->out_h * l->out_w;
         double m = 0;
-        for (j = 0; j < P; j++) {
-          const double t = (double)l->tan[c + j * l->out_size];
+        for (j = 0; j < P; j++)
           m += (double)l->out[c + j * l->out_size];
-          if (!ni->probe_avg_response)
-            cacc += t * t;
-        }
-        if (ni->probe_avg_response)
-          cacc += phase_mean_sq(l->tan + c, l->out_size, P);
         o->tune[unit * T + i] = m / (double)P;
+        if (avg_response)
+          cacc += phase_mean_sq(l->tan + c, l->out_size, P);
+        else
+          for (j = 0; j < P; j++)
+            cacc += (double)l->tan[c + j * l->out_size] * (double)l->tan[c + j * l->out_size];
       }
       if (o->csens)
-        o->csens[p * T + i] = ni->probe_avg_response ? cacc : cacc / (double)P;
+        o->csens[p * T + i] = cacc / norm;
     }
   }
 }
