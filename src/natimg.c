@@ -5,8 +5,11 @@
  * sensitivity of its layers with Gabor patches and the preferred
  * orientations of their centre units, and run the controls
  * (untrained, shuffled within each tensor, trained on crops rotated by
- * 45 degrees).  Writes a run directory like `plastix run`; what it writes
- * there, and the measures derived from the probe, are natimg_report.c's. */
+ * 45 degrees).  With experiment.seeds, the seeds' networks train in
+ * parallel over the run's threads, each thread with its own network and
+ * buffers (seed_worker), to the same bytes on any thread count.  Writes a
+ * run directory like `plastix run`; what it writes there, and the measures
+ * derived from the probe, are natimg_report.c's. */
 #include "config.h"
 #include "plastix/natimg_state.h"
 #include "plastix/blas_threads.h"
@@ -23,6 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 const char *const plx_natimg_condition_names[PLX_NATIMG_N_CONDITIONS] = {
     "trained", "untrained", "shuffled", "rotated"};
@@ -160,6 +166,8 @@ int plx_natimg_is(const char *path)
   return plx_config_task_is(path, "natural_images");
 }
 
+static void seed_state_free(natimg *ni);
+
 static void natimg_free(natimg *ni)
 {
   size_t i;
@@ -170,9 +178,7 @@ static void natimg_free(natimg *ni)
       free(ni->ph[i].g);
   free(ni->ph);
   plx_images_free_list(ni->paths, ni->n_photos);
-  free(ni->tgt);
-  plx_rng_free(ni->eval_rng);
-  plx_deepnet_free(ni->net);
+  seed_state_free(ni);
   plx_config_free(ni->cfg);
   free(ni);
 }
@@ -284,12 +290,40 @@ static int read_photos(natimg *ni, const plx_params *p, plx_error *err)
   return PLX_OK;
 }
 
+/* What one seed's run changes, new for ni (whose settings are read): the
+ * network of model.layers, the denoise targets and the evaluation's noise
+ * stream (when the crops get noise).  Each thread of the seed loop has its
+ * own. */
+static int seed_state_new(natimg *ni, plx_error *err)
+{
+  const size_t maxb = (size_t)ni->batch > ni->probe_p ? (size_t)ni->batch : ni->probe_p;
+  int rc;
+  ni->net = NULL;
+  ni->tgt = NULL;
+  ni->eval_rng = NULL;
+  if ((rc = plx_deepnet_new(&ni->net,
+                            plx_params_group(plx_params_group(ni->root, "model"), "layers"), 1,
+                            ni->crop, ni->crop, maxb, err)))
+    return rc;
+  if ((ni->denoise && !(ni->tgt = malloc(ni->net->max_batch * ni->n_out * sizeof *ni->tgt))) ||
+      ((ni->denoise || ni->crop_noise_sd > 0) &&
+       !(ni->eval_rng = plx_rng_alloc(0, 1, PLX_POP_EVAL_STIMULUS))))
+    return plx_error_set(err, PLX_ENOMEM, "out of memory");
+  return PLX_OK;
+}
+
+static void seed_state_free(natimg *ni)
+{
+  free(ni->tgt);
+  plx_rng_free(ni->eval_rng);
+  plx_deepnet_free(ni->net);
+}
+
 static int natimg_load(natimg **out, const plx_natimg_opts *op, int read, plx_error *err)
 {
   natimg *ni = calloc(1, sizeof *ni);
   const plx_params *im, *m, *t, *pr, *cd;
   config_setting_t *s;
-  size_t maxb;
   int rc;
   *out = NULL;
   if (!ni)
@@ -407,9 +441,7 @@ static int natimg_load(natimg **out, const plx_natimg_opts *op, int read, plx_er
   }
   m = plx_params_group(ni->root, "model");
   ni->init_scale = plx_params_float(m, "init_scale");
-  maxb = (size_t)ni->batch > ni->probe_p ? (size_t)ni->batch : ni->probe_p;
-  if ((rc = plx_deepnet_new(&ni->net, plx_params_group(m, "layers"), 1, ni->crop, ni->crop,
-                            maxb, err)))
+  if ((rc = seed_state_new(ni, err)))
     goto fail;
   {
     const plx_layer *last = &ni->net->layers[ni->net->n_layers - 1];
@@ -421,12 +453,6 @@ static int natimg_load(natimg **out, const plx_natimg_opts *op, int read, plx_er
                                                    : "one output per photograph",
                             last->kind == PLX_LAYER_FC ? "an fc" : "not an fc",
                             last->out_size);
-      goto fail;
-    }
-    if ((ni->denoise && !(ni->tgt = malloc(ni->net->max_batch * ni->n_out * sizeof *ni->tgt))) ||
-        ((ni->denoise || ni->crop_noise_sd > 0) &&
-         !(ni->eval_rng = plx_rng_alloc(0, 1, PLX_POP_EVAL_STIMULUS)))) {
-      rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
       goto fail;
     }
   }
@@ -648,15 +674,72 @@ typedef struct probe_out {
 
 static void probe(natimg *ni, float *x, float *dx, const probe_out *o);
 
+/* One thread of the seed loop: its own copy of the run state (the
+ * photographs, config and settings shared read-only; the network, denoise
+ * targets and evaluation noise its own, seed_state_new) and buffers,
+ * reused by the seeds it runs. */
+typedef struct seed_worker {
+  natimg ni;
+  int own;              /* ni's network is its own (not the run's)     */
+  float *x, *dx, *dl;
+  int *lab;
+  unsigned char *correct;
+  double *ecx, *ecy;
+  plx_rng *rng;
+  plx_deepnet_weights *initial;
+  train_log lg[2];
+} seed_worker;
+
+/* Seeds trained in parallel (-j): the training steps done over all of
+ * them, reported by thread 0 alone, so the progress callback need not be
+ * thread-safe. */
+typedef struct natimg_seed_progress {
+  long done, total;
+  char stage[96];
+} natimg_seed_progress;
+
+/* A stage begins: with seeds one after another, named as it is; in
+ * parallel, the seeds' shared line is not interrupted. */
+static void stage_begins(const natimg *ni, const plx_natimg_opts *op, const char *stage)
+{
+  if (op->prog && op->prog->fn && !ni->par)
+    op->prog->fn(op->prog->ctx, stage, 0.0);
+}
+
+/* Training step `step` (counted from 1) of the stage is done. */
+static void step_done(const natimg *ni, const plx_natimg_opts *op, const char *stage, long step)
+{
+  natimg_seed_progress *sp = ni->par;
+  long d;
+  if (!op->prog || !op->prog->fn)
+    return;
+  if (!sp) {
+    op->prog->fn(op->prog->ctx, stage, (double)step / (double)ni->steps);
+    return;
+  }
+#pragma omp atomic
+  sp->done++;
+#pragma omp atomic read
+  d = sp->done;
+#ifdef _OPENMP
+  if (omp_get_thread_num() != 0)
+    return;
+#endif
+  op->prog->fn(op->prog->ctx, sp->stage, (double)d / (double)sp->total);
+}
+
 /* SGD with heavy-ball momentum on the photo-identity cross-entropy, crops
  * turned by theta; the net starts from its current weights.  With ck_sens,
  * the network is probed (D of every probed layer, into ck_sens + (c * P +
  * p) * T) before step ni->ckpt[c] -- after the last, for ckpt = steps --
- * using x and dx; the probe leaves the training untouched. */
-static int train(natimg *ni, double theta, const char *stage, const plx_natimg_opts *op,
-                 train_log *lg, double *scratch_cx, double *scratch_cy, float *x, float *dx,
-                 float *dl, int *lab, unsigned char *correct, double *ck_sens, plx_error *err)
+ * in the worker's buffers; the probe leaves the training untouched. */
+static int train(seed_worker *w, double theta, const char *stage, const plx_natimg_opts *op,
+                 train_log *lg, double *ck_sens, plx_error *err)
 {
+  natimg *ni = &w->ni;
+  float *x = w->x, *dl = w->dl;
+  int *lab = w->lab;
+  unsigned char *correct = w->correct;
   plx_deepnet *net = ni->net;
   const size_t S = ni->crop * ni->crop, B = (size_t)ni->batch;
   plx_deepnet_momentum *vel = plx_deepnet_momentum_new(net);
@@ -670,17 +753,16 @@ static int train(natimg *ni, double theta, const char *stage, const plx_natimg_o
     return plx_error_set(err, PLX_ENOMEM, "out of memory");
   }
   lg->n_eval = 0;
-  if (op->prog && op->prog->fn)
-    op->prog->fn(op->prog->ctx, stage, 0.0);
+  stage_begins(ni, op, stage);
   for (step = 0; step <= ni->steps; step++) {
     size_t i, k;
     if (step % ni->log_every == 0 || step == ni->steps) {
       lg->eval_step[lg->n_eval] = (double)step;
-      lg->eval_acc[lg->n_eval++] = evaluate(ni, theta, scratch_cx, scratch_cy, x, lab, correct);
+      lg->eval_acc[lg->n_eval++] = evaluate(ni, theta, w->ecx, w->ecy, x, lab, correct);
     }
     if (ck_sens && ck < ni->n_ckpt && ni->ckpt[ck] == step) {
       const probe_out po = {ck_sens + ck * ni->n_probes * ni->probe_t, NULL, NULL};
-      probe(ni, x, dx, &po);
+      probe(ni, x, w->dx, &po);
       ck++;
     }
     if (step == ni->steps)
@@ -733,8 +815,7 @@ static int train(natimg *ni, double theta, const char *stage, const plx_natimg_o
         l->b[j] -= (float)(ni->lr * vb[j]);
       }
     }
-    if (op->prog && op->prog->fn)
-      op->prog->fn(op->prog->ctx, stage, (double)(step + 1) / (double)ni->steps);
+    step_done(ni, op, stage, step + 1);
   }
   plx_deepnet_momentum_free(vel);
   plx_rng_free(r);
@@ -803,16 +884,61 @@ static void probe(natimg *ni, float *x, float *dx, const probe_out *o)
 
 /* ------------------------------------------------------------ run */
 
-/* Buffers of one run, shared by its seeds. */
-typedef struct run_bufs {
-  float *x, *dx, *dl;
-  int *lab;
-  unsigned char *correct;
-  double *ecx, *ecy;
-  plx_rng *rng;
-  plx_deepnet_weights *initial;
-  train_log lg[2];
-} run_bufs;
+
+static void worker_free(seed_worker *w)
+{
+  int k;
+  if (w->own)
+    seed_state_free(&w->ni);
+  plx_rng_free(w->rng);
+  for (k = 0; k < 2; k++) {
+    free(w->lg[k].loss);
+    free(w->lg[k].eval_step);
+    free(w->lg[k].eval_acc);
+  }
+  plx_deepnet_weights_free(w->initial);
+  free(w->x);
+  free(w->dx);
+  free(w->dl);
+  free(w->lab);
+  free(w->correct);
+  free(w->ecx);
+  free(w->ecy);
+}
+
+/* Worker w of the run ni; worker 0 uses the run's own network (own = 0). */
+static int worker_init(seed_worker *w, const natimg *ni, int own, plx_error *err)
+{
+  const size_t S = ni->crop * ni->crop, maxb = ni->net->max_batch;
+  const size_t n_eval_cap = (size_t)(ni->steps / ni->log_every) + 2;
+  const size_t n_ev = ni->n_photos * ni->eval_per_photo;
+  int k, rc, oom = 0;
+  memset(w, 0, sizeof *w);
+  w->ni = *ni;
+  w->own = own;
+  if (own && (rc = seed_state_new(&w->ni, err)))
+    return rc;
+  w->x = malloc(maxb * S * sizeof *w->x);
+  w->dx = malloc(maxb * S * sizeof *w->dx);
+  w->dl = malloc(maxb * ni->n_out * sizeof *w->dl);
+  w->lab = malloc(maxb * sizeof *w->lab);
+  w->correct = malloc(maxb);
+  w->ecx = malloc(n_ev * sizeof *w->ecx);
+  w->ecy = malloc(n_ev * sizeof *w->ecy);
+  w->initial = plx_deepnet_weights_new(w->ni.net);
+  w->rng = plx_rng_alloc(ni->seed, 0, PLX_POP_INIT);
+  for (k = 0; k < 2; k++) {
+    w->lg[k].loss = calloc((size_t)ni->steps, sizeof *w->lg[k].loss);
+    w->lg[k].eval_step = calloc(n_eval_cap, sizeof *w->lg[k].eval_step);
+    w->lg[k].eval_acc = calloc(n_eval_cap, sizeof *w->lg[k].eval_acc);
+    if (!w->lg[k].loss || !w->lg[k].eval_step || !w->lg[k].eval_acc)
+      oom = 1;
+  }
+  if (oom || !w->x || !w->dx || !w->dl || !w->lab || !w->correct || !w->ecx || !w->ecy ||
+      !w->initial || !w->rng)
+    return plx_error_set(err, PLX_ENOMEM, "out of memory (batch of %zu crops)", maxb);
+  return PLX_OK;
+}
 
 /* The progress line's stage: "train", or "seed 3 (2/8): train" */
 static const char *stage_name(const natimg *ni, const char *what, char *buf, size_t n)
@@ -828,26 +954,26 @@ static const char *stage_name(const natimg *ni, const char *what, char *buf, siz
 static void progress(const natimg *ni, const plx_natimg_opts *op, const char *what)
 {
   char stage[96];
-  if (op->prog && op->prog->fn)
-    op->prog->fn(op->prog->ctx, stage_name(ni, what, stage, sizeof stage), 0.0);
+  stage_begins(ni, op, stage_name(ni, what, stage, sizeof stage));
 }
 
-/* One network (seed ni->seed): its initial weights, then the probe of
- * every condition k into out[k] (out[k].sens NULL: not measured), the
- * training logs in rb->lg and have[].  With `first`, the initial, trained
- * and rotated weights are kept in wsnap and the training summary in op.
- * With probe.steps, the trained and rotated networks' D while they learn
- * goes to ck[k] (n_ckpt x probed layers x orientations). */
-static int run_seed(natimg *ni, plx_natimg_opts *op, run_bufs *rb, const probe_out *out,
+/* One network (seed w->ni.seed) on worker w: its initial weights, then
+ * the probe of every condition k into out[k] (out[k].sens NULL: not
+ * measured), the training logs in w->lg and have[].  With `first`, the
+ * initial, trained and rotated weights are kept in wsnap and the training
+ * summary in op.  With probe.steps, the trained and rotated networks' D
+ * while they learn goes to ck[k] (n_ckpt x probed layers x orientations). */
+static int run_seed(seed_worker *w, plx_natimg_opts *op, const probe_out *out,
                     double *const *ck, int *have, plx_deepnet_weights **wsnap, int first,
                     plx_error *err)
 {
+  natimg *ni = &w->ni;
   char stage[96];
   int rc;
   have[0] = have[1] = 0;
-  plx_rng_reseed(rb->rng, ni->seed, 0, PLX_POP_INIT);
-  eval_set(ni, rb->ecx, rb->ecy);
-  plx_deepnet_init(ni->net, ni->init_scale, rb->rng);
+  plx_rng_reseed(w->rng, ni->seed, 0, PLX_POP_INIT);
+  eval_set(ni, w->ecx, w->ecy);
+  plx_deepnet_init(ni->net, ni->init_scale, w->rng);
   if (ni->denoise) {
     /* the regression head starts at zero: an output of zero is the mean
      * target, where a random head would start with a squared error many
@@ -856,113 +982,210 @@ static int run_seed(natimg *ni, plx_natimg_opts *op, run_bufs *rb, const probe_o
     memset(head->W, 0, head->n_w * sizeof *head->W);
     memset(head->b, 0, head->out_c * sizeof *head->b);
   }
-  plx_deepnet_weights_get(rb->initial, ni->net);
+  plx_deepnet_weights_get(w->initial, ni->net);
   if (first && !(wsnap[0] = plx_deepnet_weights_new(ni->net)))
     return plx_error_set(err, PLX_ENOMEM, "out of memory");
   /* untrained */
   if (out[PLX_NATIMG_UNTRAINED].sens) {
     progress(ni, op, "probe untrained");
-    probe(ni, rb->x, rb->dx, &out[PLX_NATIMG_UNTRAINED]);
+    probe(ni, w->x, w->dx, &out[PLX_NATIMG_UNTRAINED]);
   }
   /* trained, then its shuffled copy */
   if (out[PLX_NATIMG_TRAINED].sens || out[PLX_NATIMG_SHUFFLED].sens) {
-    if ((rc = train(ni, 0.0, stage_name(ni, "train", stage, sizeof stage), op, &rb->lg[0],
-                    rb->ecx, rb->ecy, rb->x, rb->dx, rb->dl, rb->lab, rb->correct,
+    if ((rc = train(w, 0.0, stage_name(ni, "train", stage, sizeof stage), op, &w->lg[0],
                     ck[PLX_NATIMG_TRAINED], err)))
       return rc;
     have[0] = 1;
     if (first) {
       if (!(wsnap[1] = plx_deepnet_weights_new(ni->net)))
         return plx_error_set(err, PLX_ENOMEM, "out of memory");
-      op->final_loss = rb->lg[0].loss[ni->steps - 1];
-      op->eval_accuracy = rb->lg[0].eval_acc[rb->lg[0].n_eval - 1];
+      op->final_loss = w->lg[0].loss[ni->steps - 1];
+      op->eval_accuracy = w->lg[0].eval_acc[w->lg[0].n_eval - 1];
     }
     if (out[PLX_NATIMG_TRAINED].sens) {
       progress(ni, op, "probe trained");
-      probe(ni, rb->x, rb->dx, &out[PLX_NATIMG_TRAINED]);
+      probe(ni, w->x, w->dx, &out[PLX_NATIMG_TRAINED]);
     }
     if (out[PLX_NATIMG_SHUFFLED].sens) {
-      plx_rng_reseed(rb->rng, ni->seed, 1, PLX_POP_INIT);
-      plx_deepnet_shuffle(ni->net, rb->rng, ni->shuffle == SHUFFLE_WEIGHTS ? rb->initial : NULL,
+      plx_rng_reseed(w->rng, ni->seed, 1, PLX_POP_INIT);
+      plx_deepnet_shuffle(ni->net, w->rng, ni->shuffle == SHUFFLE_WEIGHTS ? w->initial : NULL,
                           ni->shuffle == SHUFFLE_CENTRED);
       progress(ni, op, "probe shuffled");
-      probe(ni, rb->x, rb->dx, &out[PLX_NATIMG_SHUFFLED]);
+      probe(ni, w->x, w->dx, &out[PLX_NATIMG_SHUFFLED]);
     }
   }
   /* rotated: the same initial weights and batches, crops turned */
   if (out[PLX_NATIMG_ROTATED].sens) {
-    plx_deepnet_weights_set(ni->net, rb->initial);
-    if ((rc = train(ni, ni->rotation, stage_name(ni, "train rotated", stage, sizeof stage), op,
-                    &rb->lg[1], rb->ecx, rb->ecy, rb->x, rb->dx, rb->dl, rb->lab, rb->correct,
-                    ck[PLX_NATIMG_ROTATED], err)))
+    plx_deepnet_weights_set(ni->net, w->initial);
+    if ((rc = train(w, ni->rotation, stage_name(ni, "train rotated", stage, sizeof stage), op,
+                    &w->lg[1], ck[PLX_NATIMG_ROTATED], err)))
       return rc;
     have[1] = 1;
     if (first) {
       if (!(wsnap[2] = plx_deepnet_weights_new(ni->net)))
         return plx_error_set(err, PLX_ENOMEM, "out of memory");
-      op->rotated_eval_accuracy = rb->lg[1].eval_acc[rb->lg[1].n_eval - 1];
+      op->rotated_eval_accuracy = w->lg[1].eval_acc[w->lg[1].n_eval - 1];
     }
     progress(ni, op, "probe rotated");
-    probe(ni, rb->x, rb->dx, &out[PLX_NATIMG_ROTATED]);
+    probe(ni, w->x, w->dx, &out[PLX_NATIMG_ROTATED]);
   }
   return PLX_OK;
+}
+
+/* What the seeds of a run write to, each to its own rows: every seed's
+ * curves, ratios, z and log contrasts, seed-major. */
+typedef struct seed_results {
+  double *sens_all, *csens_all, *tune_all, *ratio, *zs, *con;
+  double *ck_all;        /* per seed, trained then rotated: D at the probe.steps */
+  plx_deepnet_weights *wsnap[3]; /* the first seed's initial, trained, rotated */
+} seed_results;
+
+/* Seed number s (ni->seed0 + s) on worker w, its measures into sr; the
+ * first seed's curves, tables, figures and weights are written to rd as
+ * soon as it is done (by the thread that ran it, while the others train:
+ * nothing else writes to rd during the seed loop). */
+static int one_seed(seed_worker *w, plx_natimg_opts *op, plx_rundir *rd, seed_results *sr,
+                    size_t s, plx_error *err)
+{
+  natimg *ni = &w->ni;
+  const size_t K = PLX_NATIMG_N_CONDITIONS, P = ni->n_probes, T = ni->probe_t;
+  double *sens[PLX_NATIMG_N_CONDITIONS], *ck[PLX_NATIMG_N_CONDITIONS];
+  probe_out out[PLX_NATIMG_N_CONDITIONS];
+  int k, rc, have[2] = {0, 0};
+  size_t p;
+  ni->seed = ni->seed0 + s;
+  for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
+    const size_t sk = s * K + (size_t)k;
+    sens[k] = op->measured[k] ? sr->sens_all + sk * P * T : NULL;
+    out[k].sens = sens[k];
+    out[k].csens = sr->csens_all + sk * P * T;
+    out[k].tune = sr->tune_all + sk * ni->tune_off[P] * T;
+    ck[k] = NULL;
+  }
+  /* only the two networks that learn are probed while they learn */
+  if (sr->ck_all) {
+    ck[PLX_NATIMG_TRAINED] = sr->ck_all + (s * 2) * ni->n_ckpt * P * T;
+    ck[PLX_NATIMG_ROTATED] = sr->ck_all + (s * 2 + 1) * ni->n_ckpt * P * T;
+  }
+  if ((rc = run_seed(w, op, out, ck, have, sr->wsnap, s == 0, err)))
+    return rc;
+  for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
+    for (p = 0; p < P && sens[k]; p++) {
+      const size_t i = (s * K + (size_t)k) * P + p;
+      plx_natimg_cardinal_ratio(ni, sens[k] + p * T, &sr->ratio[i], &sr->zs[i], &sr->con[i]);
+      if (s == 0) {
+        op->ratio[k][p] = sr->ratio[i];
+        op->z[k][p] = sr->zs[i];
+      }
+    }
+  if (s == 0)
+    return plx_natimg_write_outputs(ni, op, rd, sens, w->lg, have, sr->wsnap, err);
+  return PLX_OK;
+}
+
+/* Every seed, on nt workers (threads): seeds are handed out in order, so
+ * the lowest failing seed always runs and its error is the run's, on any
+ * number of threads; after a failure no further seed starts. */
+static int seed_loop(seed_worker *ws, int nt, plx_natimg_opts *op, plx_rundir *rd,
+                     seed_results *sr, plx_error *err)
+{
+  const size_t n = ws[0].ni.n_seeds;
+  int *src = calloc(n, sizeof *src), stop = 0, rc = PLX_OK;
+  plx_error *serr = calloc(n, sizeof *serr);
+  size_t s;
+  if (!src || !serr) {
+    free(src);
+    free(serr);
+    return plx_error_set(err, PLX_ENOMEM, "out of memory");
+  }
+  (void)nt; /* without OpenMP, one worker */
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+  for (long si = 0; si < (long)n; si++) {
+    int tid = 0, halt;
+#ifdef _OPENMP
+    tid = omp_get_thread_num();
+#endif
+#pragma omp atomic read
+    halt = stop;
+    if (halt)
+      continue;
+    if ((src[si] = one_seed(&ws[tid], op, rd, sr, (size_t)si, &serr[si])))
+#pragma omp atomic write
+      stop = 1;
+  }
+  for (s = 0; s < n; s++)
+    if (src[s]) {
+      rc = src[s];
+      *err = serr[s];
+      break;
+    }
+  free(src);
+  free(serr);
+  return rc;
 }
 
 static int natimg_run(plx_natimg_opts *op, plx_error *err)
 {
   natimg *ni = NULL;
   plx_rundir *rd = NULL;
-  run_bufs rb;
-  plx_deepnet_weights *wsnap[3] = {NULL, NULL, NULL};
-  double *sens_all = NULL, *csens_all = NULL, *tune_all = NULL, *ratio = NULL, *zs = NULL;
-  double *con = NULL;
+  seed_worker *ws = NULL;
+  seed_results sr;
+  natimg_seed_progress par;
   double *measures = NULL; /* per seed: the centre units' plx_natimg_unit_measures */
-  double *ck_all = NULL;   /* per seed, trained then rotated: D at the probe.steps */
   const size_t K = PLX_NATIMG_N_CONDITIONS;
-  size_t S, maxb, p, P, T, s, n_eval_cap;
+  size_t p, P, T, n_nets;
   double t0 = plx_clock_seconds();
   char outdir[1200], buf[4400];
-  int rc, k, oom = 0, have[2] = {0, 0};
+  int rc, k, nt = op->threads, n_workers = 0;
   plx_natimg_manifest_ctx mc;
 
-  memset(&rb, 0, sizeof rb);
+  memset(&sr, 0, sizeof sr);
   if ((rc = natimg_load(&ni, op, 1, err)))
     return rc;
-  S = ni->crop * ni->crop;
   P = ni->n_probes;
   T = ni->probe_t;
-  maxb = ni->net->max_batch;
-  n_eval_cap = (size_t)(ni->steps / ni->log_every) + 2;
-  rb.x = malloc(maxb * S * sizeof *rb.x);
-  rb.dx = malloc(maxb * S * sizeof *rb.dx);
-  rb.dl = malloc(maxb * ni->n_out * sizeof *rb.dl);
-  rb.lab = malloc(maxb * sizeof *rb.lab);
-  rb.correct = malloc(maxb);
-  rb.ecx = malloc(ni->n_photos * ni->eval_per_photo * sizeof *rb.ecx);
-  rb.ecy = malloc(ni->n_photos * ni->eval_per_photo * sizeof *rb.ecy);
-  rb.initial = plx_deepnet_weights_new(ni->net);
-  rb.rng = plx_rng_alloc(ni->seed, 0, PLX_POP_INIT);
-  for (k = 0; k < 2; k++) {
-    rb.lg[k].loss = calloc((size_t)ni->steps, sizeof *rb.lg[k].loss);
-    rb.lg[k].eval_step = calloc(n_eval_cap, sizeof *rb.lg[k].eval_step);
-    rb.lg[k].eval_acc = calloc(n_eval_cap, sizeof *rb.lg[k].eval_acc);
-    if (!rb.lg[k].loss || !rb.lg[k].eval_step || !rb.lg[k].eval_acc)
-      oom = 1;
+#ifdef _OPENMP
+  if (nt <= 0)
+    nt = omp_get_max_threads();
+#else
+  nt = 1;
+#endif
+  if (nt <= 0)
+    nt = 1;
+  if ((size_t)nt > ni->n_seeds)
+    nt = (int)ni->n_seeds;
+  if (!(ws = calloc((size_t)nt, sizeof *ws))) {
+    rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
+    goto done;
   }
+  /* seeds in parallel: one progress line for all of them */
+  for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
+    op->measured[k] = (ni->conds & (1u << k)) != 0;
+  n_nets = (size_t)(op->measured[PLX_NATIMG_TRAINED] || op->measured[PLX_NATIMG_SHUFFLED]) +
+           (size_t)op->measured[PLX_NATIMG_ROTATED];
+  memset(&par, 0, sizeof par);
+  par.total = (long)(ni->n_seeds * n_nets) * ni->steps;
+  snprintf(par.stage, sizeof par.stage, "train %zu seeds on %d threads", ni->n_seeds, nt);
+  if (nt > 1 && par.total > 0)
+    ni->par = &par;
+  for (n_workers = 0; n_workers < nt; n_workers++)
+    if ((rc = worker_init(&ws[n_workers], ni, n_workers > 0, err))) {
+      n_workers++;
+      goto done;
+    }
   /* every seed's curves, ratios, z and log contrasts, seed-major */
-  sens_all = calloc(ni->n_seeds * K * P * T, sizeof *sens_all);
-  csens_all = calloc(ni->n_seeds * K * P * T, sizeof *csens_all);
-  tune_all = calloc(ni->n_seeds * K * ni->tune_off[P] * T, sizeof *tune_all);
-  ratio = calloc(ni->n_seeds * K * P, sizeof *ratio);
-  zs = calloc(ni->n_seeds * K * P, sizeof *zs);
-  con = calloc(ni->n_seeds * K * P, sizeof *con);
+  sr.sens_all = calloc(ni->n_seeds * K * P * T, sizeof *sr.sens_all);
+  sr.csens_all = calloc(ni->n_seeds * K * P * T, sizeof *sr.csens_all);
+  sr.tune_all = calloc(ni->n_seeds * K * ni->tune_off[P] * T, sizeof *sr.tune_all);
+  sr.ratio = calloc(ni->n_seeds * K * P, sizeof *sr.ratio);
+  sr.zs = calloc(ni->n_seeds * K * P, sizeof *sr.zs);
+  sr.con = calloc(ni->n_seeds * K * P, sizeof *sr.con);
   measures = calloc(PLX_NATIMG_N_UNIT_MEASURES * ni->n_seeds * K * P, sizeof *measures);
-  if (ni->n_ckpt && !(ck_all = calloc(ni->n_seeds * 2 * ni->n_ckpt * P * T, sizeof *ck_all)))
-    oom = 1;
-  if (oom || !rb.x || !rb.dx || !rb.dl || !rb.lab || !rb.correct || !rb.ecx || !rb.ecy ||
-      !rb.initial || !rb.rng || !sens_all || !csens_all || !tune_all || !ratio || !zs || !con ||
+  if ((ni->n_ckpt &&
+       !(sr.ck_all = calloc(ni->n_seeds * 2 * ni->n_ckpt * P * T, sizeof *sr.ck_all))) ||
+      !sr.sens_all || !sr.csens_all || !sr.tune_all || !sr.ratio || !sr.zs || !sr.con ||
       !measures) {
-    rc = plx_error_set(err, PLX_ENOMEM, "out of memory (batch of %zu crops)", maxb);
+    rc = plx_error_set(err, PLX_ENOMEM, "out of memory (%zu seeds)", ni->n_seeds);
     goto done;
   }
   op->n_probes = P;
@@ -982,8 +1205,6 @@ static int natimg_run(plx_natimg_opts *op, plx_error *err)
     op->n_photos = ni->n_photos;
     op->photo_ratio_geomean = exp(lr);
   }
-  for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
-    op->measured[k] = (ni->conds & (1u << k)) != 0;
 
   snprintf(outdir, sizeof outdir, "%s", op->out ? op->out : "");
   if (!op->out)
@@ -998,55 +1219,28 @@ static int natimg_run(plx_natimg_opts *op, plx_error *err)
                              err)))
     goto done;
 
-  for (s = 0; s < ni->n_seeds; s++) {
-    double *sens[PLX_NATIMG_N_CONDITIONS], *ck[PLX_NATIMG_N_CONDITIONS];
-    probe_out out[PLX_NATIMG_N_CONDITIONS];
-    ni->seed = ni->seed0 + s;
-    for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
-      const size_t sk = s * K + (size_t)k;
-      sens[k] = op->measured[k] ? sens_all + sk * P * T : NULL;
-      out[k].sens = sens[k];
-      out[k].csens = csens_all + sk * P * T;
-      out[k].tune = tune_all + sk * ni->tune_off[P] * T;
-      ck[k] = NULL;
-    }
-    /* only the two networks that learn are probed while they learn */
-    if (ck_all) {
-      ck[PLX_NATIMG_TRAINED] = ck_all + (s * 2) * ni->n_ckpt * P * T;
-      ck[PLX_NATIMG_ROTATED] = ck_all + (s * 2 + 1) * ni->n_ckpt * P * T;
-    }
-    if ((rc = run_seed(ni, op, &rb, out, ck, have, wsnap, s == 0, err)))
-      goto done;
-    for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
-      for (p = 0; p < P && sens[k]; p++) {
-        const size_t i = (s * K + (size_t)k) * P + p;
-        plx_natimg_cardinal_ratio(ni, sens[k] + p * T, &ratio[i], &zs[i], &con[i]);
-        if (s == 0) {
-          op->ratio[k][p] = ratio[i];
-          op->z[k][p] = zs[i];
-        }
-      }
-    /* the first seed's curves, tables, figures and weights */
-    if (s == 0 && (rc = plx_natimg_write_outputs(ni, op, rd, sens, rb.lg, have, wsnap, err)))
-      goto done;
-  }
-  ni->seed = ni->seed0;
-  if ((rc = plx_natimg_write_preferred(ni, op, rd, tune_all, csens_all, measures, err)))
+  if (ni->par && op->prog && op->prog->fn)
+    op->prog->fn(op->prog->ctx, par.stage, 0.0);
+  if ((rc = seed_loop(ws, nt, op, rd, &sr, err)))
+    goto done;
+  if ((rc = plx_natimg_write_preferred(ni, op, rd, sr.tune_all, sr.csens_all, measures, err)))
     goto done;
   op->n_checkpoints = ni->n_ckpt;
-  if (ck_all && (rc = plx_natimg_write_over_training(ni, op, rd, ck_all, err)))
+  if (sr.ck_all && (rc = plx_natimg_write_over_training(ni, op, rd, sr.ck_all, err)))
     goto done;
   op->n_seeds = ni->n_seeds;
   if (ni->n_seeds > 1) {
-    plx_natimg_seed_statistics(ni, op, con, &op->seed_contrast);
+    plx_natimg_seed_statistics(ni, op, sr.con, &op->seed_contrast);
     for (k = 0; k < PLX_NATIMG_N_UNIT_MEASURES; k++)
       plx_natimg_seed_statistics(ni, op, measures + (size_t)k * ni->n_seeds * K * P,
                                  &op->seed_units[k]);
-    if ((rc = plx_natimg_write_seed_outputs(ni, op, rd, sens_all, ratio, zs, con, err)))
+    if ((rc = plx_natimg_write_seed_outputs(ni, op, rd, sr.sens_all, sr.ratio, sr.zs, sr.con,
+                                            err)))
       goto done;
   }
   mc.op = op;
   mc.ni = ni;
+  mc.threads = nt;
   mc.seconds = plx_clock_seconds() - t0;
   if (op->watch)
     *op->watch = NULL;
@@ -1057,30 +1251,19 @@ done:
     *op->watch = NULL;
   if (rd)
     plx_rundir_abort(rd);
-  plx_rng_free(rb.rng);
-  for (k = 0; k < 2; k++) {
-    free(rb.lg[k].loss);
-    free(rb.lg[k].eval_step);
-    free(rb.lg[k].eval_acc);
-  }
+  for (k = 0; k < n_workers; k++)
+    worker_free(&ws[k]);
+  free(ws);
   for (k = 0; k < 3; k++)
-    plx_deepnet_weights_free(wsnap[k]);
-  plx_deepnet_weights_free(rb.initial);
-  free(sens_all);
-  free(csens_all);
-  free(tune_all);
-  free(ratio);
-  free(zs);
-  free(con);
+    plx_deepnet_weights_free(sr.wsnap[k]);
+  free(sr.sens_all);
+  free(sr.csens_all);
+  free(sr.tune_all);
+  free(sr.ratio);
+  free(sr.zs);
+  free(sr.con);
+  free(sr.ck_all);
   free(measures);
-  free(ck_all);
-  free(rb.x);
-  free(rb.dx);
-  free(rb.dl);
-  free(rb.lab);
-  free(rb.correct);
-  free(rb.ecx);
-  free(rb.ecy);
   natimg_free(ni);
   return rc;
 }

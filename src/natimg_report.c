@@ -84,6 +84,7 @@ void plx_natimg_manifest(plx_jw *w, void *vc)
   plx_jw_string(w, "experiment", c->ni->name);
   plx_jw_int(w, "seed", (long long)c->ni->seed0);
   plx_jw_int(w, "seeds", (long long)c->ni->n_seeds);
+  plx_jw_int(w, "threads", c->threads);
   plx_jw_string(w, "task", c->ni->denoise ? "natural_images (denoise)"
                                            : "natural_images (photo_id)");
   plx_jw_string(w, "rule", "gradient (backpropagation, SGD with momentum)");

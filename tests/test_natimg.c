@@ -239,8 +239,8 @@ static void contrast(const double *D, size_t T, double *c, double *se)
 
 /* Run the shipped config with overrides into PLX_BUILDDIR/<name>; the run
  * directory's path goes to out, the run's summary to o. */
-static void run_with(const char *const *ov, size_t n_ov, const char *name, char *out,
-                     size_t n_out, plx_natimg_opts *o)
+static void run_threads(const char *const *ov, size_t n_ov, const char *name, int threads,
+                        char *out, size_t n_out, plx_natimg_opts *o)
 {
   static char cfg[512];
   plx_error err;
@@ -251,8 +251,35 @@ static void run_with(const char *const *ov, size_t n_ov, const char *name, char 
   o->overrides = ov;
   o->n_overrides = n_ov;
   o->out = out;
+  o->threads = threads;
   if (plx_natimg_run(o, &err))
     ck_abort_msg("%s", err.msg);
+}
+
+/* the same on one thread (seeds one after another) */
+static void run_with(const char *const *ov, size_t n_ov, const char *name, char *out,
+                     size_t n_out, plx_natimg_opts *o)
+{
+  run_threads(ov, n_ov, name, 1, out, n_out, o);
+}
+
+/* Files a and b hold the same bytes. */
+static int same_bytes(const char *a, const char *b)
+{
+  FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+  int ca, cb, same = fa && fb;
+  while (same) {
+    ca = getc(fa);
+    cb = getc(fb);
+    same = ca == cb;
+    if (ca == EOF)
+      break;
+  }
+  if (fa)
+    fclose(fa);
+  if (fb)
+    fclose(fb);
+  return same;
 }
 
 /* The matrix at `path` in results.h5 of an open run directory (rows x cols). */
@@ -738,6 +765,56 @@ static void check_over_training(const char *out, const plx_natimg_opts *o, plx_h
   ck_assert_uint_eq(rows, 2 * o->n_probes * 9);
 }
 
+/* The run of ov on one thread writes every table byte for byte as the
+ * run out_2 on two threads did (seeds in parallel), and every seed's D,
+ * and D while learning, bit for bit. */
+static void check_threads_independent(const char *const *ov, size_t n_ov, const char *out_2,
+                                      const plx_natimg_opts *o2)
+{
+  static const char *const tables[] = {
+      "cardinal_ratio.csv", "heldout.csv", "photo_orientation.csv", "preferred_orientation.csv",
+      "preferred_statistics.csv", "preferred_summary.csv", "seed_statistics.csv", "seeds.csv",
+      "sensitivity.csv", "sensitivity_over_training.csv", "training.csv"};
+  plx_natimg_opts o1;
+  plx_h5 *h1, *h2;
+  char out_1[512], a[700], b[700];
+  size_t i, p;
+  int k;
+  run_threads(ov, n_ov, "test_natimg_seeds_1thread", 1, out_1, sizeof out_1, &o1);
+  for (i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+    snprintf(a, sizeof a, "%s/tables/%s", out_1, tables[i]);
+    snprintf(b, sizeof b, "%s/tables/%s", out_2, tables[i]);
+    ck_assert_msg(same_bytes(a, b), "tables/%s differs between 1 and 2 threads", tables[i]);
+  }
+  h1 = open_results(out_1);
+  h2 = open_results(out_2);
+  for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
+    for (p = 0; p < o2->n_probes; p++) {
+      const char *cn = plx_natimg_condition_names[k], *ln = o2->probe_names[p];
+      int q;
+      for (q = 0; q < 2; q++) {
+        double *m1, *m2;
+        size_t r1, c1, r2, c2;
+        if (q == 1 && k != PLX_NATIMG_TRAINED && k != PLX_NATIMG_ROTATED)
+          continue;
+        if (q == 0)
+          snprintf(a, sizeof a, "/natural_images/seeds/%s/%s/D", cn, ln);
+        else
+          snprintf(a, sizeof a, "/natural_images/%s/%s/D_over_training", cn, ln);
+        m1 = read_matrix(h1, a, &r1, &c1);
+        m2 = read_matrix(h2, a, &r2, &c2);
+        ck_assert(r1 == r2 && c1 == c2);
+        ck_assert_msg(memcmp(m1, m2, r1 * c1 * sizeof *m1) == 0,
+                      "%s differs between 1 and 2 threads", a);
+        free(m1);
+        free(m2);
+      }
+    }
+  plx_h5_close(h1);
+  plx_h5_close(h2);
+  ck_assert_double_eq(o1.eval_accuracy, o2->eval_accuracy);
+}
+
 START_TEST(test_seeds)
 {
   plx_natimg_opts multi, one;
@@ -757,9 +834,10 @@ START_TEST(test_seeds)
   for (i = 0; i < n; i++)
     with_steps[i] = tiny[i];
   with_steps[n] = "probe.steps=[0, 3, 6]";
-  run_with(with_steps, n + 1, "test_natimg_seeds", out_m, sizeof out_m, &multi);
+  run_threads(with_steps, n + 1, "test_natimg_seeds", 2, out_m, sizeof out_m, &multi);
   ck_assert_uint_eq(multi.n_seeds, 3);
   ck_assert_uint_eq(multi.n_checkpoints, 3);
+  check_threads_independent(with_steps, n + 1, out_m, &multi);
   /* the same config with one seed, 5 (the second of 4, 5, 6) */
   for (i = 0; i < n; i++)
     single[i] = tiny[i];

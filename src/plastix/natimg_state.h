@@ -71,6 +71,8 @@ typedef struct natimg {
   plx_rng *eval_rng;    /* denoise: the evaluation's noise             */
   enum { SHUFFLE_ALL, SHUFFLE_WEIGHTS, SHUFFLE_CENTRED } shuffle; /* conditions.shuffle */
   unsigned formats;
+  struct natimg_seed_progress *par; /* seeds in parallel: their shared
+                           progress (natimg.c); NULL: one after another  */
 } natimg;
 
 /* one training run's log */
@@ -85,6 +87,7 @@ typedef struct plx_natimg_manifest_ctx {
   const plx_natimg_opts *op;
   natimg *ni;
   double seconds;
+  int threads;          /* seeds trained in parallel on this many */
 } plx_natimg_manifest_ctx;
 
 /* Cardinal/oblique ratio of sqrt D (means within probe.window of 0 and 90
