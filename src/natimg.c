@@ -5,9 +5,10 @@
  * sensitivity of its layers with Gabor patches and the preferred
  * orientations of their centre units, and run the controls
  * (untrained, shuffled within each tensor, trained on crops rotated by
- * 45 degrees).  With experiment.seeds, the seeds' networks train in
- * parallel over the run's threads, each thread with its own network and
- * buffers (seed_worker), to the same bytes on any thread count.  Writes a
+ * 45 degrees).  Each seed's unrotated and rotated networks, and the
+ * seeds of experiment.seeds, train in parallel over the run's threads
+ * (run_task), each thread with its own network and buffers (seed_worker),
+ * to the same bytes on any thread count.  Writes a
  * run directory like `plastix run`; what it writes there, and the measures
  * derived from the probe, are natimg_report.c's. */
 #include "config.h"
@@ -292,7 +293,7 @@ static int read_photos(natimg *ni, const plx_params *p, plx_error *err)
 
 /* What one seed's run changes, new for ni (whose settings are read): the
  * network of model.layers, the denoise targets and the evaluation's noise
- * stream (when the crops get noise).  Each thread of the seed loop has its
+ * stream (when the crops get noise).  Each thread of the task loop has its
  * own. */
 static int seed_state_new(natimg *ni, plx_error *err)
 {
@@ -674,10 +675,10 @@ typedef struct probe_out {
 
 static void probe(natimg *ni, float *x, float *dx, const probe_out *o);
 
-/* One thread of the seed loop: its own copy of the run state (the
+/* One thread of the task loop (task_loop): its own copy of the run state (the
  * photographs, config and settings shared read-only; the network, denoise
  * targets and evaluation noise its own, seed_state_new) and buffers,
- * reused by the seeds it runs. */
+ * reused by the tasks it runs. */
 typedef struct seed_worker {
   natimg ni;
   int own;              /* ni's network is its own (not the run's)     */
@@ -687,10 +688,11 @@ typedef struct seed_worker {
   double *ecx, *ecy;
   plx_rng *rng;
   plx_deepnet_weights *initial;
-  train_log lg[2];
+  train_log lg;         /* the log of the network it trains (not the first
+                           seed's: those are kept in seed_results)       */
 } seed_worker;
 
-/* Seeds trained in parallel (-j): the training steps done over all of
+/* Networks trained in parallel (-j): the training steps done over all of
  * them, reported by thread 0 alone, so the progress callback need not be
  * thread-safe. */
 typedef struct natimg_seed_progress {
@@ -885,17 +887,30 @@ static void probe(natimg *ni, float *x, float *dx, const probe_out *o)
 /* ------------------------------------------------------------ run */
 
 
+/* room for the log of one training run of ni; nonzero: out of memory */
+static int train_log_alloc(train_log *lg, const natimg *ni)
+{
+  const size_t n_eval_cap = (size_t)(ni->steps / ni->log_every) + 2;
+  lg->n_eval = 0;
+  lg->loss = calloc((size_t)ni->steps, sizeof *lg->loss);
+  lg->eval_step = calloc(n_eval_cap, sizeof *lg->eval_step);
+  lg->eval_acc = calloc(n_eval_cap, sizeof *lg->eval_acc);
+  return !lg->loss || !lg->eval_step || !lg->eval_acc;
+}
+
+static void train_log_free(train_log *lg)
+{
+  free(lg->loss);
+  free(lg->eval_step);
+  free(lg->eval_acc);
+}
+
 static void worker_free(seed_worker *w)
 {
-  int k;
   if (w->own)
     seed_state_free(&w->ni);
   plx_rng_free(w->rng);
-  for (k = 0; k < 2; k++) {
-    free(w->lg[k].loss);
-    free(w->lg[k].eval_step);
-    free(w->lg[k].eval_acc);
-  }
+  train_log_free(&w->lg);
   plx_deepnet_weights_free(w->initial);
   free(w->x);
   free(w->dx);
@@ -910,9 +925,8 @@ static void worker_free(seed_worker *w)
 static int worker_init(seed_worker *w, const natimg *ni, int own, plx_error *err)
 {
   const size_t S = ni->crop * ni->crop, maxb = ni->net->max_batch;
-  const size_t n_eval_cap = (size_t)(ni->steps / ni->log_every) + 2;
   const size_t n_ev = ni->n_photos * ni->eval_per_photo;
-  int k, rc, oom = 0;
+  int rc;
   memset(w, 0, sizeof *w);
   w->ni = *ni;
   w->own = own;
@@ -927,14 +941,7 @@ static int worker_init(seed_worker *w, const natimg *ni, int own, plx_error *err
   w->ecy = malloc(n_ev * sizeof *w->ecy);
   w->initial = plx_deepnet_weights_new(w->ni.net);
   w->rng = plx_rng_alloc(ni->seed, 0, PLX_POP_INIT);
-  for (k = 0; k < 2; k++) {
-    w->lg[k].loss = calloc((size_t)ni->steps, sizeof *w->lg[k].loss);
-    w->lg[k].eval_step = calloc(n_eval_cap, sizeof *w->lg[k].eval_step);
-    w->lg[k].eval_acc = calloc(n_eval_cap, sizeof *w->lg[k].eval_acc);
-    if (!w->lg[k].loss || !w->lg[k].eval_step || !w->lg[k].eval_acc)
-      oom = 1;
-  }
-  if (oom || !w->x || !w->dx || !w->dl || !w->lab || !w->correct || !w->ecx || !w->ecy ||
+  if (train_log_alloc(&w->lg, ni) || !w->x || !w->dx || !w->dl || !w->lab || !w->correct || !w->ecx || !w->ecy ||
       !w->initial || !w->rng)
     return plx_error_set(err, PLX_ENOMEM, "out of memory (batch of %zu crops)", maxb);
   return PLX_OK;
@@ -957,20 +964,22 @@ static void progress(const natimg *ni, const plx_natimg_opts *op, const char *wh
   stage_begins(ni, op, stage_name(ni, what, stage, sizeof stage));
 }
 
-/* One network (seed w->ni.seed) on worker w: its initial weights, then
- * the probe of every condition k into out[k] (out[k].sens NULL: not
- * measured), the training logs in w->lg and have[].  With `first`, the
- * initial, trained and rotated weights are kept in wsnap and the training
- * summary in op.  With probe.steps, the trained and rotated networks' D
- * while they learn goes to ck[k] (n_ckpt x probed layers x orientations). */
-static int run_seed(seed_worker *w, plx_natimg_opts *op, const probe_out *out,
-                    double *const *ck, int *have, plx_deepnet_weights **wsnap, int first,
-                    plx_error *err)
+/* What the seeds of a run write to, each to its own rows: every seed's
+ * curves, ratios, z and log contrasts, seed-major; and what the first
+ * seed's outputs need once both its networks are done. */
+typedef struct seed_results {
+  double *sens_all, *csens_all, *tune_all, *ratio, *zs, *con;
+  double *ck_all;        /* per seed, trained then rotated: D at the probe.steps */
+  plx_deepnet_weights *wsnap[3]; /* the first seed's initial, trained, rotated */
+  train_log lg0[2];      /* the first seed's training logs (trained, rotated) */
+  int have0[2];          /* ... and which of them ran                      */
+} seed_results;
+
+/* The seed's initial network on worker w (the same in every task of the
+ * seed) and its evaluation crops. */
+static void initial_network(seed_worker *w)
 {
   natimg *ni = &w->ni;
-  char stage[96];
-  int rc;
-  have[0] = have[1] = 0;
   plx_rng_reseed(w->rng, ni->seed, 0, PLX_POP_INIT);
   eval_set(ni, w->ecx, w->ecy);
   plx_deepnet_init(ni->net, ni->init_scale, w->rng);
@@ -983,7 +992,50 @@ static int run_seed(seed_worker *w, plx_natimg_opts *op, const probe_out *out,
     memset(head->b, 0, head->out_c * sizeof *head->b);
   }
   plx_deepnet_weights_get(w->initial, ni->net);
-  if (first && !(wsnap[0] = plx_deepnet_weights_new(ni->net)))
+}
+
+/* Task `net` of seed number s on worker w: net 0 probes the untrained
+ * network, trains it and probes the trained and shuffled networks; net 1
+ * trains the same initial network on rotated crops (the same batches) and
+ * probes it.  The two are independent and may run on two threads.  Probes
+ * go to the seed's rows of sr (conditions not measured are skipped); with
+ * probe.steps, D while learning too.  For the first seed, the weights, the
+ * training logs and the summary in op are kept. */
+static int run_task(seed_worker *w, plx_natimg_opts *op, seed_results *sr, size_t s, int net,
+                    plx_error *err)
+{
+  natimg *ni = &w->ni;
+  const size_t K = PLX_NATIMG_N_CONDITIONS, P = ni->n_probes, T = ni->probe_t;
+  const int first = s == 0;
+  train_log *lg = first ? &sr->lg0[net] : &w->lg;
+  probe_out out[PLX_NATIMG_N_CONDITIONS];
+  double *ck = sr->ck_all ? sr->ck_all + (s * 2 + (size_t)net) * ni->n_ckpt * P * T : NULL;
+  char stage[96];
+  int k, rc;
+  ni->seed = ni->seed0 + s;
+  for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
+    const size_t sk = s * K + (size_t)k;
+    out[k].sens = op->measured[k] ? sr->sens_all + sk * P * T : NULL;
+    out[k].csens = sr->csens_all + sk * P * T;
+    out[k].tune = sr->tune_all + sk * ni->tune_off[P] * T;
+  }
+  initial_network(w);
+  if (net == 1) {
+    /* rotated: the same initial weights and batches, crops turned */
+    if ((rc = train(w, ni->rotation, stage_name(ni, "train rotated", stage, sizeof stage), op,
+                    lg, ck, err)))
+      return rc;
+    if (first) {
+      sr->have0[1] = 1;
+      if (!(sr->wsnap[2] = plx_deepnet_weights_new(ni->net)))
+        return plx_error_set(err, PLX_ENOMEM, "out of memory");
+      op->rotated_eval_accuracy = lg->eval_acc[lg->n_eval - 1];
+    }
+    progress(ni, op, "probe rotated");
+    probe(ni, w->x, w->dx, &out[PLX_NATIMG_ROTATED]);
+    return PLX_OK;
+  }
+  if (first && !(sr->wsnap[0] = plx_deepnet_weights_new(ni->net)))
     return plx_error_set(err, PLX_ENOMEM, "out of memory");
   /* untrained */
   if (out[PLX_NATIMG_UNTRAINED].sens) {
@@ -991,116 +1043,50 @@ static int run_seed(seed_worker *w, plx_natimg_opts *op, const probe_out *out,
     probe(ni, w->x, w->dx, &out[PLX_NATIMG_UNTRAINED]);
   }
   /* trained, then its shuffled copy */
-  if (out[PLX_NATIMG_TRAINED].sens || out[PLX_NATIMG_SHUFFLED].sens) {
-    if ((rc = train(w, 0.0, stage_name(ni, "train", stage, sizeof stage), op, &w->lg[0],
-                    ck[PLX_NATIMG_TRAINED], err)))
-      return rc;
-    have[0] = 1;
-    if (first) {
-      if (!(wsnap[1] = plx_deepnet_weights_new(ni->net)))
-        return plx_error_set(err, PLX_ENOMEM, "out of memory");
-      op->final_loss = w->lg[0].loss[ni->steps - 1];
-      op->eval_accuracy = w->lg[0].eval_acc[w->lg[0].n_eval - 1];
-    }
-    if (out[PLX_NATIMG_TRAINED].sens) {
-      progress(ni, op, "probe trained");
-      probe(ni, w->x, w->dx, &out[PLX_NATIMG_TRAINED]);
-    }
-    if (out[PLX_NATIMG_SHUFFLED].sens) {
-      plx_rng_reseed(w->rng, ni->seed, 1, PLX_POP_INIT);
-      plx_deepnet_shuffle(ni->net, w->rng, ni->shuffle == SHUFFLE_WEIGHTS ? w->initial : NULL,
-                          ni->shuffle == SHUFFLE_CENTRED);
-      progress(ni, op, "probe shuffled");
-      probe(ni, w->x, w->dx, &out[PLX_NATIMG_SHUFFLED]);
-    }
-  }
-  /* rotated: the same initial weights and batches, crops turned */
-  if (out[PLX_NATIMG_ROTATED].sens) {
-    plx_deepnet_weights_set(ni->net, w->initial);
-    if ((rc = train(w, ni->rotation, stage_name(ni, "train rotated", stage, sizeof stage), op,
-                    &w->lg[1], ck[PLX_NATIMG_ROTATED], err)))
-      return rc;
-    have[1] = 1;
-    if (first) {
-      if (!(wsnap[2] = plx_deepnet_weights_new(ni->net)))
-        return plx_error_set(err, PLX_ENOMEM, "out of memory");
-      op->rotated_eval_accuracy = w->lg[1].eval_acc[w->lg[1].n_eval - 1];
-    }
-    progress(ni, op, "probe rotated");
-    probe(ni, w->x, w->dx, &out[PLX_NATIMG_ROTATED]);
-  }
-  return PLX_OK;
-}
-
-/* What the seeds of a run write to, each to its own rows: every seed's
- * curves, ratios, z and log contrasts, seed-major. */
-typedef struct seed_results {
-  double *sens_all, *csens_all, *tune_all, *ratio, *zs, *con;
-  double *ck_all;        /* per seed, trained then rotated: D at the probe.steps */
-  plx_deepnet_weights *wsnap[3]; /* the first seed's initial, trained, rotated */
-} seed_results;
-
-/* Seed number s (ni->seed0 + s) on worker w, its measures into sr; the
- * first seed's curves, tables, figures and weights are written to rd as
- * soon as it is done (by the thread that ran it, while the others train:
- * nothing else writes to rd during the seed loop). */
-static int one_seed(seed_worker *w, plx_natimg_opts *op, plx_rundir *rd, seed_results *sr,
-                    size_t s, plx_error *err)
-{
-  natimg *ni = &w->ni;
-  const size_t K = PLX_NATIMG_N_CONDITIONS, P = ni->n_probes, T = ni->probe_t;
-  double *sens[PLX_NATIMG_N_CONDITIONS], *ck[PLX_NATIMG_N_CONDITIONS];
-  probe_out out[PLX_NATIMG_N_CONDITIONS];
-  int k, rc, have[2] = {0, 0};
-  size_t p;
-  ni->seed = ni->seed0 + s;
-  for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
-    const size_t sk = s * K + (size_t)k;
-    sens[k] = op->measured[k] ? sr->sens_all + sk * P * T : NULL;
-    out[k].sens = sens[k];
-    out[k].csens = sr->csens_all + sk * P * T;
-    out[k].tune = sr->tune_all + sk * ni->tune_off[P] * T;
-    ck[k] = NULL;
-  }
-  /* only the two networks that learn are probed while they learn */
-  if (sr->ck_all) {
-    ck[PLX_NATIMG_TRAINED] = sr->ck_all + (s * 2) * ni->n_ckpt * P * T;
-    ck[PLX_NATIMG_ROTATED] = sr->ck_all + (s * 2 + 1) * ni->n_ckpt * P * T;
-  }
-  if ((rc = run_seed(w, op, out, ck, have, sr->wsnap, s == 0, err)))
+  if (!out[PLX_NATIMG_TRAINED].sens && !out[PLX_NATIMG_SHUFFLED].sens)
+    return PLX_OK;
+  if ((rc = train(w, 0.0, stage_name(ni, "train", stage, sizeof stage), op, lg, ck, err)))
     return rc;
-  for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
-    for (p = 0; p < P && sens[k]; p++) {
-      const size_t i = (s * K + (size_t)k) * P + p;
-      plx_natimg_cardinal_ratio(ni, sens[k] + p * T, &sr->ratio[i], &sr->zs[i], &sr->con[i]);
-      if (s == 0) {
-        op->ratio[k][p] = sr->ratio[i];
-        op->z[k][p] = sr->zs[i];
-      }
-    }
-  if (s == 0)
-    return plx_natimg_write_outputs(ni, op, rd, sens, w->lg, have, sr->wsnap, err);
+  if (first) {
+    sr->have0[0] = 1;
+    if (!(sr->wsnap[1] = plx_deepnet_weights_new(ni->net)))
+      return plx_error_set(err, PLX_ENOMEM, "out of memory");
+    op->final_loss = lg->loss[ni->steps - 1];
+    op->eval_accuracy = lg->eval_acc[lg->n_eval - 1];
+  }
+  if (out[PLX_NATIMG_TRAINED].sens) {
+    progress(ni, op, "probe trained");
+    probe(ni, w->x, w->dx, &out[PLX_NATIMG_TRAINED]);
+  }
+  if (out[PLX_NATIMG_SHUFFLED].sens) {
+    plx_rng_reseed(w->rng, ni->seed, 1, PLX_POP_INIT);
+    plx_deepnet_shuffle(ni->net, w->rng, ni->shuffle == SHUFFLE_WEIGHTS ? w->initial : NULL,
+                        ni->shuffle == SHUFFLE_CENTRED);
+    progress(ni, op, "probe shuffled");
+    probe(ni, w->x, w->dx, &out[PLX_NATIMG_SHUFFLED]);
+  }
   return PLX_OK;
 }
 
-/* Every seed, on nt workers (threads): seeds are handed out in order, so
- * the lowest failing seed always runs and its error is the run's, on any
- * number of threads; after a failure no further seed starts. */
-static int seed_loop(seed_worker *ws, int nt, plx_natimg_opts *op, plx_rundir *rd,
+/* Every seed's tasks (n_nets per seed: net 0, and net 1 when the rotated
+ * condition is measured) on nt workers (threads).  Tasks are handed out in
+ * order, so the lowest failing task always runs and its error is the
+ * run's on any number of threads; after a failure no further task starts. */
+static int task_loop(seed_worker *ws, int nt, size_t n_nets, plx_natimg_opts *op,
                      seed_results *sr, plx_error *err)
 {
-  const size_t n = ws[0].ni.n_seeds;
-  int *src = calloc(n, sizeof *src), stop = 0, rc = PLX_OK;
-  plx_error *serr = calloc(n, sizeof *serr);
-  size_t s;
-  if (!src || !serr) {
-    free(src);
-    free(serr);
+  const size_t n = ws[0].ni.n_seeds * n_nets;
+  int *trc = calloc(n, sizeof *trc), stop = 0, rc = PLX_OK;
+  plx_error *terr = calloc(n, sizeof *terr);
+  size_t t;
+  if (!trc || !terr) {
+    free(trc);
+    free(terr);
     return plx_error_set(err, PLX_ENOMEM, "out of memory");
   }
   (void)nt; /* without OpenMP, one worker */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
-  for (long si = 0; si < (long)n; si++) {
+  for (long ti = 0; ti < (long)n; ti++) {
     int tid = 0, halt;
 #ifdef _OPENMP
     tid = omp_get_thread_num();
@@ -1109,18 +1095,19 @@ static int seed_loop(seed_worker *ws, int nt, plx_natimg_opts *op, plx_rundir *r
     halt = stop;
     if (halt)
       continue;
-    if ((src[si] = one_seed(&ws[tid], op, rd, sr, (size_t)si, &serr[si])))
+    if ((trc[ti] = run_task(&ws[tid], op, sr, (size_t)ti / n_nets, (int)((size_t)ti % n_nets),
+                            &terr[ti])))
 #pragma omp atomic write
       stop = 1;
   }
-  for (s = 0; s < n; s++)
-    if (src[s]) {
-      rc = src[s];
-      *err = serr[s];
+  for (t = 0; t < n; t++)
+    if (trc[t]) {
+      rc = trc[t];
+      *err = terr[t];
       break;
     }
-  free(src);
-  free(serr);
+  free(trc);
+  free(terr);
   return rc;
 }
 
@@ -1133,7 +1120,7 @@ static int natimg_run(plx_natimg_opts *op, plx_error *err)
   natimg_seed_progress par;
   double *measures = NULL; /* per seed: the centre units' plx_natimg_unit_measures */
   const size_t K = PLX_NATIMG_N_CONDITIONS;
-  size_t p, P, T, n_nets;
+  size_t p, P, T, n_nets, n_trains, s;
   double t0 = plx_clock_seconds();
   char outdir[1200], buf[4400];
   int rc, k, nt = op->threads, n_workers = 0;
@@ -1152,20 +1139,24 @@ static int natimg_run(plx_natimg_opts *op, plx_error *err)
 #endif
   if (nt <= 0)
     nt = 1;
-  if ((size_t)nt > ni->n_seeds)
-    nt = (int)ni->n_seeds;
+  for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
+    op->measured[k] = (ni->conds & (1u << k)) != 0;
+  /* tasks per seed: the unrotated network (untrained, trained, shuffled),
+   * and the rotated one */
+  n_nets = 1 + (size_t)op->measured[PLX_NATIMG_ROTATED];
+  n_trains = (size_t)(op->measured[PLX_NATIMG_TRAINED] || op->measured[PLX_NATIMG_SHUFFLED]) +
+             (size_t)op->measured[PLX_NATIMG_ROTATED];
+  if ((size_t)nt > ni->n_seeds * n_nets)
+    nt = (int)(ni->n_seeds * n_nets);
   if (!(ws = calloc((size_t)nt, sizeof *ws))) {
     rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
     goto done;
   }
-  /* seeds in parallel: one progress line for all of them */
-  for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
-    op->measured[k] = (ni->conds & (1u << k)) != 0;
-  n_nets = (size_t)(op->measured[PLX_NATIMG_TRAINED] || op->measured[PLX_NATIMG_SHUFFLED]) +
-           (size_t)op->measured[PLX_NATIMG_ROTATED];
+  /* tasks in parallel: one progress line for all of them */
   memset(&par, 0, sizeof par);
-  par.total = (long)(ni->n_seeds * n_nets) * ni->steps;
-  snprintf(par.stage, sizeof par.stage, "train %zu seeds on %d threads", ni->n_seeds, nt);
+  par.total = (long)(ni->n_seeds * n_trains) * ni->steps;
+  snprintf(par.stage, sizeof par.stage, "train %zu network%s on %d threads",
+           ni->n_seeds * n_trains, ni->n_seeds * n_trains == 1 ? "" : "s", nt);
   if (nt > 1 && par.total > 0)
     ni->par = &par;
   for (n_workers = 0; n_workers < nt; n_workers++)
@@ -1183,8 +1174,8 @@ static int natimg_run(plx_natimg_opts *op, plx_error *err)
   measures = calloc(PLX_NATIMG_N_UNIT_MEASURES * ni->n_seeds * K * P, sizeof *measures);
   if ((ni->n_ckpt &&
        !(sr.ck_all = calloc(ni->n_seeds * 2 * ni->n_ckpt * P * T, sizeof *sr.ck_all))) ||
-      !sr.sens_all || !sr.csens_all || !sr.tune_all || !sr.ratio || !sr.zs || !sr.con ||
-      !measures) {
+      train_log_alloc(&sr.lg0[0], ni) || train_log_alloc(&sr.lg0[1], ni) || !sr.sens_all ||
+      !sr.csens_all || !sr.tune_all || !sr.ratio || !sr.zs || !sr.con || !measures) {
     rc = plx_error_set(err, PLX_ENOMEM, "out of memory (%zu seeds)", ni->n_seeds);
     goto done;
   }
@@ -1221,8 +1212,27 @@ static int natimg_run(plx_natimg_opts *op, plx_error *err)
 
   if (ni->par && op->prog && op->prog->fn)
     op->prog->fn(op->prog->ctx, par.stage, 0.0);
-  if ((rc = seed_loop(ws, nt, op, rd, &sr, err)))
+  if ((rc = task_loop(ws, nt, n_nets, op, &sr, err)))
     goto done;
+  /* every seed's cardinal/oblique measures; the first seed's curves,
+   * tables, figures and weights */
+  for (s = 0; s < ni->n_seeds; s++)
+    for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
+      for (p = 0; p < P && op->measured[k]; p++) {
+        const size_t i = (s * K + (size_t)k) * P + p;
+        plx_natimg_cardinal_ratio(ni, sr.sens_all + i * T, &sr.ratio[i], &sr.zs[i], &sr.con[i]);
+        if (s == 0) {
+          op->ratio[k][p] = sr.ratio[i];
+          op->z[k][p] = sr.zs[i];
+        }
+      }
+  {
+    double *sens[PLX_NATIMG_N_CONDITIONS];
+    for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
+      sens[k] = op->measured[k] ? sr.sens_all + (size_t)k * P * T : NULL;
+    if ((rc = plx_natimg_write_outputs(ni, op, rd, sens, sr.lg0, sr.have0, sr.wsnap, err)))
+      goto done;
+  }
   if ((rc = plx_natimg_write_preferred(ni, op, rd, sr.tune_all, sr.csens_all, measures, err)))
     goto done;
   op->n_checkpoints = ni->n_ckpt;
@@ -1256,6 +1266,8 @@ done:
   free(ws);
   for (k = 0; k < 3; k++)
     plx_deepnet_weights_free(sr.wsnap[k]);
+  train_log_free(&sr.lg0[0]);
+  train_log_free(&sr.lg0[1]);
   free(sr.sens_all);
   free(sr.csens_all);
   free(sr.tune_all);

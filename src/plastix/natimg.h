@@ -59,8 +59,9 @@ typedef struct plx_natimg_opts {
   const char *const *overrides;
   size_t n_overrides;
   const char *out;          /* run directory (NULL: runs/<name>)          */
-  int threads;              /* seeds in parallel (<= 0: OpenMP default); the
-                               results do not depend on it              */
+  int threads;              /* each seed's unrotated and rotated networks,
+                               and the seeds, in parallel (<= 0: OpenMP
+                               default); results do not depend on it    */
   const plx_progress *prog;
   struct plx_rundir *volatile *watch; /* see plx_compare_opts           */
   char out_used[1200];

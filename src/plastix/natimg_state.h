@@ -71,7 +71,7 @@ typedef struct natimg {
   plx_rng *eval_rng;    /* denoise: the evaluation's noise             */
   enum { SHUFFLE_ALL, SHUFFLE_WEIGHTS, SHUFFLE_CENTRED } shuffle; /* conditions.shuffle */
   unsigned formats;
-  struct natimg_seed_progress *par; /* seeds in parallel: their shared
+  struct natimg_seed_progress *par; /* networks in parallel: their shared
                            progress (natimg.c); NULL: one after another  */
 } natimg;
 
