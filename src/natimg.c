@@ -886,7 +886,6 @@ static void probe(natimg *ni, float *x, float *dx, const probe_out *o)
 
 /* ------------------------------------------------------------ run */
 
-
 /* room for the log of one training run of ni; nonzero: out of memory */
 static int train_log_alloc(train_log *lg, const natimg *ni)
 {
@@ -941,8 +940,8 @@ static int worker_init(seed_worker *w, const natimg *ni, int own, plx_error *err
   w->ecy = malloc(n_ev * sizeof *w->ecy);
   w->initial = plx_deepnet_weights_new(w->ni.net);
   w->rng = plx_rng_alloc(ni->seed, 0, PLX_POP_INIT);
-  if (train_log_alloc(&w->lg, ni) || !w->x || !w->dx || !w->dl || !w->lab || !w->correct || !w->ecx || !w->ecy ||
-      !w->initial || !w->rng)
+  if (train_log_alloc(&w->lg, ni) || !w->x || !w->dx || !w->dl || !w->lab || !w->correct ||
+      !w->ecx || !w->ecy || !w->initial || !w->rng)
     return plx_error_set(err, PLX_ENOMEM, "out of memory (batch of %zu crops)", maxb);
   return PLX_OK;
 }
