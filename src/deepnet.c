@@ -907,11 +907,19 @@ static void lrn_backward(const plx_layer *l, const float *restrict a, const floa
 
 int plx_deepnet_backward(plx_deepnet *net, const float *dout)
 {
+  return plx_deepnet_backward_to(net, dout, 0);
+}
+
+int plx_deepnet_backward_to(plx_deepnet *net, const float *dout, size_t lowest)
+{
   const size_t B = net->batch;
   size_t ii, b, c, j;
   const float *d = dout;
-  for (ii = net->n_layers; ii-- > 0;) {
+  if (lowest >= net->n_layers)
+    return PLX_EINVAL;
+  for (ii = net->n_layers; ii-- > lowest;) {
     plx_layer *l = &net->layers[ii];
+    const int need_dx = ii > lowest; /* d loss / d input, for the layer below */
     const float *in = ii ? net->layers[ii - 1].out : net->input;
     float *dx = l->delta; /* d loss / d input of this layer */
     switch (l->kind) {
@@ -924,7 +932,7 @@ int plx_deepnet_backward(plx_deepnet *net, const float *dout)
       for (b = 0; b < B; b++)
         for (j = 0; j < l->out_c; j++)
           l->gb[j] += d[b * l->out_c + j];
-      if (ii)
+      if (need_dx)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)l->in_size,
                     (int)l->out_c, 1.0f, d, (int)l->out_c, l->W, (int)l->in_size, 0.0f,
                     dx, (int)l->in_size);
@@ -935,7 +943,7 @@ int plx_deepnet_backward(plx_deepnet *net, const float *dout)
       size_t g;
       memset(l->gW, 0, l->n_w * sizeof(float));
       memset(l->gb, 0, l->out_c * sizeof(float));
-      if (ii)
+      if (need_dx)
         memset(dx, 0, l->in_size * B * sizeof(float));
       for (b = 0; b < B; b++) {
         const float *xb = in + b * l->in_size, *db = d + b * l->out_size;
@@ -945,7 +953,7 @@ int plx_deepnet_backward(plx_deepnet *net, const float *dout)
           cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)og, (int)K, (int)P,
                       1.0f, db + g * og * P, (int)P, net->col, (int)P, 1.0f,
                       l->gW + g * og * K, (int)K);
-          if (ii) {
+          if (need_dx) {
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)K, (int)P, (int)og,
                         1.0f, l->W + g * og * K, (int)K, db + g * og * P, (int)P, 0.0f,
                         net->dcol, (int)P);

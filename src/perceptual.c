@@ -733,7 +733,7 @@ static int train(shared *sh, worker *w, size_t ci, long depth, long iters, int l
   const size_t nt = p->transfer ? PLX_PL_N_TESTS : 1;
   plx_gabor_stim s;
   double ref;
-  size_t li, k = 0, wi;
+  size_t li, k = 0, wi, lowest = w->net->n_layers;
   long it, pending = 0;
   plx_deepnet_weights_set(w->net, p->w0);
   plx_deepnet_momentum_reset(w->mom);
@@ -741,6 +741,9 @@ static int train(shared *sh, worker *w, size_t ci, long depth, long iters, int l
     w->mom->frozen[li] = 0;
     if (w->net->layers[li].n_w)
       w->mom->frozen[li] = (long)(wi++) < depth;
+    /* the lowest plastic layer: backpropagation stops there */
+    if (w->net->layers[li].n_w && !w->mom->frozen[li] && lowest == w->net->n_layers)
+      lowest = li;
   }
   test_stim(p, c, PLX_PL_TEST_TRAINED, &s, &ref);
   for (it = 0; it <= iters; it++) {
@@ -794,7 +797,8 @@ static int train(shared *sh, worker *w, size_t ci, long depth, long iters, int l
       loss = plx_deepnet_pair_logistic(w->net, B, w->label, w->dout, NULL, NULL);
       if (log)
         r->loss[ci * (size_t)p->T + (size_t)it] = loss;
-      plx_deepnet_backward(w->net, w->dout);
+      if (lowest < w->net->n_layers) /* else every layer is frozen */
+        plx_deepnet_backward_to(w->net, w->dout, lowest);
     }
     if (log && !isfinite(r->loss[ci * (size_t)p->T + (size_t)it]))
       return plx_params_error(plx_params_group(p->root, "train"), "lr", err,

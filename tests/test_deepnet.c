@@ -140,6 +140,71 @@ START_TEST(test_weight_gradients)
 }
 END_TEST
 
+/* Backpropagation stopped at each weight layer (frozen layers below it)
+ * gives that layer's and every higher layer's gradients bit for bit as the
+ * full pass does, and leaves the layers below alone. */
+START_TEST(test_backward_to)
+{
+  plx_config *cfg;
+  plx_deepnet *net = make(&cfg);
+  float x[B * 2 * 13 * 13], dl[B * 5];
+  int lab[B] = {1, 4, 2};
+  plx_rng *r = plx_rng_alloc(5, 0, PLX_POP_DATA);
+  float *gW[16], *gb[16];
+  size_t i, li, low, stopped = 0;
+  ck_assert_uint_le(net->n_layers, 16);
+  for (i = 0; i < sizeof x / sizeof x[0]; i++)
+    x[i] = (float)(plx_rng_uniform(r) * 2 - 0.5);
+  plx_deepnet_forward(net, x, B);
+  plx_deepnet_softmax_ce(net, lab, NULL, dl, NULL);
+  plx_deepnet_backward(net, dl);
+  for (li = 0; li < net->n_layers; li++) {
+    const plx_layer *l = &net->layers[li];
+    gW[li] = l->n_w ? malloc(l->n_w * sizeof *gW[li]) : NULL;
+    gb[li] = l->n_w ? malloc(l->out_c * sizeof *gb[li]) : NULL;
+    if (l->n_w) {
+      memcpy(gW[li], l->gW, l->n_w * sizeof *gW[li]);
+      memcpy(gb[li], l->gb, l->out_c * sizeof *gb[li]);
+    }
+  }
+  for (low = 0; low < net->n_layers; low++) {
+    if (!net->layers[low].n_w)
+      continue;
+    for (li = 0; li < net->n_layers; li++) /* poison every gradient */
+      if (net->layers[li].n_w) {
+        for (i = 0; i < net->layers[li].n_w; i++)
+          net->layers[li].gW[i] = -7.0f;
+        for (i = 0; i < net->layers[li].out_c; i++)
+          net->layers[li].gb[i] = -7.0f;
+      }
+    ck_assert_int_eq(plx_deepnet_backward_to(net, dl, low), PLX_OK);
+    for (li = 0; li < net->n_layers; li++) {
+      const plx_layer *l = &net->layers[li];
+      if (!l->n_w)
+        continue;
+      if (li >= low) {
+        ck_assert_msg(memcmp(l->gW, gW[li], l->n_w * sizeof *gW[li]) == 0 &&
+                          memcmp(l->gb, gb[li], l->out_c * sizeof *gb[li]) == 0,
+                      "stopped at %zu: %s's gradient differs", low, l->name);
+      } else {
+        for (i = 0; i < l->n_w; i++)
+          ck_assert_float_eq(l->gW[i], -7.0f);
+      }
+    }
+    stopped++;
+  }
+  ck_assert_uint_eq(stopped, 3); /* c1, c2, fc */
+  ck_assert_int_eq(plx_deepnet_backward_to(net, dl, net->n_layers), PLX_EINVAL);
+  for (li = 0; li < net->n_layers; li++) {
+    free(gW[li]);
+    free(gb[li]);
+  }
+  plx_rng_free(r);
+  plx_deepnet_free(net);
+  plx_config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_tangents)
 {
   plx_config *cfg;
@@ -541,6 +606,7 @@ int main(void)
   int nf;
   tcase_add_test(tc, test_shapes);
   tcase_add_test(tc, test_weight_gradients);
+  tcase_add_test(tc, test_backward_to);
   tcase_add_test(tc, test_tangents);
   tcase_add_test(tc, test_conv_direct);
   tcase_add_test(tc, test_maxpool_direct);

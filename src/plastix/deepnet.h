@@ -102,6 +102,11 @@ int plx_deepnet_forward_noisy(plx_deepnet *net, const float *x, size_t batch,
 int plx_deepnet_layer_grad(plx_deepnet *net, size_t li, const float *dout);
 /* Backward pass from d loss / d output: fills every layer's gW, gb. */
 int plx_deepnet_backward(plx_deepnet *net, const float *dout);
+/* The same pass stopped at layer `lowest`: the gradients of layers lowest
+ * .. n_layers - 1, bit for bit those of plx_deepnet_backward; the layers
+ * below are left alone (frozen layers need no gradient).  PLX_EINVAL when
+ * lowest is not a layer. */
+int plx_deepnet_backward_to(plx_deepnet *net, const float *dout, size_t lowest);
 /* SGD step w -= lr (g + decay w) on every conv and fc layer. */
 void plx_deepnet_sgd(plx_deepnet *net, double lr, double decay);
 /* Forward-mode pass: tangent dx of the input (same layout) to every
