@@ -1,0 +1,61 @@
+#!/bin/sh
+# doc-figures.sh -- rerun the deep-net path's full-scale experiments and
+# copy their figures into doc/figures (the figures doc/deep-nets.md and
+# doc/perceptual-learning.md show).  Every figure comes from one config,
+# with the --set overrides written here; the run directories stay in RUNS
+# (tables, arrays, manifests with config, seed and library versions).
+#
+#   scripts/doc-figures.sh                # plastix from _build, runs in runs/doc
+#   PLASTIX=/usr/local/bin/plastix RUNS=/tmp/doc scripts/doc-figures.sh
+#
+# About 50 minutes on two cores: the three orientation runs (one thread
+# each, ~6 min) run beside the natural-image pretraining (~12 min on two
+# threads); the perceptual run on its weights takes ~30 min on two threads.
+set -eu
+cd "$(dirname "$0")/.."
+PLASTIX=${PLASTIX:-_build/plastix}
+RUNS=${RUNS:-runs/doc}
+JOBS=${JOBS:-2}
+mkdir -p doc/figures "$RUNS"
+RUNS=$(cd "$RUNS" && pwd)
+
+run() {
+  name=$1
+  shift
+  rm -rf "${RUNS:?}/$name"
+  "$PLASTIX" run "$@" -o "$RUNS/$name" -q
+  echo "doc-figures: $name done"
+}
+
+# Benjamin et al. 2022, Fig. 6: the supervised orientation task (one thread each)
+pids=""
+for c in skewed balanced noise; do
+  run "orientation_$c" "configs/benjamin2022_orientation_$c.cfg" &
+  pids="$pids $!"
+done
+
+# Benjamin et al. 2022, Fig. 2 / SI Fig. 1: photographs, one seed, full scale
+run natimg configs/benjamin2022_natural_images.cfg -j "$JOBS"
+
+# Wenliang & Seitz 2018 on those weights: six references x {1, 10} degrees,
+# no freezing, 20 noisy repeats per unit orientation (the measured run of
+# doc/perceptual-learning.md; the whole 60-condition grid with freezing is
+# the config without these overrides, ~5 CPU-hours)
+run perceptual configs/wenliang2018_orientation.cfg -j "$JOBS" \
+  --set "model.pretrained=\"$RUNS/natimg/results.h5\"" \
+  --set 'stimulus.reference_orientations=[0.0, 30.0, 60.0, 90.0, 120.0, 150.0]' \
+  --set 'stimulus.separations=[1.0, 10.0]' --set 'freeze.depths=[]' --set units.repeats=20
+for p in $pids; do
+  wait "$p"
+done
+
+for c in skewed balanced noise; do
+  cp "$RUNS/orientation_$c/figures/orientation.png" "doc/figures/orientation_$c.png"
+done
+for f in sensitivity preferred training; do
+  cp "$RUNS/natimg/figures/$f.png" "doc/figures/natimg_$f.png"
+done
+for f in behaviour layers units fisher; do
+  cp "$RUNS/perceptual/figures/perceptual_$f.png" "doc/figures/perceptual_$f.png"
+done
+echo "doc-figures: wrote doc/figures from $RUNS"
