@@ -692,14 +692,6 @@ typedef struct seed_worker {
                            seed's: those are kept in seed_results)       */
 } seed_worker;
 
-/* Networks trained in parallel (-j): the training steps done over all of
- * them, reported by thread 0 alone, so the progress callback need not be
- * thread-safe. */
-typedef struct natimg_seed_progress {
-  long done, total;
-  char stage[96];
-} natimg_seed_progress;
-
 /* A stage begins: with seeds one after another, named as it is; in
  * parallel, the seeds' shared line is not interrupted. */
 static void stage_begins(const natimg *ni, const plx_natimg_opts *op, const char *stage)
@@ -708,26 +700,14 @@ static void stage_begins(const natimg *ni, const plx_natimg_opts *op, const char
     op->prog->fn(op->prog->ctx, stage, 0.0);
 }
 
-/* Training step `step` (counted from 1) of the stage is done. */
+/* Training step `step` (counted from 1) of the stage is done: in
+ * parallel, one more step of all the networks' (ni->par). */
 static void step_done(const natimg *ni, const plx_natimg_opts *op, const char *stage, long step)
 {
-  natimg_seed_progress *sp = ni->par;
-  long d;
-  if (!op->prog || !op->prog->fn)
-    return;
-  if (!sp) {
+  if (ni->par)
+    plx_progress_add(ni->par, 1);
+  else if (op->prog && op->prog->fn)
     op->prog->fn(op->prog->ctx, stage, (double)step / (double)ni->steps);
-    return;
-  }
-#pragma omp atomic
-  sp->done++;
-#pragma omp atomic read
-  d = sp->done;
-#ifdef _OPENMP
-  if (omp_get_thread_num() != 0)
-    return;
-#endif
-  op->prog->fn(op->prog->ctx, sp->stage, (double)d / (double)sp->total);
 }
 
 /* SGD with heavy-ball momentum on the photo-identity cross-entropy, crops
@@ -1116,7 +1096,8 @@ static int natimg_run(plx_natimg_opts *op, plx_error *err)
   plx_rundir *rd = NULL;
   seed_worker *ws = NULL;
   seed_results sr;
-  natimg_seed_progress par;
+  plx_progress_counter par;
+  char par_stage[96];
   double *measures = NULL; /* per seed: the centre units' plx_natimg_unit_measures */
   const size_t K = PLX_NATIMG_N_CONDITIONS;
   size_t p, P, T, n_nets, n_trains, s;
@@ -1152,10 +1133,12 @@ static int natimg_run(plx_natimg_opts *op, plx_error *err)
     goto done;
   }
   /* tasks in parallel: one progress line for all of them */
-  memset(&par, 0, sizeof par);
-  par.total = (long)(ni->n_seeds * n_trains) * ni->steps;
-  snprintf(par.stage, sizeof par.stage, "train %zu network%s on %d threads",
+  snprintf(par_stage, sizeof par_stage, "train %zu network%s on %d threads",
            ni->n_seeds * n_trains, ni->n_seeds * n_trains == 1 ? "" : "s", nt);
+  par.prog = op->prog;
+  par.stage = par_stage;
+  par.done = 0;
+  par.total = (long)(ni->n_seeds * n_trains) * ni->steps;
   if (nt > 1 && par.total > 0)
     ni->par = &par;
   for (n_workers = 0; n_workers < nt; n_workers++)
@@ -1209,8 +1192,8 @@ static int natimg_run(plx_natimg_opts *op, plx_error *err)
                              err)))
     goto done;
 
-  if (ni->par && op->prog && op->prog->fn)
-    op->prog->fn(op->prog->ctx, par.stage, 0.0);
+  if (ni->par)
+    plx_progress_add(ni->par, 0);
   if ((rc = task_loop(ws, nt, n_nets, op, &sr, err)))
     goto done;
   /* every seed's cardinal/oblique measures; the first seed's curves,

@@ -18,6 +18,7 @@
 #include "plastix/perceptual_results.h"
 #include "plastix/perceptual_stimulus.h"
 #include "plastix/perceptual_units.h"
+#include "plastix/progress.h"
 #include "plastix/rundir.h"
 
 #include <math.h>
@@ -701,23 +702,8 @@ typedef struct shared {
   plx_pl_results *r;
   plx_deepnet_weights **trained; /* [n_cond] when output.save_weights */
   const plx_perceptual_opts *op;
-  long total, done;
+  plx_progress_counter progress; /* training iterations of every condition */
 } shared;
-
-static void tick(shared *sh, long n)
-{
-  long d;
-#pragma omp atomic
-  sh->done += n;
-#pragma omp atomic read
-  d = sh->done;
-#ifdef _OPENMP
-  if (omp_get_thread_num() != 0)
-    return;
-#endif
-  if (sh->op->prog && sh->op->prog->fn)
-    sh->op->prog->fn(sh->op->prog->ctx, "train", (double)d / (double)sh->total);
-}
 
 /* Train condition c from the initial weights for `iters` iterations with
  * the first `depth` weight layers frozen.  With log set, accuracy is
@@ -806,12 +792,12 @@ static int train(shared *sh, worker *w, size_t ci, long depth, long iters, int l
                               "not finite): reduce the learning rate", ci, it);
     plx_deepnet_momentum_step(w->mom, w->net, p->lr, p->mu, p->decay);
     if (++pending == 16) {
-      tick(sh, pending);
+      plx_progress_add(&sh->progress, pending);
       pending = 0;
     }
   }
   if (pending)
-    tick(sh, pending);
+    plx_progress_add(&sh->progress, pending);
   return PLX_OK;
 }
 
@@ -881,7 +867,7 @@ static int run_condition(shared *sh, worker *w, size_t ci, plx_error *err)
       if ((rc = train(sh, w, ci, p->freeze_depth[k], stop, 0, err)))
         return rc;
       r->freeze_acc[ci * r->n_freeze + k] = evaluate(p, w, w->tx, w->tlabel);
-      tick(sh, p->T - stop);
+      plx_progress_add(&sh->progress, p->T - stop);
     }
   }
   return PLX_OK;
@@ -1170,8 +1156,10 @@ static int perceptual_run(plx_perceptual_opts *op, plx_error *err)
         goto done;
       }
   }
-  sh.done = 0;
-  sh.total = (long)r->n_cond * p->T * (1 + (long)p->n_freeze);
+  sh.progress.prog = op->prog;
+  sh.progress.stage = "train";
+  sh.progress.done = 0;
+  sh.progress.total = (long)r->n_cond * p->T * (1 + (long)p->n_freeze);
   if (op->prog && op->prog->fn)
     op->prog->fn(op->prog->ctx, "train", 0.0);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)

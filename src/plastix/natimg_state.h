@@ -13,6 +13,7 @@
 #include "plastix/deepnet_train.h"
 #include "plastix/images2d.h"
 #include "plastix/json.h"
+#include "plastix/progress.h"
 #include "plastix/rng.h"
 #include "plastix/rundir.h"
 
@@ -71,8 +72,8 @@ typedef struct natimg {
   plx_rng *eval_rng;    /* denoise: the evaluation's noise             */
   enum { SHUFFLE_ALL, SHUFFLE_WEIGHTS, SHUFFLE_CENTRED } shuffle; /* conditions.shuffle */
   unsigned formats;
-  struct natimg_seed_progress *par; /* networks in parallel: their shared
-                           progress (natimg.c); NULL: one after another  */
+  plx_progress_counter *par; /* networks in parallel: their shared
+                           progress; NULL: one after another            */
 } natimg;
 
 /* one training run's log */

@@ -8,12 +8,7 @@
 #define PLASTIX_PROTOCOL_H
 
 #include "plastix/experiment.h"
-
-typedef struct plx_progress {
-  /* called from the main thread only; frac in [0, 1] */
-  void (*fn)(void *ctx, const char *stage, double frac);
-  void *ctx;
-} plx_progress;
+#include "plastix/progress.h"
 
 /* Grid protocol: each trial holds k angles drawn uniformly from a grid of
  * G angles theta_j = -pi + 2 pi j / G (G = test.angles, by default the
