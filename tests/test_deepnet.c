@@ -120,21 +120,29 @@ START_TEST(test_shapes)
 }
 END_TEST
 
+/* A random batch x for make()'s net, its cross-entropy gradient dl for
+ * labels lab, and the full backward pass from it. */
+static void backward_on_random_batch(plx_deepnet *net, float *x, size_t n_x, const int *lab,
+                                     float *dl)
+{
+  plx_rng *r = plx_rng_alloc(5, 0, PLX_POP_DATA);
+  size_t i;
+  for (i = 0; i < n_x; i++)
+    x[i] = (float)(plx_rng_uniform(r) * 2 - 0.5);
+  plx_rng_free(r);
+  plx_deepnet_forward(net, x, B);
+  plx_deepnet_softmax_ce(net, lab, NULL, dl, NULL);
+  plx_deepnet_backward(net, dl);
+}
+
 START_TEST(test_weight_gradients)
 {
   plx_config *cfg;
   plx_deepnet *net = make(&cfg);
   float x[B * 2 * 13 * 13], dl[B * 5];
   int lab[B] = {1, 4, 2};
-  plx_rng *r = plx_rng_alloc(5, 0, PLX_POP_DATA);
-  size_t i;
-  for (i = 0; i < sizeof x / sizeof x[0]; i++)
-    x[i] = (float)(plx_rng_uniform(r) * 2 - 0.5);
-  plx_deepnet_forward(net, x, B);
-  plx_deepnet_softmax_ce(net, lab, NULL, dl, NULL);
-  plx_deepnet_backward(net, dl);
+  backward_on_random_batch(net, x, sizeof x / sizeof x[0], lab, dl);
   check_weight_gradients(net, x, loss_of, lab);
-  plx_rng_free(r);
   plx_deepnet_free(net);
   plx_config_free(cfg);
 }
@@ -149,15 +157,10 @@ START_TEST(test_backward_to)
   plx_deepnet *net = make(&cfg);
   float x[B * 2 * 13 * 13], dl[B * 5];
   int lab[B] = {1, 4, 2};
-  plx_rng *r = plx_rng_alloc(5, 0, PLX_POP_DATA);
   float *gW[16], *gb[16];
   size_t i, li, low, stopped = 0;
   ck_assert_uint_le(net->n_layers, 16);
-  for (i = 0; i < sizeof x / sizeof x[0]; i++)
-    x[i] = (float)(plx_rng_uniform(r) * 2 - 0.5);
-  plx_deepnet_forward(net, x, B);
-  plx_deepnet_softmax_ce(net, lab, NULL, dl, NULL);
-  plx_deepnet_backward(net, dl);
+  backward_on_random_batch(net, x, sizeof x / sizeof x[0], lab, dl);
   for (li = 0; li < net->n_layers; li++) {
     const plx_layer *l = &net->layers[li];
     gW[li] = l->n_w ? malloc(l->n_w * sizeof *gW[li]) : NULL;
@@ -199,7 +202,6 @@ START_TEST(test_backward_to)
     free(gW[li]);
     free(gb[li]);
   }
-  plx_rng_free(r);
   plx_deepnet_free(net);
   plx_config_free(cfg);
 }
