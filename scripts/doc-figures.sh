@@ -8,9 +8,9 @@
 #   scripts/doc-figures.sh                # plastix from _build, runs in runs/doc
 #   PLASTIX=/usr/local/bin/plastix RUNS=/tmp/doc scripts/doc-figures.sh
 #
-# About 50 minutes on two cores: the three orientation runs (one thread
-# each, ~6 min) run beside the natural-image pretraining (~12 min on two
-# threads); the perceptual run on its weights takes ~30 min on two threads.
+# About an hour on two cores: the three orientation runs (one thread
+# each, ~7 min) run beside the natural-image pretraining (~9 min on two
+# threads); the perceptual run on its weights takes ~45 min on two threads.
 set -eu
 cd "$(dirname "$0")/.."
 PLASTIX=${PLASTIX:-_build/plastix}
@@ -37,14 +37,14 @@ done
 # Benjamin et al. 2022, Fig. 2 / SI Fig. 1: photographs, one seed, full scale
 run natimg configs/benjamin2022_natural_images.cfg -j "$JOBS"
 
-# Wenliang & Seitz 2018 on those weights: six references x {1, 10} degrees,
-# no freezing, 20 noisy repeats per unit orientation (the measured run of
-# doc/perceptual-learning.md; the whole 60-condition grid with freezing is
+# Wenliang & Seitz 2018 on those weights: six references x the five
+# separations 0.5 .. 10 degrees, no freezing, 20 noisy repeats per unit
+# orientation (the whole 60-condition grid with freezing and 50 repeats is
 # the config without these overrides, ~5 CPU-hours)
 run perceptual configs/wenliang2018_orientation.cfg -j "$JOBS" \
   --set "model.pretrained=\"$RUNS/natimg/results.h5\"" \
   --set 'stimulus.reference_orientations=[0.0, 30.0, 60.0, 90.0, 120.0, 150.0]' \
-  --set 'stimulus.separations=[1.0, 10.0]' --set 'freeze.depths=[]' --set units.repeats=20
+  --set 'freeze.depths=[]' --set units.repeats=20
 for p in $pids; do
   wait "$p"
 done

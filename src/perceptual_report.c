@@ -844,18 +844,22 @@ static int fig_behaviour(plx_pl_results *r, plx_rundir *rd, plx_error *err)
     x[k] = r->log_iter[k] > 0 ? (double)r->log_iter[k] : 0.5;
   for (t = 0; t < nt; t++) {
     plx_axes *ax = plx_figure_axes(fig, (int)(t / 4), (int)(t % 4));
+    double ymin = 0.4; /* lower when a transfer falls below chance */
     for (s = 0; s < r->n_sep; s++) {
       for (k = 0; k < K; k++) {
         by_sep(r, s, f_acc, t, k, &m[k], &e[k], buf);
         lo[k] = m[k] - e[k];
         hi[k] = m[k] + e[k];
+        if (lo[k] < ymin)
+          ymin = floor(lo[k] * 10.0) / 10.0;
       }
       sep_label(r, s, lab, sizeof lab);
       plx_axes_band(ax, x, lo, hi, K, sep_color(s, r->n_sep));
       plx_axes_line(ax, x, m, K, sep_color(s, r->n_sep), PLX_SOLID, t == 0 ? lab : NULL);
     }
+    plx_axes_hline(ax, 0.5, PLX_C_BLACK, PLX_DOTTED); /* chance */
     plx_axes_logx(ax, 1);
-    plx_axes_ylim(ax, 0.4, 1.0);
+    plx_axes_ylim(ax, ymin < 0.0 ? 0.0 : ymin, 1.0);
     snprintf(lab, sizeof lab, "test: %s", plx_pl_test_names[t]);
     plx_axes_title(ax, lab);
     plx_axes_xlabel(ax, "iteration (0 plotted at 0.5)");
