@@ -7,7 +7,9 @@
  * layers become more sensitive at cardinal than at oblique orientations,
  * more so than the untrained network and than the same training on
  * 45-degree-rotated crops.  With experiment.seeds, every seed's network is
- * the one a single run of that seed trains, and the statistics over seeds
+ * the one a single run of that seed trains, every table and array is the
+ * same on one thread as on two (seeds and networks in parallel), and the
+ * statistics over seeds
  * are those of the per-seed contrasts; the centre units' stored tuning is
  * recomputed from the stored weights, and their preferred orientations,
  * tuning widths, counts and statistics over seeds from the tables.  Bad configs fail with
