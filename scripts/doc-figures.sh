@@ -40,7 +40,7 @@ run natimg configs/benjamin2022_natural_images.cfg -j "$JOBS"
 # Wenliang & Seitz 2018 on those weights: six references x the five
 # separations 0.5 .. 10 degrees, no freezing, 20 noisy repeats per unit
 # orientation (the whole 60-condition grid with freezing and 50 repeats is
-# the config without these overrides, ~5 CPU-hours)
+# the config without these overrides, some 4-5 CPU-hours)
 run perceptual configs/wenliang2018_orientation.cfg -j "$JOBS" \
   --set "model.pretrained=\"$RUNS/natimg/results.h5\"" \
   --set 'stimulus.reference_orientations=[0.0, 30.0, 60.0, 90.0, 120.0, 150.0]' \
