@@ -9,8 +9,8 @@
 #   PLASTIX=/usr/local/bin/plastix RUNS=/tmp/doc scripts/doc-figures.sh
 #
 # About an hour on two cores: the three orientation runs (one thread
-# each, ~7 min) run beside the natural-image pretraining (~9 min on two
-# threads); the perceptual run on its weights takes ~45 min on two threads.
+# each, ~7 min) run beside the natural-image pretraining (~5 min alone
+# on two threads, ~9 beside them); the perceptual run on its weights takes ~45 min on two threads.
 set -eu
 cd "$(dirname "$0")/.."
 PLASTIX=${PLASTIX:-_build/plastix}
