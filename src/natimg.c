@@ -20,6 +20,7 @@
 #include "plastix/error.h"
 #include "plastix/images.h"
 #include "plastix/images2d.h"
+#include "plastix/parallel.h"
 #include "plastix/rundir.h"
 
 #include <math.h>
@@ -973,6 +974,15 @@ static void initial_network(seed_worker *w)
   plx_deepnet_weights_get(w->initial, ni->net);
 }
 
+/* A copy of the network's weights as they are now into *slot (the first
+ * seed's initial, trained or rotated weights). */
+static int snapshot(const natimg *ni, plx_deepnet_weights **slot, plx_error *err)
+{
+  if (!(*slot = plx_deepnet_weights_new(ni->net)))
+    return plx_error_set(err, PLX_ENOMEM, "out of memory");
+  return PLX_OK;
+}
+
 /* Task `net` of seed number s on worker w: net 0 probes the untrained
  * network, trains it and probes the trained and shuffled networks; net 1
  * trains the same initial network on rotated crops (the same batches) and
@@ -1006,16 +1016,16 @@ static int run_task(seed_worker *w, plx_natimg_opts *op, seed_results *sr, size_
       return rc;
     if (first) {
       sr->have0[1] = 1;
-      if (!(sr->wsnap[2] = plx_deepnet_weights_new(ni->net)))
-        return plx_error_set(err, PLX_ENOMEM, "out of memory");
       op->rotated_eval_accuracy = lg->eval_acc[lg->n_eval - 1];
+      if ((rc = snapshot(ni, &sr->wsnap[2], err)))
+        return rc;
     }
     progress(ni, op, "probe rotated");
     probe(ni, w->x, w->dx, &out[PLX_NATIMG_ROTATED]);
     return PLX_OK;
   }
-  if (first && !(sr->wsnap[0] = plx_deepnet_weights_new(ni->net)))
-    return plx_error_set(err, PLX_ENOMEM, "out of memory");
+  if (first && (rc = snapshot(ni, &sr->wsnap[0], err)))
+    return rc;
   /* untrained */
   if (out[PLX_NATIMG_UNTRAINED].sens) {
     progress(ni, op, "probe untrained");
@@ -1028,10 +1038,10 @@ static int run_task(seed_worker *w, plx_natimg_opts *op, seed_results *sr, size_
     return rc;
   if (first) {
     sr->have0[0] = 1;
-    if (!(sr->wsnap[1] = plx_deepnet_weights_new(ni->net)))
-      return plx_error_set(err, PLX_ENOMEM, "out of memory");
     op->final_loss = lg->loss[ni->steps - 1];
     op->eval_accuracy = lg->eval_acc[lg->n_eval - 1];
+    if ((rc = snapshot(ni, &sr->wsnap[1], err)))
+      return rc;
   }
   if (out[PLX_NATIMG_TRAINED].sens) {
     progress(ni, op, "probe trained");
@@ -1103,7 +1113,7 @@ static int natimg_run(plx_natimg_opts *op, plx_error *err)
   size_t p, P, T, n_nets, n_trains, s;
   double t0 = plx_clock_seconds();
   char outdir[1200], buf[4400];
-  int rc, k, nt = op->threads, n_workers = 0;
+  int rc, k, nt, n_workers = 0;
   plx_natimg_manifest_ctx mc;
 
   memset(&sr, 0, sizeof sr);
@@ -1111,14 +1121,6 @@ static int natimg_run(plx_natimg_opts *op, plx_error *err)
     return rc;
   P = ni->n_probes;
   T = ni->probe_t;
-#ifdef _OPENMP
-  if (nt <= 0)
-    nt = omp_get_max_threads();
-#else
-  nt = 1;
-#endif
-  if (nt <= 0)
-    nt = 1;
   for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
     op->measured[k] = (ni->conds & (1u << k)) != 0;
   /* tasks per seed: the unrotated network (untrained, trained, shuffled),
@@ -1126,8 +1128,7 @@ static int natimg_run(plx_natimg_opts *op, plx_error *err)
   n_nets = 1 + (size_t)op->measured[PLX_NATIMG_ROTATED];
   n_trains = (size_t)(op->measured[PLX_NATIMG_TRAINED] || op->measured[PLX_NATIMG_SHUFFLED]) +
              (size_t)op->measured[PLX_NATIMG_ROTATED];
-  if ((size_t)nt > ni->n_seeds * n_nets)
-    nt = (int)(ni->n_seeds * n_nets);
+  nt = plx_team_size(op->threads, ni->n_seeds * n_nets);
   if (!(ws = calloc((size_t)nt, sizeof *ws))) {
     rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
     goto done;

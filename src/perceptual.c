@@ -18,6 +18,7 @@
 #include "plastix/perceptual_results.h"
 #include "plastix/perceptual_stimulus.h"
 #include "plastix/perceptual_units.h"
+#include "plastix/parallel.h"
 #include "plastix/progress.h"
 #include "plastix/rundir.h"
 
@@ -1091,14 +1092,7 @@ static int perceptual_run(plx_perceptual_opts *op, plx_error *err)
     return rc;
   if ((rc = results_new(&r, p, err)))
     goto done;
-#ifdef _OPENMP
-  if (nt <= 0)
-    nt = omp_get_max_threads();
-#endif
-  if (nt <= 0)
-    nt = 1;
-  if ((size_t)nt > r->n_cond)
-    nt = (int)r->n_cond;
+  nt = plx_team_size(nt, r->n_cond);
   ws = calloc((size_t)nt, sizeof *ws);
   wrc = calloc(r->n_cond, sizeof *wrc);
   werr = calloc(r->n_cond, sizeof *werr);

@@ -88,7 +88,7 @@ typedef struct plx_natimg_manifest_ctx {
   const plx_natimg_opts *op;
   natimg *ni;
   double seconds;
-  int threads;          /* seeds trained in parallel on this many */
+  int threads;          /* the networks' tasks ran on this many threads */
 } plx_natimg_manifest_ctx;
 
 /* Cardinal/oblique ratio of sqrt D (means within probe.window of 0 and 90
