@@ -159,6 +159,16 @@ grep -q "linear_deep" "$work/out" && ok "check linear summary" || bad "check lin
 expect 0 "run linear config" -- $PLASTIX run "$lcfg" -o "$work/lin" -q --set train.epochs=50
 [ -s "$work/lin/results.h5" ] && [ -s "$work/lin/tables/spectrum.csv" ] && [ -s "$work/lin/figures/spectrum.png" ] \
   && ok "linear run outputs" || bad "linear run outputs"
+# the progress line off a terminal: one line per 10 % of 400 epochs; the
+# first (1 epoch, 0.25 %) has too little behind it for an ETA
+expect 0 "run linear config with progress" -- $PLASTIX run "$lcfg" -o "$work/linp"
+grep '^\[train\]' "$work/err" >"$work/prog"
+if [ "$(wc -l <"$work/prog")" -eq 11 ] && head -1 "$work/prog" | grep -q '^\[train\]   0%  elapsed [0-9]*s  ETA --$' \
+   && tail -1 "$work/prog" | grep -q '^\[train\] 100%  elapsed [0-9]*s  ETA 0s$'; then
+  ok "progress lines"
+else
+  bad "progress lines:"; sed 's/^/     /' "$work/prog"
+fi
 expect 2 "linear config typo" -- $PLASTIX run "$lcfg" -o "$work/linx" -q --set train.epoch=50
 one_line_error "linear config typo" "train.epoch"
 [ ! -e "$work/linx" ] && ok "no output from a failed linear run" || bad "failed linear run left output"

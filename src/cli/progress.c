@@ -1,6 +1,9 @@
 /* progress.c -- the progress line of the plastix command: stage, percent,
  * elapsed time and ETA, redrawn in place on a terminal and printed every
- * 10 % otherwise (logs stay readable). */
+ * 10 % otherwise (logs stay readable).  The ETA extrapolates the stage's
+ * rate so far; below 1 % done it is shown as "--" (a rate from the first
+ * few units, which often carry a stage's set-up, said "60h" for a
+ * one-hour run). */
 #include "config.h"
 #include "cli.h"
 #include "plastix/clock.h"
@@ -8,6 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+/* the least fraction of a stage done before its ETA is extrapolated */
+#define ETA_MIN_FRACTION 0.01
 
 static void fmt_secs(double s, char *buf, size_t n)
 {
@@ -45,7 +51,7 @@ void cli_progress_cb(void *ctx, const char *stage, double frac)
   if (frac <= 0.0)
     return; /* the stage's clock starts now */
   el = t - p->t0;
-  eta = frac > 0 ? el * (1.0 - frac) / frac : -1;
+  eta = frac >= ETA_MIN_FRACTION ? el * (1.0 - frac) / frac : -1;
   fmt_secs(el, e1, sizeof e1);
   fmt_secs(eta, e2, sizeof e2);
   if (p->tty) {
