@@ -8,9 +8,10 @@
 #   scripts/doc-figures.sh                # plastix from _build, runs in runs/doc
 #   PLASTIX=/usr/local/bin/plastix RUNS=/tmp/doc scripts/doc-figures.sh
 #
-# About an hour on two cores: the three orientation runs (one thread
+# About 70 minutes on two cores: the three orientation runs (one thread
 # each, ~7 min) run beside the natural-image pretraining (~5 min alone
-# on two threads, ~9 beside them); the perceptual run on its weights takes ~45 min on two threads.
+# on two threads, ~9 beside them); the perceptual config on its weights
+# takes 57 min on two threads (1.9 CPU-hours).
 set -eu
 cd "$(dirname "$0")/.."
 PLASTIX=${PLASTIX:-_build/plastix}
@@ -37,14 +38,11 @@ done
 # Benjamin et al. 2022, Fig. 2 / SI Fig. 1: photographs, one seed, full scale
 run natimg configs/benjamin2022_natural_images.cfg -j "$JOBS"
 
-# Wenliang & Seitz 2018 on those weights: six references x the five
-# separations 0.5 .. 10 degrees, no freezing, 20 noisy repeats per unit
-# orientation (the whole 60-condition grid with freezing and 50 repeats is
-# the config without these overrides, some 4-5 CPU-hours)
+# Wenliang & Seitz 2018 on those weights: the whole config (12 references
+# x the five separations 0.5 .. 10 degrees, freezing 1..4 layers, 50 noisy
+# repeats per unit orientation); only the weights file is set here
 run perceptual configs/wenliang2018_orientation.cfg -j "$JOBS" \
-  --set "model.pretrained=\"$RUNS/natimg/results.h5\"" \
-  --set 'stimulus.reference_orientations=[0.0, 30.0, 60.0, 90.0, 120.0, 150.0]' \
-  --set 'freeze.depths=[]' --set units.repeats=20
+  --set "model.pretrained=\"$RUNS/natimg/results.h5\""
 for p in $pids; do
   wait "$p"
 done
@@ -55,7 +53,7 @@ done
 for f in sensitivity preferred training; do
   cp "$RUNS/natimg/figures/$f.png" "doc/figures/natimg_$f.png"
 done
-for f in behaviour layers units fisher; do
+for f in behaviour layers units fisher freeze; do
   cp "$RUNS/perceptual/figures/perceptual_$f.png" "doc/figures/perceptual_$f.png"
 done
 echo "doc-figures: wrote doc/figures from $RUNS"
