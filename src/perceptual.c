@@ -568,8 +568,9 @@ int plx_perceptual_check(const plx_perceptual_opts *op, char *summary, size_t n,
   int rc = pl_load(&p, op, err);
   if (rc)
     return rc;
-  snprintf(summary, n, "perceptual learning (%s): %zu conditions (%zu references x %zu "
-           "separations x %zu wavelengths x %zu contrasts x %zu noise levels), %zu x %zu "
+  snprintf(summary, n, "perceptual learning (%s): %zu conditions (references x "
+           "separations x wavelengths x contrasts x noise levels = %zu x %zu x %zu x %zu "
+           "x %zu), %zu x %zu "
            "images, %zu-layer deepnet with %zu parameters, %s, %ld iterations of %ld pairs",
            p->np ? "node_perturbation" : "gradient", n_conditions(p), p->n_ref, p->n_sep,
            p->n_wl, p->n_con, p->n_noise, p->stim.size, p->stim.size, p->net->n_layers,
