@@ -163,8 +163,8 @@ expect 0 "run linear config" -- $PLASTIX run "$lcfg" -o "$work/lin" -q --set tra
 # first (1 epoch, 0.25 %) has too little behind it for an ETA
 expect 0 "run linear config with progress" -- $PLASTIX run "$lcfg" -o "$work/linp"
 grep '^\[train\]' "$work/err" >"$work/prog"
-if [ "$(wc -l <"$work/prog")" -eq 11 ] && head -1 "$work/prog" | grep -q '^\[train\]   0%  elapsed [0-9]*s  ETA --$' \
-   && tail -1 "$work/prog" | grep -q '^\[train\] 100%  elapsed [0-9]*s  ETA 0s$'; then
+if [ "$(wc -l <"$work/prog")" -eq 11 ] && head -1 "$work/prog" | grep -q '^\[train\]   0%  elapsed [0-9hms]*  ETA --$' \
+   && tail -1 "$work/prog" | grep -q '^\[train\] 100%  elapsed [0-9hms]*  ETA 0s$'; then
   ok "progress lines"
 else
   bad "progress lines:"; sed 's/^/     /' "$work/prog"
