@@ -12,6 +12,7 @@
 #include "plastix/clock.h"
 #include "plastix/error.h"
 #include "plastix/experiment.h"
+#include "plastix/parallel.h"
 #include "plastix/trainer.h"
 
 #include <math.h>
@@ -555,12 +556,13 @@ static int compare_run(plx_compare_opts *o, plx_error *err)
   char outdir[1200], buf[4400];
   size_t nj, i, done_n = 0;
   double t0 = plx_clock_seconds();
-  int rc, nt = o->threads > 0 ? o->threads : 1;
+  int rc, nt;
   manifest_ctx mc;
 
   if ((rc = make_plan(o, &pl, err)))
     return rc;
   nj = pl.R * pl.S;
+  nt = plx_team_size(o->threads, nj);
   jobs = calloc(nj, sizeof *jobs);
   if (!jobs) {
     plan_free(&pl);

@@ -18,7 +18,7 @@ int plx_team_size(int requested, size_t n_jobs)
 #endif
   if (nt <= 0)
     nt = 1;
-  if (n_jobs > 0 && (size_t)nt > n_jobs)
-    nt = (int)n_jobs;
+  if ((size_t)nt > n_jobs)
+    nt = n_jobs ? (int)n_jobs : 1;
   return nt;
 }

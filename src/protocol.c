@@ -6,6 +6,7 @@
 #include "plastix/protocol.h"
 #include "plastix/blas_threads.h"
 #include "plastix/error.h"
+#include "plastix/parallel.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -241,14 +242,6 @@ static int worker_init(worker *w, plx_experiment *e, size_t B, size_t k,
   return PLX_OK;
 }
 
-static int threads_for(int threads, size_t chunks)
-{
-  int t = threads > 0 ? threads : 1;
-  if ((size_t)t > chunks)
-    t = (int)(chunks ? chunks : 1);
-  return t;
-}
-
 /* ---------------------------------------------------------------- grid */
 
 static void grid_sample(plx_experiment *e, worker *w, size_t b, double theta,
@@ -425,7 +418,7 @@ static int protocol_grid(plx_experiment *e, plx_grid_stats *st, int threads,
   const size_t N = e->model->n_hidden, no = e->model->n_out, ni = e->encoder.n;
   const size_t G = e->test.angles > 0 ? (size_t)e->test.angles : e->encoder.n;
   const size_t ex_cap = K / (size_t)e->test.record_every + 1;
-  int nt = threads_for(threads, chunks), fail = 0;
+  int nt = plx_team_size(threads, chunks), fail = 0;
   worker *ws;
   plx_error first;
   size_t g;
@@ -647,7 +640,7 @@ static int protocol_prior(plx_experiment *e, long trials, double duration,
   const unsigned long K = plx_experiment_steps(e, duration);
   const unsigned long k0 = (unsigned long)llround(transient / e->model->dt);
   const size_t no = e->task.n_out;
-  int nt = threads_for(threads, chunks), fail = 0;
+  int nt = plx_team_size(threads, chunks), fail = 0;
   worker *ws;
   plx_error first;
   size_t i;

@@ -17,7 +17,7 @@ typedef struct plx_compare_opts {
   size_t n_overrides;
   const char *rules;   /* comma-separated subset of the config's rules, or NULL */
   long seeds;          /* 0: compare.seeds of the config                       */
-  int threads;         /* (rule, seed) jobs run in parallel                   */
+  int threads;         /* (rule, seed) jobs run in parallel; <= 0: OpenMP's default */
   const char *out;     /* run directory (NULL: runs/<name>-compare)            */
   const plx_progress *prog;
   const char *command_line; /* for the manifest                                 */

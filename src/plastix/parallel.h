@@ -1,6 +1,7 @@
-/* plastix/parallel.h -- OpenMP loops over independent jobs (perceptual
- * conditions, natural-image networks): how many threads such a loop runs
- * on.  Results never depend on it; see doc/user-guide.md, "Threads". */
+/* plastix/parallel.h -- OpenMP loops over independent jobs (test-protocol
+ * trial chunks, compare's (rule, seed) jobs, perceptual conditions,
+ * natural-image networks): how many threads such a loop runs on.  Results
+ * never depend on it; see doc/user-guide.md, "Threads". */
 #ifndef PLASTIX_PARALLEL_H
 #define PLASTIX_PARALLEL_H
 

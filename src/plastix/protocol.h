@@ -2,8 +2,9 @@
  * with plasticity off and reduce every recorded sample into sufficient
  * statistics (sums of r, r r^T, readouts, energies, errors) from which the
  * probes compute tuning curves, covariances, d', ...  Trials run in
- * parallel; each trial's sums are merged in trial order, so the result is
- * bitwise identical for any number of threads. */
+ * parallel on `threads` threads (<= 0: OpenMP's default; plx_team_size in
+ * plastix/parallel.h); each trial's sums are merged in trial order, so the
+ * result is bitwise identical for any number of threads. */
 #ifndef PLASTIX_PROTOCOL_H
 #define PLASTIX_PROTOCOL_H
 

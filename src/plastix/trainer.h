@@ -21,7 +21,8 @@ typedef struct plx_learning_curve {
 } plx_learning_curve;
 
 /* Train e->model with e->rule for e->train.trials trials.  threads is used
- * for the frozen evaluations only (training trials are sequential). */
+ * for the frozen evaluations only (training trials are sequential); <= 0
+ * means OpenMP's default (plx_team_size, plastix/parallel.h). */
 int plx_train(plx_experiment *e, plx_learning_curve *lc, int threads,
               const plx_progress *prog, plx_error *err);
 void plx_learning_curve_release(plx_learning_curve *lc);
