@@ -4,8 +4,8 @@
  * central finite differences, the layer-change measures of a known weight
  * change, the linear Fisher information of a population whose sample
  * covariance is known exactly, the selectivity index, amplitude, slope and
- * Fano factor of known tuning curves, and the peak-speed iteration of a
- * known trajectory.  Then bad configs (one line naming file, line and key;
+ * Fano factor of known tuning curves, the peak-speed iteration of a
+ * known trajectory, and the Mann-Whitney U of known samples.  Then bad configs (one line naming file, line and key;
  * no run directory), results that do not depend on the thread count, node
  * perturbation lowering the loss, and -- unless PLX_SKIP_SLOW is set -- the
  * reduced experiment configs/wenliang2018_reduced.cfg with the paper's
@@ -22,6 +22,7 @@
 #include "plastix/perceptual_results.h"
 #include "plastix/perceptual_stimulus.h"
 #include "plastix/perceptual_units.h"
+#include "plastix/ranktest.h"
 
 #include <check.h>
 #include <gsl/gsl_cdf.h>
@@ -498,6 +499,34 @@ START_TEST(test_peak_speed_known)
 }
 END_TEST
 
+/* Mann-Whitney U: exact U of separated and of tied samples; the p values
+ * of a sample with ties against scipy.stats.mannwhitneyu (1.10.1, method
+ * "asymptotic", continuity correction), an independent implementation */
+START_TEST(test_mann_whitney_known)
+{
+  const double a[] = {1.5, 2.0, 2.0, 3.25, 4.0, 7.5, 0.5, 2.0, NAN};
+  const double b[] = {0.25, 1.0, 2.0, 2.0, 1.5, 3.0, 0.75};
+  const double lo[] = {1, 2, 3}, hi[] = {4, 5, 6, 7}, same[] = {2, 2, 2};
+  plx_rank_test t, t2;
+  ck_assert_int_eq(plx_mann_whitney(a, 9, b, 7, &t), 0);
+  ck_assert(t.u == 40.5); /* the NaN is left out: 8 x 7 pairs */
+  ck_assert_msg(fabs(t.p_greater - 0.07845733518389071) < 1e-12, "%.17g", t.p_greater);
+  ck_assert_msg(fabs(t.p_less - 0.9374218302090642) < 1e-12, "%.17g", t.p_less);
+  /* U(a, b) + U(b, a) = na nb, and z changes sign */
+  ck_assert_int_eq(plx_mann_whitney(b, 7, a, 9, &t2), 0);
+  ck_assert(t.u + t2.u == 56.0);
+  ck_assert(fabs(t.z + t2.z) < 1e-12);
+  /* every value of hi above every value of lo */
+  ck_assert_int_eq(plx_mann_whitney(hi, 4, lo, 3, &t), 0);
+  ck_assert(t.u == 12.0 && t.z > 0 && t.p_greater < t.p_less);
+  /* undefined: an empty sample, all values tied */
+  ck_assert_int_eq(plx_mann_whitney(hi, 0, lo, 3, &t), -1);
+  ck_assert(isnan(t.u) && isnan(t.p_greater));
+  ck_assert_int_eq(plx_mann_whitney(same, 3, same, 2, &t), -1);
+  ck_assert(isnan(t.z));
+}
+END_TEST
+
 /* ---------------------------------------------------------- bad input */
 
 static void cfg_path(char *buf, size_t n)
@@ -796,6 +825,94 @@ static void check_unit_changes(const char *out)
   ck_assert_uint_eq(rows, sizeof eff / sizeof eff[0]);
 }
 
+/* tables/unit_distributions.csv recomputed from tables/units.csv (a run
+ * with one separation): per layer, state and measure the included units'
+ * values pooled over conditions, their count and median, and the
+ * Mann-Whitney U of trained against naive (units.csv carries 10
+ * significant digits, so U within one pair) */
+enum { UD_M = 6, UD_CAP = 2048 };
+static double ud_pool[UC_MAXL][2][UD_M][UD_CAP];
+static int cmp_double(const void *x, const void *y)
+{
+  const double a = *(const double *)x, b = *(const double *)y;
+  return (a > b) - (a < b);
+}
+static void check_unit_distributions(const char *out)
+{
+  static const char *const names[UD_M] = {"amplitude", "si",   "half_width_deg",
+                                          "slope",     "fano", "best_disc"};
+  /* columns of units.csv after mean_activation: amplitude 3 .. best_disc 8 */
+  static size_t cnt[UC_MAXL][2][UD_M];
+  char path[800], line[1024], layers[UC_MAXL][32], lay[32], state[16], meas[32], lev[8];
+  size_t nl = 0, rows = 0;
+  FILE *f;
+  memset(cnt, 0, sizeof cnt);
+  snprintf(path, sizeof path, "%s/tables/units.csv", out);
+  ck_assert_ptr_nonnull(f = fopen(path, "r"));
+  ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+  while (fgets(line, sizeof line, f)) {
+    long c, u, inc;
+    double sep, v[10];
+    size_t l, m, st;
+    ck_assert_int_eq(sscanf(line, "%ld,%lf,%31[^,],%ld,%15[^,],%ld,%lf,%lf,%lf,%lf,%lf,%lf,%lf,"
+                                  "%lf,%lf,%lf",
+                            &c, &sep, lay, &u, state, &inc, &v[0], &v[1], &v[2], &v[3], &v[4],
+                            &v[5], &v[6], &v[7], &v[8], &v[9]),
+                     16);
+    for (l = 0; l < nl && strcmp(layers[l], lay); l++)
+      ;
+    if (l == nl) {
+      ck_assert_uint_lt(nl, UC_MAXL);
+      snprintf(layers[nl++], 32, "%s", lay);
+    }
+    st = !strcmp(state, "trained");
+    if (!inc)
+      continue;
+    for (m = 0; m < UD_M; m++)
+      if (isfinite(v[3 + m])) {
+        ck_assert_uint_lt(cnt[l][st][m], UD_CAP);
+        ud_pool[l][st][m][cnt[l][st][m]++] = v[3 + m];
+      }
+  }
+  fclose(f);
+  snprintf(path, sizeof path, "%s/tables/unit_distributions.csv", out);
+  ck_assert_ptr_nonnull(f = fopen(path, "r"));
+  while (fgets(line, sizeof line, f) && line[0] == '#')
+    ;
+  ck_assert_str_eq(line, "layer,level,separation_deg,measure,n_naive,n_trained,median_naive,"
+                         "median_trained,u,z,p_trained_greater,p_trained_less\n");
+  while (fgets(line, sizeof line, f)) {
+    double sep, med[2], u, z, pg, pl;
+    long n[2];
+    size_t l, m, st;
+    plx_rank_test t;
+    ck_assert_int_eq(sscanf(line, "%31[^,],%7[^,],%lf,%31[^,],%ld,%ld,%lf,%lf,%lf,%lf,%lf,%lf",
+                            lay, lev, &sep, meas, &n[0], &n[1], &med[0], &med[1], &u, &z, &pg,
+                            &pl),
+                     12);
+    for (l = 0; l < nl && strcmp(layers[l], lay); l++)
+      ;
+    for (m = 0; m < UD_M && strcmp(names[m], meas); m++)
+      ;
+    ck_assert(l < nl && m < UD_M);
+    plx_mann_whitney(ud_pool[l][1][m], cnt[l][1][m], ud_pool[l][0][m], cnt[l][0][m], &t);
+    ck_assert_msg(fabs(u - t.u) <= 1.0, "%s %s: U %g vs %g", lay, meas, u, t.u);
+    ck_assert(fabs(pg + pl - 1) < 0.5); /* two one-sided tails of one statistic */
+    for (st = 0; st < 2; st++) {
+      double *v = ud_pool[l][st][m], want;
+      size_t k = cnt[l][st][m];
+      ck_assert_int_eq(n[st], (long)k);
+      qsort(v, k, sizeof *v, cmp_double);
+      want = k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
+      ck_assert_msg(fabs(med[st] - want) <= 1e-7 * (1 + fabs(want)), "%s %s: median %g vs %g",
+                    lay, meas, med[st], want);
+    }
+    rows++;
+  }
+  fclose(f);
+  ck_assert_uint_eq(rows, nl * UD_M);
+}
+
 /* two conditions, short, units on a few orientations: every array equal
  * bit for bit on 1 and 2 threads */
 START_TEST(test_threads_independent)
@@ -826,6 +943,7 @@ START_TEST(test_threads_independent)
     free(v2);
   }
   check_unit_changes(out[0]);
+  check_unit_distributions(out[0]);
 }
 END_TEST
 
@@ -976,6 +1094,7 @@ int main(void)
   tcase_add_test(tc, test_slope_overlap_known);
   tcase_add_test(tc, test_half_width_known);
   tcase_add_test(tc, test_peak_speed_known);
+  tcase_add_test(tc, test_mann_whitney_known);
   tcase_add_test(te, test_bad_configs);
   tcase_add_test(te, test_threads_independent);
   tcase_add_test(te, test_node_perturbation_learns);
