@@ -408,7 +408,7 @@ static int unit_changes_table(const plx_pl_results *r, plx_rundir *rd, plx_error
 }
 
 /* the attributes compared between populations in unit_distributions.csv
- * (the paper's Figs. 6-9), by their column in plx_unit_attr */
+ * (the paper's Figs. 6-9), read from plx_unit_attr */
 enum { UD_N = 6 };
 static const char *const ud_names[UD_N] = {"amplitude", "si",   "half_width_deg",
                                            "slope",     "fano", "best_disc"};
