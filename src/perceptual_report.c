@@ -418,17 +418,13 @@ static double ud_value(const plx_unit_attr *a, size_t m)
   return v[m];
 }
 
-/* median of the finite values of v[0..n) (sorted in place; NaN: none) */
-static double finite_median(double *v, size_t n)
+/* median of v[0..n) (sorted in place; NaN when n = 0) */
+static double median_sorting(double *v, size_t n)
 {
-  size_t i, k = 0;
-  for (i = 0; i < n; i++)
-    if (isfinite(v[i]))
-      v[k++] = v[i];
-  if (!k)
+  if (!n)
     return NAN;
-  gsl_sort(v, 1, k);
-  return gsl_stats_median_from_sorted_data(v, 1, k);
+  gsl_sort(v, 1, n);
+  return gsl_stats_median_from_sorted_data(v, 1, n);
 }
 
 /* tables/unit_distributions.csv: the paper's own unit statistics.  Per
@@ -451,7 +447,8 @@ static int unit_distributions_table(const plx_pl_results *r, plx_rundir *rd, plx
   for (l = 0; l < r->n_pl; l++)
     if (r->n_units[l] * r->n_cond > cap)
       cap = r->n_units[l] * r->n_cond;
-  pool = malloc((4 * UD_N * cap + 1) * sizeof *pool);
+  /* the naive and trained pools of every measure, and one scratch pool */
+  pool = malloc(((2 * UD_N + 1) * cap + 1) * sizeof *pool);
   if (!tb || !pool) {
     plx_table_free(tb);
     free(pool);
@@ -492,9 +489,9 @@ static int unit_distributions_table(const plx_pl_results *r, plx_rundir *rd, plx
         row[1] = (double)cnt[0][m];
         row[2] = (double)cnt[1][m];
         memcpy(scratch, nv, cnt[0][m] * sizeof *nv);
-        row[3] = finite_median(scratch, cnt[0][m]);
+        row[3] = median_sorting(scratch, cnt[0][m]);
         memcpy(scratch, tv, cnt[1][m] * sizeof *tv);
-        row[4] = finite_median(scratch, cnt[1][m]);
+        row[4] = median_sorting(scratch, cnt[1][m]);
         row[5] = t.u;
         row[6] = t.z;
         row[7] = t.p_greater;

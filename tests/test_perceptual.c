@@ -4,13 +4,13 @@
  * central finite differences, the layer-change measures of a known weight
  * change, the linear Fisher information of a population whose sample
  * covariance is known exactly, the selectivity index, amplitude, slope and
- * Fano factor of known tuning curves, the peak-speed iteration of a
- * known trajectory, and the Mann-Whitney U of known samples.  Then bad configs (one line naming file, line and key;
- * no run directory), results that do not depend on the thread count, node
- * perturbation lowering the loss, and -- unless PLX_SKIP_SLOW is set -- the
- * reduced experiment configs/wenliang2018_reduced.cfg with the paper's
- * effects asserted as one-sided t-tests over the matched reference
- * orientations: z = mean / sem must exceed the 99% quantile of Student's t
+ * Fano factor of known tuning curves, the peak-speed iteration of a known
+ * trajectory, and the Mann-Whitney U of known samples.  Then bad configs
+ * (one line naming file, line and key; no run directory), results that do
+ * not depend on the thread count, node perturbation lowering the loss, and
+ * -- unless PLX_SKIP_SLOW is set -- the reduced experiment
+ * configs/wenliang2018_reduced.cfg with the paper's effects asserted as
+ * one-sided t-tests over the matched reference orientations: z = mean / sem must exceed the 99% quantile of Student's t
  * with n - 1 degrees of freedom.  Effects that do not reproduce at this
  * scale are printed, not asserted (doc/perceptual-learning.md says which). */
 #include "config.h"
