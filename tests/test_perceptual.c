@@ -10,8 +10,9 @@
  * not depend on the thread count, node perturbation lowering the loss, and
  * -- unless PLX_SKIP_SLOW is set -- the reduced experiment
  * configs/wenliang2018_reduced.cfg with the paper's effects asserted as
- * one-sided t-tests over the matched reference orientations: z = mean / sem must exceed the 99% quantile of Student's t
- * with n - 1 degrees of freedom.  Effects that do not reproduce at this
+ * one-sided t-tests over the matched reference orientations: z = mean /
+ * sem must exceed the 99% quantile of Student's t with n - 1 degrees of
+ * freedom.  Effects that do not reproduce at this
  * scale are printed, not asserted (doc/perceptual-learning.md says which). */
 #include "config.h"
 #include "plastix/deepnet.h"
