@@ -5,10 +5,7 @@
 #include "config.h"
 #include "plastix/perceptual_results.h"
 #include "plastix/error.h"
-#include "plastix/ranktest.h"
 
-#include <gsl/gsl_sort.h>
-#include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -407,104 +404,6 @@ static int unit_changes_table(const plx_pl_results *r, plx_rundir *rd, plx_error
   return rc;
 }
 
-/* the attributes compared between populations in unit_distributions.csv
- * (the paper's Figs. 6-9), read from plx_unit_attr */
-enum { UD_N = 6 };
-static const char *const ud_names[UD_N] = {"amplitude", "si",   "half_width_deg",
-                                           "slope",     "fano", "best_disc"};
-static double ud_value(const plx_unit_attr *a, size_t m)
-{
-  const double v[UD_N] = {a->amplitude, a->si, a->half_width, a->slope, a->fano, a->best_disc};
-  return v[m];
-}
-
-/* median of v[0..n) (sorted in place; NaN when n = 0) */
-static double median_sorting(double *v, size_t n)
-{
-  if (!n)
-    return NAN;
-  gsl_sort(v, 1, n);
-  return gsl_stats_median_from_sorted_data(v, 1, n);
-}
-
-/* tables/unit_distributions.csv: the paper's own unit statistics.  Per
- * probed layer and training separation, the naive and the trained
- * populations, each of the units included in that state (mean response
- * over orientations >= units.min_activation, not necessarily included in
- * the other state), pooled over the separation's conditions, compared with
- * the Mann-Whitney U test.  As in the paper, the naive population enters
- * once per condition (it measured the naive network for every reference),
- * and the test treats the pooled units as independent. */
-static int unit_distributions_table(const plx_pl_results *r, plx_rundir *rd, plx_error *err)
-{
-  static const char *const n[] = {"layer", "level", "separation_deg", "measure", "n_naive",
-                                  "n_trained", "median_naive", "median_trained", "u", "z",
-                                  "p_trained_greater", "p_trained_less"};
-  size_t cap = 0, l, s, c, u, m, st;
-  plx_table *tb = plx_table_new(12, n, "ssfsiiffffff");
-  double *pool;
-  int rc;
-  for (l = 0; l < r->n_pl; l++)
-    if (r->n_units[l] * r->n_cond > cap)
-      cap = r->n_units[l] * r->n_cond;
-  /* the naive and trained pools of every measure, and one scratch pool */
-  pool = malloc(((2 * UD_N + 1) * cap + 1) * sizeof *pool);
-  if (!tb || !pool) {
-    plx_table_free(tb);
-    free(pool);
-    return plx_error_set(err, PLX_ENOMEM, "out of memory");
-  }
-  plx_table_comment(tb, "Mann-Whitney U of the trained against the naive units of a layer, "
-                        "each population the units included in that state, pooled over the "
-                        "conditions of a separation (the naive units once per condition, as "
-                        "in the paper); normal approximation with tie and continuity "
-                        "corrections; medians of the populations");
-  for (l = 0; l < r->n_pl; l++)
-    for (s = 0; s < r->n_sep; s++) {
-      /* pool[(st * UD_N + m) * cap + i]: state st (0 naive, 1 trained) */
-      size_t cnt[2][UD_N] = {{0}};
-      for (c = 0; c < r->n_cond; c++) {
-        if (r->cond[c].i_sep != s)
-          continue;
-        for (u = 0; u < r->n_units[l]; u++)
-          for (st = 0; st < 2; st++) {
-            plx_unit_attr a;
-            plx_unit_attributes(st ? &r->trained[c * r->n_pl + l] : &r->naive[l], u,
-                                r->cond[c].ref_deg, r->smooth_deg, r->min_activation, &a);
-            if (!a.included)
-              continue;
-            for (m = 0; m < UD_N; m++)
-              if (isfinite(ud_value(&a, m)))
-                pool[(st * UD_N + m) * cap + cnt[st][m]++] = ud_value(&a, m);
-          }
-      }
-      for (m = 0; m < UD_N; m++) {
-        double *nv = pool + m * cap, *tv = pool + (UD_N + m) * cap,
-               *scratch = pool + 2 * UD_N * cap;
-        const char *sv[3] = {r->pl_name[l], l >= r->high_from ? "high" : "low", ud_names[m]};
-        plx_rank_test t;
-        double row[9];
-        plx_mann_whitney(tv, cnt[1][m], nv, cnt[0][m], &t);
-        row[0] = r->seps[s];
-        row[1] = (double)cnt[0][m];
-        row[2] = (double)cnt[1][m];
-        memcpy(scratch, nv, cnt[0][m] * sizeof *nv);
-        row[3] = median_sorting(scratch, cnt[0][m]);
-        memcpy(scratch, tv, cnt[1][m] * sizeof *tv);
-        row[4] = median_sorting(scratch, cnt[1][m]);
-        row[5] = t.u;
-        row[6] = t.z;
-        row[7] = t.p_greater;
-        row[8] = t.p_less;
-        plx_table_append(tb, sv, row);
-      }
-    }
-  rc = plx_rundir_table(rd, "unit_distributions", tb, err);
-  plx_table_free(tb);
-  free(pool);
-  return rc;
-}
-
 static int sep_color(size_t s, size_t n)
 {
   static const int c[] = {PLX_C_BLUE,   PLX_C_SKYBLUE, PLX_C_GREEN, PLX_C_ORANGE,
@@ -701,7 +600,7 @@ static int tables(plx_pl_results *r, plx_rundir *rd, plx_error *err)
     if (!rc)
       rc = unit_changes_table(r, rd, err);
     if (!rc)
-      rc = unit_distributions_table(r, rd, err);
+      rc = plx_pl_population_tables(r, rd, err);
     plx_table_free(tb);
     plx_table_free(tf);
     if (rc)

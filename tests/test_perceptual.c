@@ -5,20 +5,23 @@
  * change, the linear Fisher information of a population whose sample
  * covariance is known exactly, the selectivity index, amplitude, slope and
  * Fano factor of known tuning curves, the peak-speed iteration of a known
- * trajectory, and the Mann-Whitney U of known samples.  Then bad configs
- * (one line naming file, line and key; no run directory), results that do
- * not depend on the thread count, node perturbation lowering the loss, and
- * -- unless PLX_SKIP_SLOW is set -- the reduced experiment
+ * trajectory (the statistical tests themselves: tests/test_stats.c).
+ * Then bad configs (one line naming file, line and key; no run
+ * directory), results that do not depend on the thread count with the
+ * unit tables recomputed from units.csv, node perturbation lowering the
+ * loss, and -- unless PLX_SKIP_SLOW is set -- the reduced experiment
  * configs/wenliang2018_reduced.cfg with the paper's effects asserted as
  * one-sided t-tests over the matched reference orientations: z = mean /
  * sem must exceed the 99% quantile of Student's t with n - 1 degrees of
- * freedom.  Effects that do not reproduce at this
- * scale are printed, not asserted (doc/perceptual-learning.md says which). */
+ * freedom.  Effects that do not reproduce at this scale are printed, not
+ * asserted (doc/perceptual-learning.md says which). */
 #include "config.h"
+#include "plastix/anova.h"
 #include "plastix/deepnet.h"
 #include "plastix/deepnet_train.h"
 #include "plastix/error.h"
 #include "plastix/h5io.h"
+#include "plastix/kstest.h"
 #include "plastix/perceptual.h"
 #include "plastix/perceptual_results.h"
 #include "plastix/perceptual_stimulus.h"
@@ -500,34 +503,6 @@ START_TEST(test_peak_speed_known)
 }
 END_TEST
 
-/* Mann-Whitney U: exact U of separated and of tied samples; the p values
- * of a sample with ties against scipy.stats.mannwhitneyu (1.10.1, method
- * "asymptotic", continuity correction), an independent implementation */
-START_TEST(test_mann_whitney_known)
-{
-  const double a[] = {1.5, 2.0, 2.0, 3.25, 4.0, 7.5, 0.5, 2.0, NAN};
-  const double b[] = {0.25, 1.0, 2.0, 2.0, 1.5, 3.0, 0.75};
-  const double lo[] = {1, 2, 3}, hi[] = {4, 5, 6, 7}, same[] = {2, 2, 2};
-  plx_rank_test t, t2;
-  ck_assert_int_eq(plx_mann_whitney(a, 9, b, 7, &t), 0);
-  ck_assert(t.u == 40.5); /* the NaN is left out: 8 x 7 pairs */
-  ck_assert_msg(fabs(t.p_greater - 0.07845733518389071) < 1e-12, "%.17g", t.p_greater);
-  ck_assert_msg(fabs(t.p_less - 0.9374218302090642) < 1e-12, "%.17g", t.p_less);
-  /* U(a, b) + U(b, a) = na nb, and z changes sign */
-  ck_assert_int_eq(plx_mann_whitney(b, 7, a, 9, &t2), 0);
-  ck_assert(t.u + t2.u == 56.0);
-  ck_assert(fabs(t.z + t2.z) < 1e-12);
-  /* every value of hi above every value of lo */
-  ck_assert_int_eq(plx_mann_whitney(hi, 4, lo, 3, &t), 0);
-  ck_assert(t.u == 12.0 && t.z > 0 && t.p_greater < t.p_less);
-  /* undefined: an empty sample, all values tied */
-  ck_assert_int_eq(plx_mann_whitney(hi, 0, lo, 3, &t), -1);
-  ck_assert(isnan(t.u) && isnan(t.p_greater));
-  ck_assert_int_eq(plx_mann_whitney(same, 3, same, 2, &t), -1);
-  ck_assert(isnan(t.z));
-}
-END_TEST
-
 /* ---------------------------------------------------------- bad input */
 
 static void cfg_path(char *buf, size_t n)
@@ -679,6 +654,76 @@ static void run_with(const char *const *ov, size_t n_ov, const char *name, int t
     ck_abort_msg("%s", err.msg);
 }
 
+/* tables/units.csv of a run, read once for the checks below: one row per
+ * probed unit, condition and state (naive then trained, the same unit) */
+enum { UC_MAXC = 64, UC_MAXL = 8, UR_CAP = 4096 };
+/* columns after `included`: mean_act 0, pref 1, pref_rel 2, amplitude 3,
+ * si 4, half_width 5, slope 6, fano 7, best_disc 8, fi 9 */
+enum { UR_PREF_REL = 2, UR_AMPLITUDE = 3, UR_SLOPE = 6, UR_NV = 10 };
+typedef struct {
+  long cond, unit, included;
+  double sep, v[UR_NV];
+  size_t layer;
+  int trained;
+} unit_row;
+static unit_row urow[UR_CAP];
+static size_t n_urow, n_ulayer;
+static char ulayer[UC_MAXL][32];
+
+static size_t layer_index(const char *name)
+{
+  size_t l;
+  for (l = 0; l < n_ulayer && strcmp(ulayer[l], name); l++)
+    ;
+  ck_assert_msg(l < n_ulayer, "layer %s not in units.csv", name);
+  return l;
+}
+
+static void read_units(const char *out)
+{
+  char path[800], line[1024], lay[32], state[16];
+  FILE *f;
+  n_urow = n_ulayer = 0;
+  snprintf(path, sizeof path, "%s/tables/units.csv", out);
+  ck_assert_ptr_nonnull(f = fopen(path, "r"));
+  ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+  while (fgets(line, sizeof line, f)) {
+    unit_row *r = &urow[n_urow];
+    double *v = r->v;
+    size_t l;
+    ck_assert_uint_lt(n_urow, UR_CAP);
+    ck_assert_int_eq(sscanf(line, "%ld,%lf,%31[^,],%ld,%15[^,],%ld,%lf,%lf,%lf,%lf,%lf,%lf,%lf,"
+                                  "%lf,%lf,%lf",
+                            &r->cond, &r->sep, lay, &r->unit, state, &r->included, &v[0], &v[1],
+                            &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]),
+                     16);
+    for (l = 0; l < n_ulayer && strcmp(ulayer[l], lay); l++)
+      ;
+    if (l == n_ulayer) {
+      ck_assert_uint_lt(n_ulayer, UC_MAXL);
+      snprintf(ulayer[n_ulayer++], 32, "%s", lay);
+    }
+    r->layer = l;
+    r->trained = !strcmp(state, "trained");
+    ck_assert(r->cond >= 0 && r->cond < UC_MAXC);
+    n_urow++;
+  }
+  fclose(f);
+}
+
+/* the first non-comment line of tables/NAME.csv (the header) into line;
+ * the file stays open at the first data row */
+static FILE *open_table(const char *out, const char *name, char *line, size_t n)
+{
+  char path[800];
+  FILE *f;
+  snprintf(path, sizeof path, "%s/tables/%s.csv", out, name);
+  ck_assert_ptr_nonnull(f = fopen(path, "r"));
+  while (fgets(line, (int)n, f) && line[0] == '#')
+    ;
+  return f;
+}
+
 /* tables/unit_changes.csv recomputed from tables/units.csv: per condition
  * and layer the mean over units included before and after of each
  * trained - naive change, then per layer and separation the mean over
@@ -686,7 +731,7 @@ static void run_with(const char *const *ov, size_t n_ov, const char *name, int t
  * unit effects of tables/effects.csv (the top two probed layers' units
  * pooled per condition, signed as the paper predicts, mean over
  * conditions; the run has one separation, so "fine") */
-enum { UCM = 8, UC_MAXC = 64, UC_MAXL = 8 };
+enum { UCM = 8 };
 static void check_unit_changes(const char *out)
 {
   static const char *const names[UCM] = {"amplitude", "si",   "half_width_deg",
@@ -704,68 +749,37 @@ static void check_unit_changes(const char *out)
              {"best_disc_naive_minus_trained_high_fine", 5, -1}};
   static double sum[UC_MAXC][UC_MAXL][UCM], cnt[UC_MAXC][UC_MAXL][UCM];
   static double sep_of[UC_MAXC];
-  char path[800], line[1024], layers[UC_MAXL][32], layer[32], state[2][16], meas[32], lev[8];
-  size_t nl = 0, nc = 0, rows = 0;
+  const size_t nl = n_ulayer;
+  char line[1024], layer[32], meas[32], lev[8];
+  size_t nc = 0, rows = 0, i;
   FILE *f;
   memset(sum, 0, sizeof sum);
   memset(cnt, 0, sizeof cnt);
-  snprintf(path, sizeof path, "%s/tables/units.csv", out);
-  ck_assert_ptr_nonnull(f = fopen(path, "r"));
-  ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
-  for (;;) {
-    long c[2], u[2], inc[2];
-    double sep, v[2][11];
-    size_t l, m, k;
-    char lay[2][32];
-    for (k = 0; k < 2; k++) {
-      if (!fgets(line, sizeof line, f))
-        break;
-      ck_assert_int_eq(sscanf(line, "%ld,%lf,%31[^,],%ld,%15[^,],%ld,%lf,%lf,%lf,%lf,%lf,%lf,%lf,"
-                                    "%lf,%lf,%lf",
-                              &c[k], &sep, lay[k], &u[k], state[k], &inc[k], &v[k][0], &v[k][1],
-                              &v[k][2], &v[k][3], &v[k][4], &v[k][5], &v[k][6], &v[k][7],
-                              &v[k][8], &v[k][9]),
-                       16);
-    }
-    if (k < 2)
-      break;
+  ck_assert(n_urow % 2 == 0);
+  for (i = 0; i < n_urow; i += 2) {
+    const unit_row *n0 = &urow[i], *t1 = &urow[i + 1];
+    const size_t c = (size_t)n0->cond, l = n0->layer;
+    double d[UCM];
+    size_t m;
     /* naive then trained, the same unit */
-    ck_assert(c[0] == c[1] && u[0] == u[1] && !strcmp(lay[0], lay[1]));
-    ck_assert_str_eq(state[0], "naive");
-    ck_assert_str_eq(state[1], "trained");
-    for (l = 0; l < nl && strcmp(layers[l], lay[0]); l++)
-      ;
-    if (l == nl) {
-      ck_assert_uint_lt(nl, UC_MAXL);
-      snprintf(layers[nl++], 32, "%s", lay[0]);
-    }
-    ck_assert(c[0] >= 0 && c[0] < UC_MAXC);
-    sep_of[c[0]] = sep;
-    if ((size_t)c[0] + 1 > nc)
-      nc = (size_t)c[0] + 1;
-    if (!inc[0] || !inc[1])
+    ck_assert(n0->cond == t1->cond && n0->unit == t1->unit && n0->layer == t1->layer);
+    ck_assert(!n0->trained && t1->trained);
+    sep_of[c] = n0->sep;
+    if (c + 1 > nc)
+      nc = c + 1;
+    if (!n0->included || !t1->included)
       continue;
-    {
-      /* columns: mean_act 0, pref 1, pref_rel 2, amplitude 3, si 4, half_width 5,
-       * slope 6, fano 7, best_disc 8, fi 9 */
-      const int col[6] = {3, 4, 5, 6, 7, 8};
-      double d[UCM];
-      for (m = 0; m < 6; m++)
-        d[m] = v[1][col[m]] - v[0][col[m]];
-      d[6] = fabs(v[1][2]) - fabs(v[0][2]);
-      d[7] = fabs(v[0][2]) >= 12.0 && fabs(v[0][2]) <= 20.0 ? d[3] : NAN;
-      for (m = 0; m < UCM; m++)
-        if (isfinite(d[m])) {
-          sum[c[0]][l][m] += d[m];
-          cnt[c[0]][l][m] += 1;
-        }
-    }
+    for (m = 0; m < 6; m++)
+      d[m] = t1->v[UR_AMPLITUDE + m] - n0->v[UR_AMPLITUDE + m];
+    d[6] = fabs(t1->v[UR_PREF_REL]) - fabs(n0->v[UR_PREF_REL]);
+    d[7] = fabs(n0->v[UR_PREF_REL]) >= 12.0 && fabs(n0->v[UR_PREF_REL]) <= 20.0 ? d[3] : NAN;
+    for (m = 0; m < UCM; m++)
+      if (isfinite(d[m])) {
+        sum[c][l][m] += d[m];
+        cnt[c][l][m] += 1;
+      }
   }
-  fclose(f);
-  snprintf(path, sizeof path, "%s/tables/unit_changes.csv", out);
-  ck_assert_ptr_nonnull(f = fopen(path, "r"));
-  while (fgets(line, sizeof line, f) && line[0] == '#')
-    ;
+  f = open_table(out, "unit_changes", line, sizeof line);
   ck_assert_str_eq(line, "layer,level,separation_deg,measure,n,mean,sem,z\n");
   while (fgets(line, sizeof line, f)) {
     double sep, mean, sem, z, acc = 0;
@@ -774,11 +788,10 @@ static void check_unit_changes(const char *out)
     ck_assert_int_eq(sscanf(line, "%31[^,],%7[^,],%lf,%31[^,],%ld,%lf,%lf,%lf", layer, lev, &sep,
                             meas, &n, &mean, &sem, &z),
                      8);
-    for (l = 0; l < nl && strcmp(layers[l], layer); l++)
-      ;
+    l = layer_index(layer);
     for (m = 0; m < UCM && strcmp(names[m], meas); m++)
       ;
-    ck_assert(l < nl && m < UCM);
+    ck_assert(m < UCM);
     for (c = 0; c < nc; c++)
       if (sep_of[c] == sep && cnt[c][l][m] > 0) {
         acc += sum[c][l][m] / cnt[c][l][m];
@@ -792,15 +805,14 @@ static void check_unit_changes(const char *out)
   }
   fclose(f);
   ck_assert_uint_eq(rows, nl * UCM); /* one separation in the run */
-  snprintf(path, sizeof path, "%s/tables/effects.csv", out);
-  ck_assert_ptr_nonnull(f = fopen(path, "r"));
+  f = open_table(out, "effects", line, sizeof line);
   rows = 0;
   while (fgets(line, sizeof line, f)) {
     char name[64], over[32];
     long n;
     double mean, acc = 0;
     size_t e, c, l, k = 0;
-    if (line[0] == '#' || sscanf(line, "%63[^,],%31[^,],%ld,%lf", name, over, &n, &mean) != 4)
+    if (sscanf(line, "%63[^,],%31[^,],%ld,%lf", name, over, &n, &mean) != 4)
       continue;
     for (e = 0; e < sizeof eff / sizeof eff[0] && strcmp(eff[e].name, name); e++)
       ;
@@ -826,92 +838,181 @@ static void check_unit_changes(const char *out)
   ck_assert_uint_eq(rows, sizeof eff / sizeof eff[0]);
 }
 
-/* tables/unit_distributions.csv recomputed from tables/units.csv (a run
- * with one separation): per layer, state and measure the included units'
- * values pooled over conditions, their count and median, and the
- * Mann-Whitney U of trained against naive (units.csv carries 10
- * significant digits, so U within one pair) */
-enum { UD_M = 6, UD_CAP = 2048 };
-static double ud_pool[UC_MAXL][2][UD_M][UD_CAP];
 static int cmp_double(const void *x, const void *y)
 {
   const double a = *(const double *)x, b = *(const double *)y;
   return (a > b) - (a < b);
 }
-static void check_unit_distributions(const char *out)
+
+/* median of v[0..k) (sorted in place) */
+static double median_of(double *v, size_t k)
+{
+  qsort(v, k, sizeof *v, cmp_double);
+  return k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
+}
+
+/* the finite values of column col of the included units of layer l in one
+ * state into v (at most UR_CAP); with bin < 6, only the units whose
+ * preference lies in [8 bin, 8 bin + 8) degrees of the trained orientation */
+static size_t pool_of(size_t l, int trained, size_t col, int abs_value, size_t bin, double *v)
+{
+  size_t i, k = 0;
+  for (i = 0; i < n_urow; i++) {
+    const unit_row *r = &urow[i];
+    const double d = fabs(r->v[UR_PREF_REL]);
+    if (r->layer != l || r->trained != trained || !r->included || !isfinite(r->v[col]))
+      continue;
+    if (bin < 6 && !(d >= 8.0 * (double)bin && d < 8.0 * (double)(bin + 1)))
+      continue;
+    v[k++] = abs_value ? fabs(r->v[col]) : r->v[col];
+  }
+  return k;
+}
+
+/* tables/unit_distributions.csv, preference_distributions.csv and
+ * slope_by_preference.csv recomputed from tables/units.csv (a run with
+ * one separation): per layer and state the included units pooled over
+ * conditions, their counts and medians, the Mann-Whitney U and the
+ * Kolmogorov-Smirnov D (units.csv carries 10 significant digits, so U
+ * within one pair); and one slope_anova.csv row per layer */
+enum { UD_M = 6 };
+static void check_population_tables(const char *out)
 {
   static const char *const names[UD_M] = {"amplitude", "si",   "half_width_deg",
                                           "slope",     "fano", "best_disc"};
-  /* columns of units.csv after mean_activation: amplitude 3 .. best_disc 8 */
-  static size_t cnt[UC_MAXL][2][UD_M];
-  char path[800], line[1024], layers[UC_MAXL][32], lay[32], state[16], meas[32], lev[8];
-  size_t nl = 0, rows = 0;
-  FILE *f;
-  memset(cnt, 0, sizeof cnt);
-  snprintf(path, sizeof path, "%s/tables/units.csv", out);
-  ck_assert_ptr_nonnull(f = fopen(path, "r"));
-  ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
-  while (fgets(line, sizeof line, f)) {
-    long c, u, inc;
-    double sep, v[10];
-    size_t l, m, st;
-    ck_assert_int_eq(sscanf(line, "%ld,%lf,%31[^,],%ld,%15[^,],%ld,%lf,%lf,%lf,%lf,%lf,%lf,%lf,"
-                                  "%lf,%lf,%lf",
-                            &c, &sep, lay, &u, state, &inc, &v[0], &v[1], &v[2], &v[3], &v[4],
-                            &v[5], &v[6], &v[7], &v[8], &v[9]),
-                     16);
-    for (l = 0; l < nl && strcmp(layers[l], lay); l++)
-      ;
-    if (l == nl) {
-      ck_assert_uint_lt(nl, UC_MAXL);
-      snprintf(layers[nl++], 32, "%s", lay);
-    }
-    st = !strcmp(state, "trained");
-    if (!inc)
-      continue;
-    for (m = 0; m < UD_M; m++)
-      if (isfinite(v[3 + m])) {
-        ck_assert_uint_lt(cnt[l][st][m], UD_CAP);
-        ud_pool[l][st][m][cnt[l][st][m]++] = v[3 + m];
-      }
-  }
-  fclose(f);
-  snprintf(path, sizeof path, "%s/tables/unit_distributions.csv", out);
-  ck_assert_ptr_nonnull(f = fopen(path, "r"));
-  while (fgets(line, sizeof line, f) && line[0] == '#')
-    ;
+  static double pool[2][UR_CAP];
+  char line[1024], lay[32], meas[32], lev[8];
+  size_t rows = 0;
+  FILE *f = open_table(out, "unit_distributions", line, sizeof line);
   ck_assert_str_eq(line, "layer,level,separation_deg,measure,n_naive,n_trained,median_naive,"
                          "median_trained,u,z,p_trained_greater,p_trained_less\n");
   while (fgets(line, sizeof line, f)) {
     double sep, med[2], u, z, pg, pl;
     long n[2];
-    size_t l, m, st;
+    size_t l, m, k[2], st;
     plx_rank_test t;
     ck_assert_int_eq(sscanf(line, "%31[^,],%7[^,],%lf,%31[^,],%ld,%ld,%lf,%lf,%lf,%lf,%lf,%lf",
                             lay, lev, &sep, meas, &n[0], &n[1], &med[0], &med[1], &u, &z, &pg,
                             &pl),
                      12);
-    for (l = 0; l < nl && strcmp(layers[l], lay); l++)
-      ;
+    l = layer_index(lay);
     for (m = 0; m < UD_M && strcmp(names[m], meas); m++)
       ;
-    ck_assert(l < nl && m < UD_M);
-    plx_mann_whitney(ud_pool[l][1][m], cnt[l][1][m], ud_pool[l][0][m], cnt[l][0][m], &t);
+    ck_assert(m < UD_M);
+    for (st = 0; st < 2; st++)
+      k[st] = pool_of(l, (int)st, UR_AMPLITUDE + m, 0, 6, pool[st]);
+    plx_mann_whitney(pool[1], k[1], pool[0], k[0], &t);
     ck_assert_msg(fabs(u - t.u) <= 1.0, "%s %s: U %g vs %g", lay, meas, u, t.u);
     ck_assert(fabs(pg + pl - 1) < 0.5); /* two one-sided tails of one statistic */
     for (st = 0; st < 2; st++) {
-      double *v = ud_pool[l][st][m], want;
-      size_t k = cnt[l][st][m];
-      ck_assert_int_eq(n[st], (long)k);
-      qsort(v, k, sizeof *v, cmp_double);
-      want = k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
+      const double want = median_of(pool[st], k[st]);
+      ck_assert_int_eq(n[st], (long)k[st]);
       ck_assert_msg(fabs(med[st] - want) <= 1e-7 * (1 + fabs(want)), "%s %s: median %g vs %g",
                     lay, meas, med[st], want);
     }
     rows++;
   }
   fclose(f);
-  ck_assert_uint_eq(rows, nl * UD_M);
+  ck_assert_uint_eq(rows, n_ulayer * UD_M);
+  rows = 0;
+  f = open_table(out, "preference_distributions", line, sizeof line);
+  ck_assert_str_eq(line, "layer,level,separation_deg,n_naive,n_trained,mean_distance_naive,"
+                         "mean_distance_trained,ks_d,ks_p,uniform_d_naive,uniform_p_naive,"
+                         "uniform_d_trained,uniform_p_trained\n");
+  while (fgets(line, sizeof line, f)) {
+    double sep, mean[2], d, p, ud[2], up[2];
+    long n[2];
+    size_t l, k[2], st;
+    plx_ks_test t;
+    ck_assert_int_eq(sscanf(line, "%31[^,],%7[^,],%lf,%ld,%ld,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf",
+                            lay, lev, &sep, &n[0], &n[1], &mean[0], &mean[1], &d, &p, &ud[0],
+                            &up[0], &ud[1], &up[1]),
+                     13);
+    l = layer_index(lay);
+    for (st = 0; st < 2; st++) {
+      double s = 0;
+      size_t i;
+      k[st] = pool_of(l, (int)st, UR_PREF_REL, 1, 6, pool[st]);
+      ck_assert_int_eq(n[st], (long)k[st]);
+      for (i = 0; i < k[st]; i++)
+        s += pool[st][i];
+      if (k[st])
+        ck_assert(fabs(mean[st] - s / (double)k[st]) <= 1e-7 * (1 + fabs(mean[st])));
+      plx_ks_uniform(pool[st], k[st], 0.0, 90.0, &t);
+      ck_assert_msg(k[st] == 0 || fabs(ud[st] - t.d) <= 1e-7, "%s: uniform D %g vs %g", lay,
+                    ud[st], t.d);
+      ck_assert(k[st] == 0 || (up[st] >= 0 && up[st] <= 1));
+    }
+    plx_ks_two_sample(pool[1], k[1], pool[0], k[0], &t);
+    ck_assert_msg(!k[0] || !k[1] || fabs(d - t.d) <= 1e-7, "%s: D %g vs %g", lay, d, t.d);
+    rows++;
+  }
+  fclose(f);
+  ck_assert_uint_eq(rows, n_ulayer);
+  rows = 0;
+  f = open_table(out, "slope_by_preference", line, sizeof line);
+  ck_assert_str_eq(line, "layer,level,separation_deg,bin_lo_deg,bin_hi_deg,n_naive,n_trained,"
+                         "median_naive,median_trained,u,z,p_trained_greater,p_bonferroni\n");
+  while (fgets(line, sizeof line, f)) {
+    double sep, lo, hi, med[2], u, z, pg, pb;
+    long n[2];
+    size_t l, k[2], st, bin;
+    plx_rank_test t;
+    ck_assert_int_eq(sscanf(line, "%31[^,],%7[^,],%lf,%lf,%lf,%ld,%ld,%lf,%lf,%lf,%lf,%lf,%lf",
+                            lay, lev, &sep, &lo, &hi, &n[0], &n[1], &med[0], &med[1], &u, &z,
+                            &pg, &pb),
+                     13);
+    l = layer_index(lay);
+    ck_assert(hi - lo == 8.0 && fmod(lo, 8.0) == 0 && lo < 48.0);
+    bin = (size_t)(lo / 8.0);
+    for (st = 0; st < 2; st++) {
+      k[st] = pool_of(l, (int)st, UR_SLOPE, 0, bin, pool[st]);
+      ck_assert_int_eq(n[st], (long)k[st]);
+    }
+    plx_mann_whitney(pool[1], k[1], pool[0], k[0], &t);
+    if (isfinite(t.u)) {
+      ck_assert_msg(fabs(u - t.u) <= 1.0, "%s bin %g: U %g vs %g", lay, lo, u, t.u);
+      ck_assert(fabs(pb - fmin(1.0, 6 * pg)) <= 1e-9);
+    }
+    for (st = 0; st < 2; st++)
+      if (k[st])
+        ck_assert(fabs(med[st] - median_of(pool[st], k[st])) <= 1e-7 * (1 + fabs(med[st])));
+    rows++;
+  }
+  fclose(f);
+  ck_assert_uint_eq(rows, n_ulayer * 6);
+  rows = 0;
+  f = open_table(out, "slope_anova", line, sizeof line);
+  ck_assert_str_eq(line, "layer,level,separation_deg,n,df1,df2,f_interaction,p_interaction\n");
+  while (fgets(line, sizeof line, f)) {
+    static double y[2 * UR_CAP];
+    static size_t fa[2 * UR_CAP], fb[2 * UR_CAP];
+    double sep, n, df1, df2, fv, pv;
+    size_t l, k = 0, st, bin;
+    plx_f_test t;
+    ck_assert_int_eq(sscanf(line, "%31[^,],%7[^,],%lf,%lf,%lf,%lf,%lf,%lf", lay, lev, &sep, &n,
+                            &df1, &df2, &fv, &pv),
+                     8);
+    l = layer_index(lay);
+    for (st = 0; st < 2; st++)
+      for (bin = 0; bin < 6; bin++) {
+        size_t i, kb = pool_of(l, (int)st, UR_SLOPE, 0, bin, pool[0]);
+        for (i = 0; i < kb; i++, k++) {
+          y[k] = pool[0][i];
+          fa[k] = st;
+          fb[k] = bin;
+        }
+      }
+    ck_assert_int_eq((long)n, (long)k);
+    if (plx_anova2_interaction(y, fa, fb, k, 2, 6, &t) == 0) {
+      ck_assert(df1 == t.df1 && df2 == t.df2);
+      ck_assert_msg(fabs(fv - t.f) <= 1e-6 * (1 + t.f), "%s: F %g vs %g", lay, fv, t.f);
+    } else
+      ck_assert(isnan(fv) && isnan(pv));
+    rows++;
+  }
+  fclose(f);
+  ck_assert_uint_eq(rows, n_ulayer);
 }
 
 /* two conditions, short, units on a few orientations: every array equal
@@ -943,8 +1044,9 @@ START_TEST(test_threads_independent)
     free(v1);
     free(v2);
   }
+  read_units(out[0]);
   check_unit_changes(out[0]);
-  check_unit_distributions(out[0]);
+  check_population_tables(out[0]);
 }
 END_TEST
 
@@ -1095,7 +1197,6 @@ int main(void)
   tcase_add_test(tc, test_slope_overlap_known);
   tcase_add_test(tc, test_half_width_known);
   tcase_add_test(tc, test_peak_speed_known);
-  tcase_add_test(tc, test_mann_whitney_known);
   tcase_add_test(te, test_bad_configs);
   tcase_add_test(te, test_threads_independent);
   tcase_add_test(te, test_node_perturbation_learns);

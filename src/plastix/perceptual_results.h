@@ -86,6 +86,11 @@ void plx_pl_effects(plx_pl_results *r);
  * `window` iterations (odd; shrunk at the ends), is largest. */
 long plx_pl_peak_speed(const double *d, long T, long window);
 
+/* The paper's population statistics of unit tuning (perceptual_populations.c):
+ * tables unit_distributions, preference_distributions, slope_by_preference
+ * and slope_anova. */
+int plx_pl_population_tables(const plx_pl_results *r, plx_rundir *rd, plx_error *err);
+
 /* Tables (tables/NAME.csv), arrays (results.h5 under /perceptual) and
  * figures (figures/perceptual_*.png|svg). */
 int plx_pl_write(plx_pl_results *r, plx_rundir *rd, plx_error *err);
