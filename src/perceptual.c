@@ -7,7 +7,9 @@
  * after training.  Conditions run in parallel, one network per thread,
  * each condition on its own random streams, so results do not depend on
  * the thread count.  Writes a run directory like `plastix run`; the
- * reductions and outputs are in perceptual_report.c. */
+ * reductions and outputs are in perceptual_report.c.  A report
+ * (`plastix report RUN_DIR`) reads a finished run's measurements back from
+ * its results.h5 and reduces them again, with analysis keys changed. */
 #include "config.h"
 #include "plastix/perceptual.h"
 #include "plastix/blas_threads.h"
@@ -15,6 +17,7 @@
 #include "plastix/deepnet.h"
 #include "plastix/deepnet_train.h"
 #include "plastix/error.h"
+#include "plastix/h5io.h"
 #include "plastix/perceptual_results.h"
 #include "plastix/perceptual_stimulus.h"
 #include "plastix/perceptual_units.h"
@@ -26,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -803,6 +807,17 @@ static int train(shared *sh, worker *w, size_t ci, long depth, long iters, int l
   return PLX_OK;
 }
 
+/* the first logged iteration at which condition ci's accuracy on the
+ * trained stimuli reached threshold, -1 if none */
+static long t95_of(const plx_pl_results *r, size_t ci, double threshold)
+{
+  size_t k;
+  for (k = 0; k < r->n_log; k++)
+    if (PLX_PL_ACC(r, ci, PLX_PL_TEST_TRAINED, k) >= threshold)
+      return r->log_iter[k];
+  return -1;
+}
+
 static int run_condition(shared *sh, worker *w, size_t ci, plx_error *err)
 {
   const pl *p = sh->p;
@@ -855,12 +870,7 @@ static int run_condition(shared *sh, worker *w, size_t ci, plx_error *err)
       return rc;
   }
   /* frozen low layers: the accuracy at t95 of the fully plastic run */
-  r->t95[ci] = -1;
-  for (k = 0; k < r->n_log; k++)
-    if (PLX_PL_ACC(r, ci, PLX_PL_TEST_TRAINED, k) >= p->freeze_threshold) {
-      r->t95[ci] = r->log_iter[k];
-      break;
-    }
+  r->t95[ci] = t95_of(r, ci, p->freeze_threshold);
   if (p->n_freeze) {
     long stop = r->t95[ci] >= 0 ? r->t95[ci] : p->T;
     /* the trained test set again (the buffer was reused) */
@@ -1237,5 +1247,235 @@ int plx_perceptual_run(plx_perceptual_opts *op, plx_error *err)
   plx_blas_serial_enter();
   rc = perceptual_run(op, err);
   plx_blas_serial_leave();
+  return rc;
+}
+
+/* ---------------------------------------------------------------- report */
+
+/* The keys a report may change: each only reduces what the run stored.
+ * (units.min_activation also selects the units of the layer Fisher
+ * information, which is measured during the run: a report keeps the run's.) */
+static const char *const report_keys[] = {"units.min_activation", "units.high_layers",
+                                          "units.smooth_deg",     "units.window_deg",
+                                          "train.psi_window",     "test.early_iteration",
+                                          "output.figures",       NULL};
+
+/* n values of dataset `path` of the source run into dst */
+static int read_stored(plx_h5 *h, const char *src, const char *path, double *dst, size_t n,
+                       plx_error *err)
+{
+  double *buf = NULL;
+  size_t dims[PLX_H5_MAX_RANK], total = 1;
+  int rank, k, rc;
+  plx_error e2;
+  if (!plx_h5_exists(h, path))
+    return plx_error_set(err, PLX_EINVAL, "%s: no dataset %s (not a complete perceptual "
+                         "run?)", src, path);
+  if ((rc = plx_h5_read_array(h, path, &buf, &rank, dims, &e2)))
+    return plx_error_set(err, rc, "%s", e2.msg);
+  for (k = 0; k < rank; k++)
+    total *= dims[k];
+  if (total != n) {
+    free(buf);
+    return plx_error_set(err, PLX_EINVAL, "%s: %s has %zu values, the run's config needs %zu",
+                         src, path, total, n);
+  }
+  memcpy(dst, buf, n * sizeof *dst);
+  free(buf);
+  return PLX_OK;
+}
+
+/* every measurement of the run into r (laid out by results_new) */
+static int read_run(plx_pl_results *r, const pl *p, plx_h5 *h, const char *src, plx_error *err)
+{
+  const size_t NC = r->n_cond;
+  char path[300];
+  size_t c, l;
+  int rc;
+  if ((rc = read_stored(h, src, "/perceptual/behaviour/accuracy", r->acc,
+                        NC * PLX_PL_N_TESTS * r->n_log, err)) ||
+      (rc = read_stored(h, src, "/perceptual/behaviour/accuracy_by_test_separation",
+                        r->acc_sep, NC * PLX_PL_N_TESTS * r->n_sep, err)) ||
+      (rc = read_stored(h, src, "/perceptual/train/loss", r->loss, NC * (size_t)r->T, err)) ||
+      (rc = read_stored(h, src, "/perceptual/layers/change", r->change,
+                        NC * r->n_wl * PLX_PL_N_CHANGE * (size_t)(r->T + 1), err)))
+    return rc;
+  /* peak-speed iterations from the stored change, with this train.psi_window */
+  for (c = 0; c < NC; c++)
+    for (l = 0; l < r->n_wl; l++)
+      r->psi[c * r->n_wl + l] = (double)plx_pl_peak_speed(
+          &PLX_PL_CHANGE(r, c, l, PLX_PL_REL1, 0), r->T, p->psi_window);
+  for (c = 0; c < NC; c++)
+    r->t95[c] = t95_of(r, c, p->freeze_threshold);
+  if (r->n_freeze && (rc = read_stored(h, src, "/perceptual/freeze/accuracy", r->freeze_acc,
+                                       NC * r->n_freeze, err)))
+    return rc;
+  if (!r->units)
+    return PLX_OK;
+  for (l = 0; l < r->n_pl; l++) {
+    static const char *const field[3] = {"mean", "var", "grad"};
+    for (c = 0; c <= NC; c++) {
+      /* c == NC: the naive network */
+      plx_tuning *t = c == NC ? &r->naive[l] : &r->trained[c * r->n_pl + l];
+      double *dst[3] = {t->mean, t->var, t->grad};
+      int f;
+      for (f = 0; f < 3; f++) {
+        if (c == NC)
+          snprintf(path, sizeof path, "/perceptual/units/naive/%s/%s", r->pl_name[l],
+                   field[f]);
+        else
+          snprintf(path, sizeof path, "/perceptual/units/trained/%04zu/%s/%s", c,
+                   r->pl_name[l], field[f]);
+        if ((rc = read_stored(h, src, path, dst[f], t->n_units * t->n_ori, err)))
+          return rc;
+      }
+    }
+  }
+  if ((rc = read_stored(h, src, "/perceptual/units/fisher_naive", r->fi_naive,
+                        r->n_pl * r->n_ori, err)))
+    return rc;
+  return read_stored(h, src, "/perceptual/units/fisher_trained", r->fi_trained,
+                     NC * r->n_pl * r->n_ori, err);
+}
+
+typedef struct rctx {
+  mctx m;
+  const char *src;
+} rctx;
+
+static void report_manifest(plx_jw *w, void *vc)
+{
+  rctx *c = vc;
+  size_t i;
+  plx_manifest_invocation(w, "report", c->src, c->m.op->overrides, c->m.op->n_overrides);
+  plx_jw_string(w, "report_of", c->src);
+  plx_jw_string(w, "experiment", c->m.p->name);
+  plx_jw_int(w, "seed", (long long)c->m.p->seed);
+  plx_jw_string(w, "task", "perceptual_learning");
+  plx_jw_int(w, "conditions", (long long)c->m.r->n_cond);
+  plx_jw_number(w, "final_accuracy", c->m.op->final_accuracy);
+  plx_jw_object_begin(w, "effects");
+  for (i = 0; i < PLX_PL_N_EFFECTS; i++) {
+    plx_jw_object_begin(w, c->m.r->effects[i].name);
+    plx_jw_number(w, "mean", c->m.r->effects[i].mean);
+    plx_jw_number(w, "sem", c->m.r->effects[i].sem);
+    plx_jw_number(w, "z", c->m.r->effects[i].z);
+    plx_jw_int(w, "n", (long long)c->m.r->effects[i].n);
+    plx_jw_string(w, "over", c->m.r->effects[i].over);
+    plx_jw_object_end(w);
+  }
+  plx_jw_object_end(w);
+  plx_manifest_total_and_environment(w, c->m.seconds);
+}
+
+int plx_perceptual_report(plx_perceptual_opts *op, plx_error *err)
+{
+  const char *src = op->config;
+  char cfg[1200], h5[1200], orig[1200], outdir[1300], buf[1400];
+  const char **ov = NULL;
+  plx_perceptual_opts o2 = *op;
+  pl *p = NULL;
+  plx_pl_results *r = NULL;
+  plx_rundir *rd = NULL;
+  plx_h5 *h = NULL;
+  plx_error e2;
+  double t0 = plx_clock_seconds();
+  size_t i, k;
+  int rc;
+  rctx rc_ctx;
+  for (i = 0; i < op->n_overrides; i++) {
+    const char *eq = strchr(op->overrides[i], '=');
+    size_t len = eq ? (size_t)(eq - op->overrides[i]) : strlen(op->overrides[i]);
+    for (k = 0; report_keys[k]; k++)
+      if (strlen(report_keys[k]) == len && !strncmp(report_keys[k], op->overrides[i], len))
+        break;
+    if (!report_keys[k])
+      return plx_error_set(err, PLX_EINVAL,
+                           "--set %.*s: a report can change only units.min_activation, "
+                           "units.high_layers, units.smooth_deg, units.window_deg, "
+                           "train.psi_window, test.early_iteration and output.figures (the "
+                           "other keys need the run again: plastix run)",
+                           (int)len, op->overrides[i]);
+  }
+  snprintf(cfg, sizeof cfg, "%s/config.resolved.cfg", src);
+  snprintf(h5, sizeof h5, "%s/results.h5", src);
+  snprintf(orig, sizeof orig, "%s/config.cfg", src);
+  if (access(cfg, R_OK) || access(h5, R_OK))
+    return plx_error_set(err, PLX_EINVAL, "%s: not a run directory (expected "
+                         "config.resolved.cfg and results.h5 in it)", src);
+  if (!plx_perceptual_is(cfg))
+    return plx_error_set(err, PLX_EINVAL, "%s: a report re-reduces perceptual_learning runs; "
+                         "this run's task.type is another", src);
+  /* the network as the run started: the source run's /weights/initial */
+  if (!(ov = malloc((op->n_overrides + 2) * sizeof *ov)))
+    return plx_error_set(err, PLX_ENOMEM, "out of memory");
+  ov[0] = "model.pretrained=\"results.h5\"";
+  ov[1] = "model.pretrained_group=\"/weights/initial\"";
+  for (i = 0; i < op->n_overrides; i++)
+    ov[2 + i] = op->overrides[i];
+  o2.config = cfg;
+  o2.overrides = ov;
+  o2.n_overrides = op->n_overrides + 2;
+  if ((rc = pl_load(&p, &o2, err)) || (rc = results_new(&r, p, err)))
+    goto done;
+  if ((rc = plx_h5_open(&h, h5, 0, &e2))) {
+    rc = plx_error_set(err, rc, "%s", e2.msg);
+    goto done;
+  }
+  if ((rc = read_run(r, p, h, h5, err)))
+    goto done;
+  plx_h5_close(h);
+  h = NULL;
+  plx_pl_effects(r);
+  {
+    double a = 0;
+    for (i = 0; i < r->n_cond; i++)
+      a += PLX_PL_ACC(r, i, PLX_PL_TEST_TRAINED, r->n_log - 1);
+    op->final_accuracy = a / (double)r->n_cond;
+    op->n_conditions = r->n_cond;
+    memcpy(op->effects, r->effects, sizeof op->effects);
+  }
+  if (op->out)
+    snprintf(outdir, sizeof outdir, "%s", op->out);
+  else {
+    size_t n = strlen(src);
+    while (n > 1 && src[n - 1] == '/')
+      n--;
+    snprintf(outdir, sizeof outdir, "%.*s-report", (int)n, src);
+  }
+  if ((rc = plx_rundir_open(&rd, outdir, p->formats, err)))
+    goto done;
+  snprintf(op->out_used, sizeof op->out_used, "%s", outdir);
+  if (op->watch)
+    *op->watch = rd;
+  if ((!access(orig, R_OK) && (rc = plx_rundir_copy(rd, orig, "config.cfg", err))) ||
+      (rc = plx_config_write(p->cfg, plx_rundir_file(rd, "config.resolved.cfg", buf,
+                                                     sizeof buf), err)) ||
+      (rc = plx_pl_write(r, rd, err)) ||
+      (rc = plx_deepnet_save(p->net, plx_rundir_h5(rd), "/weights/initial", err)))
+    goto done;
+  op->seconds = plx_clock_seconds() - t0;
+  snprintf(op->summary, sizeof op->summary,
+           "report of %s: %zu conditions, final accuracy %.3f (trained stimuli, mean)", src,
+           r->n_cond, op->final_accuracy);
+  rc_ctx.m.op = op;
+  rc_ctx.m.p = p;
+  rc_ctx.m.r = r;
+  rc_ctx.m.seconds = op->seconds;
+  rc_ctx.m.threads = 1;
+  rc_ctx.src = src;
+  if (op->watch)
+    *op->watch = NULL;
+  rc = plx_rundir_commit(rd, report_manifest, &rc_ctx, err);
+  rd = NULL;
+done:
+  if (op->watch)
+    *op->watch = NULL;
+  if (rd)
+    plx_rundir_abort(rd);
+  plx_h5_close(h);
+  results_free(r);
+  pl_free(p);
+  free(ov);
   return rc;
 }

@@ -3,7 +3,8 @@
 # statuses and one-line errors for bad input, the quickstart experiment
 # exactly as the README runs it (run directory, manifest, HDF5, CSV,
 # figures), analysis of the authors' network, no output from failed runs,
-# and the built-in rule loaded as a plugin module.
+# a perceptual run reduced again by plastix report, and the built-in rule
+# loaded as a plugin module.
 set -u
 : "${PLASTIX:?set PLASTIX to the plastix binary}"
 : "${SRCDIR:?set SRCDIR to the source tree}"
@@ -34,7 +35,7 @@ one_line_error() {
 }
 
 # --- help and listings -------------------------------------------------
-for c in "" run analyze check list compare; do
+for c in "" run analyze check list compare report; do
   expect 0 "plastix $c --help" -- $PLASTIX $c --help
   grep -q "usage: plastix" "$work/out" || bad "plastix $c --help prints usage"
 done
@@ -206,6 +207,31 @@ expect 2 "perceptual missing weights" -- $PLASTIX run "$pcfg" -o "$work/plx" -q 
   --set 'model.pretrained="/nonexistent/weights.h5"'
 one_line_error "perceptual missing weights" "model.pretrained"
 [ ! -e "$work/plx" ] && ok "no output from a failed perceptual run" || bad "failed perceptual run left output"
+
+# --- plastix report: a finished perceptual run reduced again ------------
+expect 0 "tiny perceptual run" -- $PLASTIX run "$pcfg" -o "$work/plr" -q -j 1 \
+  --set 'stimulus.reference_orientations=[0.0]' --set 'stimulus.separations=[5.0]' \
+  --set train.iterations=6 --set test.early_iteration=2 --set test.pairs=20 \
+  --set units.orientations=8 --set units.repeats=3 --set 'output.figures=[]'
+expect 0 "report of the run" -- $PLASTIX report "$work/plr" -q
+same=1
+for t in "$work/plr/tables/"*.csv; do
+  cmp -s "$t" "$work/plr-report/tables/${t##*/}" || same=0
+done
+[ $same -eq 1 ] && ok "report reproduces every table" || bad "report tables differ from the run's"
+grep -q '"report_of"' "$work/plr-report/manifest.json" && ok "report manifest names its run" \
+  || bad "report manifest names its run"
+expect 0 "report with another threshold" -- $PLASTIX report "$work/plr" -o "$work/plr1" -q \
+  --set units.min_activation=0.1
+expect 2 "report: key that needs a run" -- $PLASTIX report "$work/plr" -o "$work/plr2" -q \
+  --set train.lr=0.5
+one_line_error "report: key that needs a run" "train.lr"
+expect 2 "report: bad value" -- $PLASTIX report "$work/plr" -o "$work/plr2" -q \
+  --set 'units.min_activation="high"'
+one_line_error "report: bad value" "units.min_activation"
+[ ! -e "$work/plr2" ] && ok "no output from a refused report" || bad "refused report left output"
+expect 2 "report: not a run directory" -- $PLASTIX report "$work/nope" -q
+one_line_error "report: not a run directory" "not a run directory"
 
 # --- the built-in rules are also built as plugin modules ----------------
 # (tests/plugin.sh loads out-of-tree modules; a module named like a

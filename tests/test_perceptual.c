@@ -1015,6 +1015,84 @@ static void check_population_tables(const char *out)
   ck_assert_uint_eq(rows, n_ulayer);
 }
 
+/* 1 when files a and b have the same bytes */
+static int same_file(const char *a, const char *b)
+{
+  FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+  int ca, cb, same = fa && fb;
+  while (same) {
+    ca = fgetc(fa);
+    cb = fgetc(fb);
+    same = ca == cb;
+    if (ca == EOF)
+      break;
+  }
+  if (fa)
+    fclose(fa);
+  if (fb)
+    fclose(fb);
+  return same;
+}
+
+/* plastix report: with no change, every table of the run again byte for
+ * byte; with units.min_activation at the median mean activation, units.csv
+ * includes exactly the units at or above it and the unit tables are those
+ * of the new populations; a key that needs the run again is refused with
+ * no output */
+static void check_report(const char *run)
+{
+  static const char *const tables[] = {
+      "conditions",  "accuracy",     "accuracy_final", "layer_change",
+      "layer_final", "freeze",       "units",          "layer_fisher",
+      "unit_changes", "unit_distributions", "preference_distributions",
+      "slope_by_preference", "slope_anova", "slope_overlap", "effects"};
+  static double acts[UR_CAP];
+  char rep[700], a[900], b[900], thr_set[64];
+  const char *ov[1];
+  plx_perceptual_opts o;
+  plx_error err;
+  size_t i, n_in = 0;
+  double thr;
+  struct stat st;
+  memset(&o, 0, sizeof o);
+  o.config = run;
+  ck_assert_msg(plx_perceptual_report(&o, &err) == 0, "%s", err.msg);
+  snprintf(rep, sizeof rep, "%s-report", run);
+  ck_assert_str_eq(o.out_used, rep);
+  for (i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+    snprintf(a, sizeof a, "%s/tables/%s.csv", run, tables[i]);
+    snprintf(b, sizeof b, "%s/tables/%s.csv", rep, tables[i]);
+    ck_assert_msg(same_file(a, b), "report: tables/%s.csv differs from the run's", tables[i]);
+  }
+  /* the threshold: the median mean activation of the probed units */
+  read_units(run);
+  for (i = 0; i < n_urow; i++)
+    acts[i] = urow[i].v[0];
+  thr = median_of(acts, n_urow);
+  snprintf(thr_set, sizeof thr_set, "units.min_activation=%.17g", thr);
+  ov[0] = thr_set;
+  snprintf(rep, sizeof rep, "%s-report-threshold", run);
+  o.out = rep;
+  o.overrides = ov;
+  o.n_overrides = 1;
+  ck_assert_msg(plx_perceptual_report(&o, &err) == 0, "%s", err.msg);
+  read_units(rep);
+  for (i = 0; i < n_urow; i++) {
+    if (fabs(urow[i].v[0] - thr) > 1e-9 * (1 + thr))
+      ck_assert_int_eq(urow[i].included, urow[i].v[0] >= thr);
+    n_in += urow[i].included != 0;
+  }
+  ck_assert(n_in > 0 && n_in < n_urow);
+  check_unit_changes(rep);
+  check_population_tables(rep);
+  /* refused: a key the stored measurements do not cover */
+  ov[0] = "train.lr=0.5";
+  snprintf(rep, sizeof rep, "%s-report-refused", run);
+  ck_assert_int_eq(plx_perceptual_report(&o, &err), PLX_EINVAL);
+  ck_assert_ptr_nonnull(strstr(err.msg, "train.lr"));
+  ck_assert_int_ne(stat(rep, &st), 0);
+}
+
 /* two conditions, short, units on a few orientations: every array equal
  * bit for bit on 1 and 2 threads */
 START_TEST(test_threads_independent)
@@ -1047,6 +1125,7 @@ START_TEST(test_threads_independent)
   read_units(out[0]);
   check_unit_changes(out[0]);
   check_population_tables(out[0]);
+  check_report(out[0]);
 }
 END_TEST
 

@@ -39,6 +39,7 @@ int cmd_analyze(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* Threads when --threads is not given: $OMP_NUM_THREADS if set, else the
  * CPUs this process may run on (its affinity mask). */

@@ -25,6 +25,8 @@ static const char usage[] =
     "  compare CONFIG [--rules a,b,c] [--seeds S]\n"
     "                   every rule on the same prior, circuit and seeds:\n"
     "                   statistics over seeds, efficient-coding scorecard\n"
+    "  report RUN_DIR   reduce a perceptual_learning run again (tables,\n"
+    "                   figures, effects) with changed analysis keys\n"
     "  check CONFIG     validate a config (exit 2 with file:line on errors)\n"
     "  list [rules|models|priors|probes|keys]\n"
     "                   what this plastix offers\n"
@@ -78,9 +80,11 @@ int main(int argc, char **argv)
     rc = cmd_list(argc - 1, argv + 1);
   else if (strcmp(argv[1], "compare") == 0)
     rc = cmd_compare(argc - 1, argv + 1);
+  else if (strcmp(argv[1], "report") == 0)
+    rc = cmd_report(argc - 1, argv + 1);
   else {
     fprintf(stderr, "plastix: unknown command '%s' (commands: run, analyze, "
-                    "compare, check, list; see plastix --help)\n", argv[1]);
+                    "compare, report, check, list; see plastix --help)\n", argv[1]);
     rc = PLX_EXIT_BADINPUT;
   }
   plx_rule_unload_all();

@@ -86,6 +86,15 @@ typedef struct plx_perceptual_opts {
  * validated). */
 int plx_perceptual_is(const char *config_path);
 int plx_perceptual_run(plx_perceptual_opts *o, plx_error *err);
+/* `plastix report`: o->config is a finished run directory.  Its
+ * measurements (results.h5) are reduced again into a new run directory
+ * (o->out; default RUN_DIR-report) with the tables, figures, effects and
+ * manifest of a run; o->overrides may change only the analysis keys
+ * units.min_activation, units.high_layers, units.smooth_deg,
+ * units.window_deg, train.psi_window, test.early_iteration and
+ * output.figures (anything else: PLX_EINVAL).  The layer Fisher
+ * information is the run's (measured with its units.min_activation). */
+int plx_perceptual_report(plx_perceptual_opts *o, plx_error *err);
 /* Load and validate only (plastix check), including the pretrained
  * weights file; fills a one-line summary. */
 int plx_perceptual_check(const plx_perceptual_opts *o, char *summary, size_t n,
