@@ -1055,10 +1055,26 @@ typedef struct mctx {
   int threads;
 } mctx;
 
+/* every effect with mean, sem, z, n and what n counts */
+static void manifest_effects(plx_jw *w, const plx_pl_results *r)
+{
+  size_t i;
+  plx_jw_object_begin(w, "effects");
+  for (i = 0; i < PLX_PL_N_EFFECTS; i++) {
+    plx_jw_object_begin(w, r->effects[i].name);
+    plx_jw_number(w, "mean", r->effects[i].mean);
+    plx_jw_number(w, "sem", r->effects[i].sem);
+    plx_jw_number(w, "z", r->effects[i].z);
+    plx_jw_int(w, "n", (long long)r->effects[i].n);
+    plx_jw_string(w, "over", r->effects[i].over);
+    plx_jw_object_end(w);
+  }
+  plx_jw_object_end(w);
+}
+
 static void manifest(plx_jw *w, void *vc)
 {
   mctx *c = vc;
-  size_t i;
   plx_manifest_invocation(w, "run", c->op->config, c->op->overrides, c->op->n_overrides);
   plx_jw_string(w, "experiment", c->p->name);
   plx_jw_int(w, "seed", (long long)c->p->seed);
@@ -1070,17 +1086,7 @@ static void manifest(plx_jw *w, void *vc)
   plx_jw_int(w, "conditions", (long long)c->r->n_cond);
   plx_jw_int(w, "threads", c->threads);
   plx_jw_number(w, "final_accuracy", c->op->final_accuracy);
-  plx_jw_object_begin(w, "effects");
-  for (i = 0; i < PLX_PL_N_EFFECTS; i++) {
-    plx_jw_object_begin(w, c->r->effects[i].name);
-    plx_jw_number(w, "mean", c->r->effects[i].mean);
-    plx_jw_number(w, "sem", c->r->effects[i].sem);
-    plx_jw_number(w, "z", c->r->effects[i].z);
-    plx_jw_int(w, "n", (long long)c->r->effects[i].n);
-    plx_jw_string(w, "over", c->r->effects[i].over);
-    plx_jw_object_end(w);
-  }
-  plx_jw_object_end(w);
+  manifest_effects(w, c->r);
   plx_manifest_total_and_environment(w, c->seconds);
 }
 
@@ -1346,7 +1352,6 @@ typedef struct rctx {
 static void report_manifest(plx_jw *w, void *vc)
 {
   rctx *c = vc;
-  size_t i;
   plx_manifest_invocation(w, "report", c->src, c->m.op->overrides, c->m.op->n_overrides);
   plx_jw_string(w, "report_of", c->src);
   plx_jw_string(w, "experiment", c->m.p->name);
@@ -1354,17 +1359,7 @@ static void report_manifest(plx_jw *w, void *vc)
   plx_jw_string(w, "task", "perceptual_learning");
   plx_jw_int(w, "conditions", (long long)c->m.r->n_cond);
   plx_jw_number(w, "final_accuracy", c->m.op->final_accuracy);
-  plx_jw_object_begin(w, "effects");
-  for (i = 0; i < PLX_PL_N_EFFECTS; i++) {
-    plx_jw_object_begin(w, c->m.r->effects[i].name);
-    plx_jw_number(w, "mean", c->m.r->effects[i].mean);
-    plx_jw_number(w, "sem", c->m.r->effects[i].sem);
-    plx_jw_number(w, "z", c->m.r->effects[i].z);
-    plx_jw_int(w, "n", (long long)c->m.r->effects[i].n);
-    plx_jw_string(w, "over", c->m.r->effects[i].over);
-    plx_jw_object_end(w);
-  }
-  plx_jw_object_end(w);
+  manifest_effects(w, c->m.r);
   plx_manifest_total_and_environment(w, c->m.seconds);
 }
 

@@ -50,6 +50,8 @@
 #include "plastix/natimg.h"
 #include "plastix/perceptual_units.h"
 
+#include "test_files.h"
+
 #include <check.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
@@ -263,25 +265,6 @@ static void run_with(const char *const *ov, size_t n_ov, const char *name, char 
                      size_t n_out, plx_natimg_opts *o)
 {
   run_threads(ov, n_ov, name, 1, out, n_out, o);
-}
-
-/* Files a and b hold the same bytes. */
-static int same_bytes(const char *a, const char *b)
-{
-  FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
-  int ca, cb, same = fa && fb;
-  while (same) {
-    ca = getc(fa);
-    cb = getc(fb);
-    same = ca == cb;
-    if (ca == EOF)
-      break;
-  }
-  if (fa)
-    fclose(fa);
-  if (fb)
-    fclose(fb);
-  return same;
 }
 
 /* The matrix at `path` in results.h5 of an open run directory (rows x cols). */

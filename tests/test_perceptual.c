@@ -28,6 +28,8 @@
 #include "plastix/perceptual_units.h"
 #include "plastix/ranktest.h"
 
+#include "test_files.h"
+
 #include <check.h>
 #include <gsl/gsl_cdf.h>
 #include <math.h>
@@ -1015,25 +1017,6 @@ static void check_population_tables(const char *out)
   ck_assert_uint_eq(rows, n_ulayer);
 }
 
-/* 1 when files a and b have the same bytes */
-static int same_file(const char *a, const char *b)
-{
-  FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
-  int ca, cb, same = fa && fb;
-  while (same) {
-    ca = fgetc(fa);
-    cb = fgetc(fb);
-    same = ca == cb;
-    if (ca == EOF)
-      break;
-  }
-  if (fa)
-    fclose(fa);
-  if (fb)
-    fclose(fb);
-  return same;
-}
-
 /* plastix report: with no change, every table of the run again byte for
  * byte; with units.min_activation at the median mean activation, units.csv
  * includes exactly the units at or above it and the unit tables are those
@@ -1062,7 +1045,7 @@ static void check_report(const char *run)
   for (i = 0; i < sizeof tables / sizeof tables[0]; i++) {
     snprintf(a, sizeof a, "%s/tables/%s.csv", run, tables[i]);
     snprintf(b, sizeof b, "%s/tables/%s.csv", rep, tables[i]);
-    ck_assert_msg(same_file(a, b), "report: tables/%s.csv differs from the run's", tables[i]);
+    ck_assert_msg(same_bytes(a, b), "report: tables/%s.csv differs from the run's", tables[i]);
   }
   /* the threshold: the median mean activation of the probed units */
   read_units(run);

@@ -10,6 +10,19 @@
 #include <stdio.h>
 #include <string.h>
 
+/* the run's one-line summary, every measured effect, the directory */
+static void print_summary(const plx_perceptual_opts *po)
+{
+  size_t i;
+  fprintf(stderr, "plastix: %s\n", po->summary);
+  for (i = 0; i < PLX_PL_N_EFFECTS; i++)
+    if (po->effects[i].n)
+      fprintf(stderr, "plastix:   %-38s %+.4g +- %.2g (z %.1f, n %zu %s)\n",
+              po->effects[i].name, po->effects[i].mean, po->effects[i].sem, po->effects[i].z,
+              po->effects[i].n, po->effects[i].over);
+  fprintf(stderr, "plastix: wrote %s\n", po->out_used);
+}
+
 int cli_run_perceptual(const cli_opts *o)
 {
   plx_perceptual_opts po;
@@ -17,7 +30,6 @@ int cli_run_perceptual(const cli_opts *o)
   plx_progress prog;
   plx_error err;
   int rc;
-  size_t i;
   cli_progress_init(&cp, o->quiet);
   prog.fn = cli_progress_cb;
   prog.ctx = &cp;
@@ -45,15 +57,8 @@ int cli_run_perceptual(const cli_opts *o)
       fputc('\n', stderr);
     return cli_fail(rc, err.msg);
   }
-  if (!o->quiet) {
-    fprintf(stderr, "plastix: %s\n", po.summary);
-    for (i = 0; i < PLX_PL_N_EFFECTS; i++)
-      if (po.effects[i].n)
-        fprintf(stderr, "plastix:   %-38s %+.4g +- %.2g (z %.1f, n %zu %s)\n",
-                po.effects[i].name, po.effects[i].mean, po.effects[i].sem, po.effects[i].z,
-                po.effects[i].n, po.effects[i].over);
-    fprintf(stderr, "plastix: wrote %s\n", po.out_used);
-  }
+  if (!o->quiet)
+    print_summary(&po);
   return 0;
 }
 
@@ -100,7 +105,6 @@ int cmd_report(int argc, char **argv)
   cli_opts o;
   plx_perceptual_opts po;
   plx_error err;
-  size_t i;
   int rc = cli_parse(argc, argv, &o, report_usage, 0);
   if (rc)
     return rc < 0 ? 0 : rc;
@@ -118,14 +122,7 @@ int cmd_report(int argc, char **argv)
   cli_signals(0);
   if (rc)
     return cli_fail(rc, err.msg);
-  if (!o.quiet) {
-    fprintf(stderr, "plastix: %s\n", po.summary);
-    for (i = 0; i < PLX_PL_N_EFFECTS; i++)
-      if (po.effects[i].n)
-        fprintf(stderr, "plastix:   %-38s %+.4g +- %.2g (z %.1f, n %zu %s)\n",
-                po.effects[i].name, po.effects[i].mean, po.effects[i].sem, po.effects[i].z,
-                po.effects[i].n, po.effects[i].over);
-    fprintf(stderr, "plastix: wrote %s\n", po.out_used);
-  }
+  if (!o.quiet)
+    print_summary(&po);
   return 0;
 }
