@@ -1090,6 +1090,19 @@ static void manifest(plx_jw *w, void *vc)
   plx_manifest_total_and_environment(w, c->seconds);
 }
 
+/* the summary for the caller: final accuracy on the trained stimuli (mean
+ * over conditions), the number of conditions, the effects */
+static void summarise(plx_perceptual_opts *op, const plx_pl_results *r)
+{
+  double a = 0;
+  size_t i;
+  for (i = 0; i < r->n_cond; i++)
+    a += PLX_PL_ACC(r, i, PLX_PL_TEST_TRAINED, r->n_log - 1);
+  op->final_accuracy = a / (double)r->n_cond;
+  op->n_conditions = r->n_cond;
+  memcpy(op->effects, r->effects, sizeof op->effects);
+}
+
 static int perceptual_run(plx_perceptual_opts *op, plx_error *err)
 {
   pl *p = NULL;
@@ -1192,15 +1205,7 @@ static int perceptual_run(plx_perceptual_opts *op, plx_error *err)
   if (op->prog && op->prog->fn)
     op->prog->fn(op->prog->ctx, "train", 1.0);
   plx_pl_effects(r);
-  /* summary for the caller */
-  {
-    double a = 0;
-    for (i = 0; i < r->n_cond; i++)
-      a += PLX_PL_ACC(r, i, PLX_PL_TEST_TRAINED, r->n_log - 1);
-    op->final_accuracy = a / (double)r->n_cond;
-    op->n_conditions = r->n_cond;
-    memcpy(op->effects, r->effects, sizeof op->effects);
-  }
+  summarise(op, r);
   if ((rc = plx_pl_write(r, rd, err)))
     goto done;
   if ((rc = plx_deepnet_save(p->net, plx_rundir_h5(rd), "/weights/initial", err)))
@@ -1422,14 +1427,7 @@ int plx_perceptual_report(plx_perceptual_opts *op, plx_error *err)
   plx_h5_close(h);
   h = NULL;
   plx_pl_effects(r);
-  {
-    double a = 0;
-    for (i = 0; i < r->n_cond; i++)
-      a += PLX_PL_ACC(r, i, PLX_PL_TEST_TRAINED, r->n_log - 1);
-    op->final_accuracy = a / (double)r->n_cond;
-    op->n_conditions = r->n_cond;
-    memcpy(op->effects, r->effects, sizeof op->effects);
-  }
+  summarise(op, r);
   if (op->out)
     snprintf(outdir, sizeof outdir, "%s", op->out);
   else {

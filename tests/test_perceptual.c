@@ -8,13 +8,14 @@
  * trajectory (the statistical tests themselves: tests/test_stats.c).
  * Then bad configs (one line naming file, line and key; no run
  * directory), results that do not depend on the thread count with the
- * unit tables recomputed from units.csv, node perturbation lowering the
- * loss, and -- unless PLX_SKIP_SLOW is set -- the reduced experiment
- * configs/wenliang2018_reduced.cfg with the paper's effects asserted as
- * one-sided t-tests over the matched reference orientations: z = mean /
- * sem must exceed the 99% quantile of Student's t with n - 1 degrees of
- * freedom.  Effects that do not reproduce at this scale are printed, not
- * asserted (doc/perceptual-learning.md says which). */
+ * unit tables recomputed from units.csv, plastix report of that run
+ * (the same tables again; another unit threshold), node perturbation
+ * lowering the loss, and -- unless PLX_SKIP_SLOW is set -- the reduced
+ * experiment configs/wenliang2018_reduced.cfg with the paper's effects
+ * asserted as one-sided t-tests over the matched reference orientations:
+ * z = mean / sem must exceed the 99% quantile of Student's t with n - 1
+ * degrees of freedom.  Effects that do not reproduce at this scale are
+ * printed, not asserted (doc/perceptual-learning.md says which). */
 #include "config.h"
 #include "plastix/anova.h"
 #include "plastix/deepnet.h"
