@@ -232,6 +232,8 @@ one_line_error "report: bad value" "units.min_activation"
 [ ! -e "$work/plr2" ] && ok "no output from a refused report" || bad "refused report left output"
 expect 2 "report: not a run directory" -- $PLASTIX report "$work/nope" -q
 one_line_error "report: not a run directory" "not a run directory"
+expect 2 "report: not a perceptual run" -- $PLASTIX report "$work/quick" -q
+one_line_error "report: not a perceptual run" "perceptual_learning"
 
 # --- the built-in rules are also built as plugin modules ----------------
 # (tests/plugin.sh loads out-of-tree modules; a module named like a
