@@ -25,6 +25,7 @@
 #include "plastix/progress.h"
 #include "plastix/rundir.h"
 
+#include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1368,21 +1369,23 @@ static void report_manifest(plx_jw *w, void *vc)
   plx_manifest_total_and_environment(w, c->m.seconds);
 }
 
-int plx_perceptual_report(plx_perceptual_opts *op, plx_error *err)
+/* A finished run, loaded back: its config (with the analysis overrides
+ * of op, which are checked against report_keys), its network as it
+ * started, and every measurement, reduced into effects. */
+static int load_stored_run(const char *src, const plx_perceptual_opts *op, pl **pout,
+                           plx_pl_results **rout, plx_error *err)
 {
-  const char *src = op->config;
-  char cfg[1200], h5[1200], orig[1200], outdir[1300], buf[1400];
+  char cfg[1200], h5[1200];
   const char **ov = NULL;
   plx_perceptual_opts o2 = *op;
   pl *p = NULL;
   plx_pl_results *r = NULL;
-  plx_rundir *rd = NULL;
   plx_h5 *h = NULL;
   plx_error e2;
-  double t0 = plx_clock_seconds();
   size_t i, k;
   int rc;
-  rctx rc_ctx;
+  *pout = NULL;
+  *rout = NULL;
   for (i = 0; i < op->n_overrides; i++) {
     const char *eq = strchr(op->overrides[i], '=');
     size_t len = eq ? (size_t)(eq - op->overrides[i]) : strlen(op->overrides[i]);
@@ -1399,7 +1402,6 @@ int plx_perceptual_report(plx_perceptual_opts *op, plx_error *err)
   }
   snprintf(cfg, sizeof cfg, "%s/config.resolved.cfg", src);
   snprintf(h5, sizeof h5, "%s/results.h5", src);
-  snprintf(orig, sizeof orig, "%s/config.cfg", src);
   if (access(cfg, R_OK) || access(h5, R_OK))
     return plx_error_set(err, PLX_EINVAL, "%s: not a run directory (expected "
                          "config.resolved.cfg and results.h5 in it)", src);
@@ -1424,10 +1426,34 @@ int plx_perceptual_report(plx_perceptual_opts *op, plx_error *err)
   }
   if ((rc = read_run(r, p, h, h5, err)))
     goto done;
-  plx_h5_close(h);
-  h = NULL;
   plx_pl_effects(r);
+done:
+  plx_h5_close(h);
+  free(ov);
+  if (rc) {
+    results_free(r);
+    pl_free(p);
+    return rc;
+  }
+  *pout = p;
+  *rout = r;
+  return PLX_OK;
+}
+
+int plx_perceptual_report(plx_perceptual_opts *op, plx_error *err)
+{
+  const char *src = op->config;
+  char orig[1200], outdir[1300], buf[1400];
+  pl *p = NULL;
+  plx_pl_results *r = NULL;
+  plx_rundir *rd = NULL;
+  double t0 = plx_clock_seconds();
+  int rc;
+  rctx rc_ctx;
+  if ((rc = load_stored_run(src, op, &p, &r, err)))
+    return rc;
   summarise(op, r);
+  snprintf(orig, sizeof orig, "%s/config.cfg", src);
   if (op->out)
     snprintf(outdir, sizeof outdir, "%s", op->out);
   else {
@@ -1466,9 +1492,168 @@ done:
     *op->watch = NULL;
   if (rd)
     plx_rundir_abort(rd);
-  plx_h5_close(h);
   results_free(r);
   pl_free(p);
-  free(ov);
+  return rc;
+}
+
+/* ------------------------------------------------- effects over several runs */
+
+/* effect k of every run: n_runs runs' means, and their statistics */
+typedef struct over_runs {
+  const char *const *runs;
+  size_t n_runs;
+  const plx_pl_effect *by_run;     /* [n_runs][PLX_PL_N_EFFECTS] */
+  plx_pl_effect over[PLX_PL_N_EFFECTS]; /* mean, sem, t (in z) over runs; n runs */
+  size_t positive[PLX_PL_N_EFFECTS];
+  double p[PLX_PL_N_EFFECTS];      /* one-sided, Student's t with n - 1 df */
+  double seconds;
+  const plx_perceptual_opts *op;
+} over_runs;
+
+static void over_runs_stats(over_runs *o)
+{
+  size_t k, j;
+  for (k = 0; k < PLX_PL_N_EFFECTS; k++) {
+    plx_pl_effect *e = &o->over[k];
+    double s = 0, q = 0;
+    size_t n = 0;
+    memset(e, 0, sizeof *e);
+    snprintf(e->name, sizeof e->name, "%s", o->by_run[k].name);
+    snprintf(e->over, sizeof e->over, "runs");
+    o->positive[k] = 0;
+    for (j = 0; j < o->n_runs; j++) {
+      const plx_pl_effect *x = &o->by_run[j * PLX_PL_N_EFFECTS + k];
+      if (x->n && isfinite(x->mean)) {
+        s += x->mean;
+        n++;
+        o->positive[k] += x->mean > 0;
+      }
+    }
+    e->n = n;
+    e->mean = n ? s / (double)n : NAN;
+    for (j = 0; j < o->n_runs; j++) {
+      const plx_pl_effect *x = &o->by_run[j * PLX_PL_N_EFFECTS + k];
+      if (x->n && isfinite(x->mean))
+        q += (x->mean - e->mean) * (x->mean - e->mean);
+    }
+    e->sem = n > 1 ? sqrt(q / (double)(n - 1) / (double)n) : NAN;
+    e->z = n > 1 ? e->mean / e->sem : NAN;
+    o->p[k] = n > 1 && isfinite(e->z) ? gsl_cdf_tdist_Q(e->z, (double)(n - 1)) : NAN;
+  }
+}
+
+static void over_runs_manifest(plx_jw *w, void *vc)
+{
+  over_runs *o = vc;
+  size_t j, k;
+  plx_manifest_invocation(w, "report", o->runs[0], o->op->overrides, o->op->n_overrides);
+  plx_jw_array_begin(w, "report_of");
+  for (j = 0; j < o->n_runs; j++)
+    plx_jw_string(w, NULL, o->runs[j]);
+  plx_jw_array_end(w);
+  plx_jw_string(w, "task", "perceptual_learning");
+  plx_jw_object_begin(w, "effects_over_runs");
+  for (k = 0; k < PLX_PL_N_EFFECTS; k++) {
+    plx_jw_object_begin(w, o->over[k].name);
+    plx_jw_number(w, "mean", o->over[k].mean);
+    plx_jw_number(w, "sem", o->over[k].sem);
+    plx_jw_number(w, "t", o->over[k].z);
+    plx_jw_number(w, "p_one_sided", o->p[k]);
+    plx_jw_int(w, "runs", (long long)o->over[k].n);
+    plx_jw_int(w, "runs_positive", (long long)o->positive[k]);
+    plx_jw_object_end(w);
+  }
+  plx_jw_object_end(w);
+  plx_manifest_total_and_environment(w, o->seconds);
+}
+
+int plx_perceptual_report_runs(plx_perceptual_opts *op, const char *const *runs, size_t n_runs,
+                               plx_error *err)
+{
+  static const char *const nb[] = {"run", "effect", "over", "n", "mean", "sem", "z"};
+  static const char *const no[] = {"effect", "runs", "mean", "sem", "t", "p_one_sided",
+                                   "runs_positive"};
+  plx_pl_effect *by_run;
+  over_runs o;
+  plx_rundir *rd = NULL;
+  plx_table *tb = NULL, *to = NULL;
+  double t0 = plx_clock_seconds();
+  size_t j, k;
+  int rc = PLX_OK;
+  if (n_runs == 1) {
+    op->config = runs[0];
+    return plx_perceptual_report(op, err);
+  }
+  if (n_runs == 0 || !op->out)
+    return plx_error_set(err, PLX_EINVAL, "a report of several runs needs -o DIR (the "
+                         "directory of the statistics over the runs)");
+  if (!(by_run = calloc(n_runs * PLX_PL_N_EFFECTS, sizeof *by_run)))
+    return plx_error_set(err, PLX_ENOMEM, "out of memory");
+  for (j = 0; j < n_runs && !rc; j++) {
+    pl *p;
+    plx_pl_results *r;
+    if ((rc = load_stored_run(runs[j], op, &p, &r, err)))
+      break;
+    memcpy(&by_run[j * PLX_PL_N_EFFECTS], r->effects, sizeof r->effects);
+    results_free(r);
+    pl_free(p);
+  }
+  if (rc)
+    goto done;
+  memset(&o, 0, sizeof o);
+  o.runs = runs;
+  o.n_runs = n_runs;
+  o.by_run = by_run;
+  o.op = op;
+  over_runs_stats(&o);
+  memcpy(op->effects, o.over, sizeof op->effects);
+  tb = plx_table_new(7, nb, "sssifff");
+  to = plx_table_new(7, no, "siffffi");
+  if (!tb || !to) {
+    rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
+    goto done;
+  }
+  plx_table_comment(tb, "each run's effects, as in its tables/effects.csv (reduced again "
+                        "with this report's analysis keys)");
+  plx_table_comment(to, "each effect over the runs (one value per run: its mean): mean, "
+                        "s.e.m., t = mean / sem, one-sided p of Student's t with runs - 1 "
+                        "degrees of freedom, runs with a positive mean");
+  for (j = 0; j < n_runs; j++)
+    for (k = 0; k < PLX_PL_N_EFFECTS; k++) {
+      const plx_pl_effect *e = &by_run[j * PLX_PL_N_EFFECTS + k];
+      const char *sv[3] = {runs[j], e->name, e->over};
+      double v[4] = {(double)e->n, e->mean, e->sem, e->z};
+      plx_table_append(tb, sv, v);
+    }
+  for (k = 0; k < PLX_PL_N_EFFECTS; k++) {
+    const char *sv[1] = {o.over[k].name};
+    double v[6] = {(double)o.over[k].n, o.over[k].mean, o.over[k].sem, o.over[k].z, o.p[k],
+                   (double)o.positive[k]};
+    plx_table_append(to, sv, v);
+  }
+  if ((rc = plx_rundir_open(&rd, op->out, 0, err)))
+    goto done;
+  snprintf(op->out_used, sizeof op->out_used, "%s", op->out);
+  if (op->watch)
+    *op->watch = rd;
+  if ((rc = plx_rundir_table(rd, "effects_by_run", tb, err)) ||
+      (rc = plx_rundir_table(rd, "effects_over_runs", to, err)))
+    goto done;
+  o.seconds = op->seconds = plx_clock_seconds() - t0;
+  snprintf(op->summary, sizeof op->summary, "report of %zu runs: effects over runs (mean, "
+           "sem, t over the runs' means)", n_runs);
+  if (op->watch)
+    *op->watch = NULL;
+  rc = plx_rundir_commit(rd, over_runs_manifest, &o, err);
+  rd = NULL;
+done:
+  if (op->watch)
+    *op->watch = NULL;
+  if (rd)
+    plx_rundir_abort(rd);
+  plx_table_free(tb);
+  plx_table_free(to);
+  free(by_run);
   return rc;
 }

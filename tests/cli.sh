@@ -234,6 +234,11 @@ expect 2 "report: not a run directory" -- $PLASTIX report "$work/nope" -q
 one_line_error "report: not a run directory" "not a run directory"
 expect 2 "report: not a perceptual run" -- $PLASTIX report "$work/quick" -q
 one_line_error "report: not a perceptual run" "perceptual_learning"
+expect 0 "report over two runs" -- $PLASTIX report "$work/plr" "$work/plr1" -o "$work/plrs" -q
+[ -s "$work/plrs/tables/effects_over_runs.csv" ] && [ -s "$work/plrs/tables/effects_by_run.csv" ] \
+  && ok "report over runs writes its tables" || bad "report over runs writes its tables"
+expect 2 "report over runs without -o" -- $PLASTIX report "$work/plr" "$work/plr1" -q
+one_line_error "report over runs without -o" "needs -o DIR"
 
 # --- the built-in rules are also built as plugin modules ----------------
 # (tests/plugin.sh loads out-of-tree modules; a module named like a

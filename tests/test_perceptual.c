@@ -1018,6 +1018,69 @@ static void check_population_tables(const char *out)
   ck_assert_uint_eq(rows, n_ulayer);
 }
 
+/* effects.csv of a run directory: name -> mean, n (returns the count) */
+enum { EFF_MAX = 64 };
+static size_t read_effects(const char *dir, const char *table, char names[][64], double *mean,
+                           long *n)
+{
+  char line[512];
+  size_t k = 0;
+  FILE *f = open_table(dir, table, line, sizeof line);
+  while (fgets(line, sizeof line, f)) {
+    /* effects.csv: effect,over,n,mean,...; effects_over_runs.csv:
+     * effect,runs,mean,... ("over" may be empty) */
+    char *c1 = strchr(line, ','), *rest;
+    ck_assert_uint_lt(k, EFF_MAX);
+    ck_assert_ptr_nonnull(c1);
+    snprintf(names[k], 64, "%.*s", (int)(c1 - line), line);
+    rest = c1 + 1;
+    if (!strcmp(table, "effects")) {
+      ck_assert_ptr_nonnull(rest = strchr(rest, ','));
+      rest++;
+    }
+    ck_assert_int_eq(sscanf(rest, "%ld,%lf", &n[k], &mean[k]), 2);
+    k++;
+  }
+  fclose(f);
+  return k;
+}
+
+/* plastix report of two runs: each effect's mean over the runs is the mean
+ * of the two runs' effects.csv values, counted over the runs where it was
+ * measured; several runs need an output directory */
+static void check_report_runs(const char *a, const char *b)
+{
+  static char na[EFF_MAX][64], nb[EFF_MAX][64], no[EFF_MAX][64];
+  double ma[EFF_MAX], mb[EFF_MAX], mo[EFF_MAX];
+  long ca[EFF_MAX], cb[EFF_MAX], co[EFF_MAX];
+  const char *runs[2] = {a, b};
+  char out[700];
+  plx_perceptual_opts o;
+  plx_error err;
+  size_t k, ka, kb, kk, both = 0;
+  memset(&o, 0, sizeof o);
+  ck_assert_int_eq(plx_perceptual_report_runs(&o, runs, 2, &err), PLX_EINVAL);
+  snprintf(out, sizeof out, "%s-over-runs", a);
+  o.out = out;
+  ck_assert_msg(plx_perceptual_report_runs(&o, runs, 2, &err) == 0, "%s", err.msg);
+  ka = read_effects(a, "effects", na, ma, ca);
+  kb = read_effects(b, "effects", nb, mb, cb);
+  kk = read_effects(out, "effects_over_runs", no, mo, co);
+  ck_assert(ka == kb && ka == kk && ka > 0);
+  for (k = 0; k < kk; k++) {
+    long runs_with = (ca[k] > 0 && isfinite(ma[k])) + (cb[k] > 0 && isfinite(mb[k]));
+    ck_assert_str_eq(no[k], na[k]);
+    ck_assert_str_eq(no[k], nb[k]);
+    ck_assert_int_eq(co[k], runs_with);
+    if (runs_with == 2) {
+      ck_assert_msg(fabs(mo[k] - 0.5 * (ma[k] + mb[k])) <= 1e-9 * (1 + fabs(mo[k])),
+                    "%s: %g vs %g", no[k], mo[k], 0.5 * (ma[k] + mb[k]));
+      both++;
+    }
+  }
+  ck_assert_uint_gt(both, 0);
+}
+
 /* plastix report: with no change, every table of the run again byte for
  * byte; with units.min_activation at the median mean activation, units.csv
  * includes exactly the units at or above it and the unit tables are those
@@ -1069,6 +1132,7 @@ static void check_report(const char *run)
   ck_assert(n_in > 0 && n_in < n_urow);
   check_unit_changes(rep);
   check_population_tables(rep);
+  check_report_runs(run, rep);
   /* refused: a key the stored measurements do not cover */
   ov[0] = "train.lr=0.5";
   snprintf(rep, sizeof rep, "%s-report-refused", run);

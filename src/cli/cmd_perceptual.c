@@ -82,6 +82,7 @@ int cli_check_perceptual(const cli_opts *o)
 
 static const char report_usage[] =
     "usage: plastix report RUN_DIR [-o DIR] [--set key.path=value ...] [--quiet]\n"
+    "       plastix report RUN_DIR RUN_DIR... -o DIR [--set key.path=value ...]\n"
     "\n"
     "Reduce a finished perceptual_learning run again without training: read\n"
     "its measurements from RUN_DIR/results.h5 and write DIR (default\n"
@@ -92,6 +93,11 @@ static const char report_usage[] =
     "(the layer Fisher information is the run's, measured with its own\n"
     "units.min_activation).  With no --set the tables equal the run's.\n"
     "\n"
+    "With several runs (for example one per pretrained network), each is\n"
+    "reduced the same way and DIR receives the statistics over the runs:\n"
+    "tables/effects_by_run.csv and tables/effects_over_runs.csv (each\n"
+    "effect's mean, s.e.m. and t over the runs' means, one-sided p).\n"
+    "\n"
     "  -o, --out DIR        output directory (an older one there is replaced)\n"
     "  -s, --set K=V        change an analysis key, e.g. --set units.min_activation=1.0\n"
     "  -q, --quiet          no summary\n"
@@ -100,29 +106,76 @@ static const char report_usage[] =
     "Exit status: 0 ok, 1 failed, 2 bad input (not a run directory, a key a\n"
     "report cannot change, a bad value).\n";
 
+/* the effects over several runs, one line each */
+static void print_over_runs(const plx_perceptual_opts *po)
+{
+  size_t i;
+  fprintf(stderr, "plastix: %s\n", po->summary);
+  for (i = 0; i < PLX_PL_N_EFFECTS; i++)
+    if (po->effects[i].n)
+      fprintf(stderr, "plastix:   %-38s %+.4g +- %.2g (t %.1f, %zu runs)\n",
+              po->effects[i].name, po->effects[i].mean, po->effects[i].sem, po->effects[i].z,
+              po->effects[i].n);
+  fprintf(stderr, "plastix: wrote %s\n", po->out_used);
+}
+
 int cmd_report(int argc, char **argv)
 {
-  cli_opts o;
+  enum { MAX_RUNS = 256 };
+  const char *runs[MAX_RUNS], *sets[CLI_MAX_SET];
+  size_t n_runs = 0, n_sets = 0;
   plx_perceptual_opts po;
   plx_error err;
-  int rc = cli_parse(argc, argv, &o, report_usage, 0);
-  if (rc)
-    return rc < 0 ? 0 : rc;
-  if (o.rule)
-    return cli_fail(PLX_EINVAL, "report: --rule is not used (a report trains nothing)");
+  int i, quiet = 0, rc;
   memset(&po, 0, sizeof po);
-  po.config = o.config;
-  po.overrides = o.sets;
-  po.n_overrides = o.n_sets;
-  po.out = o.out;
+  for (i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      fputs(report_usage, stdout);
+      return 0;
+    } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+      quiet = 1;
+    } else if (!strcmp(a, "-o") || !strcmp(a, "--out") || !strcmp(a, "-s") ||
+               !strcmp(a, "--set")) {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "plastix report: option %s needs a value\n", a);
+        return PLX_EXIT_BADINPUT;
+      }
+      if (!strcmp(a, "-o") || !strcmp(a, "--out"))
+        po.out = argv[++i];
+      else if (n_sets == CLI_MAX_SET) {
+        fprintf(stderr, "plastix: too many --set options (max %d)\n", CLI_MAX_SET);
+        return PLX_EXIT_BADINPUT;
+      } else
+        sets[n_sets++] = argv[++i];
+    } else if (a[0] == '-' && a[1]) {
+      fprintf(stderr, "plastix report: unknown option '%s' (see plastix report --help)\n", a);
+      return PLX_EXIT_BADINPUT;
+    } else if (n_runs == MAX_RUNS) {
+      fprintf(stderr, "plastix report: at most %d run directories\n", MAX_RUNS);
+      return PLX_EXIT_BADINPUT;
+    } else
+      runs[n_runs++] = a;
+  }
+  if (!n_runs) {
+    fprintf(stderr, "plastix report: missing RUN_DIR (see plastix report --help)\n");
+    return PLX_EXIT_BADINPUT;
+  }
+  po.config = runs[0];
+  po.overrides = sets;
+  po.n_overrides = n_sets;
   po.watch = &cli_current_rd;
   plx_error_clear(&err);
   cli_signals(1);
-  rc = plx_perceptual_report(&po, &err);
+  rc = plx_perceptual_report_runs(&po, runs, n_runs, &err);
   cli_signals(0);
   if (rc)
     return cli_fail(rc, err.msg);
-  if (!o.quiet)
-    print_summary(&po);
+  if (!quiet) {
+    if (n_runs == 1)
+      print_summary(&po);
+    else
+      print_over_runs(&po);
+  }
   return 0;
 }

@@ -90,8 +90,8 @@ int cli_parse(int argc, char **argv, cli_opts *o, const char *usage,
 #undef NEXT_ARG
   }
   if (!o->config) {
-    fprintf(stderr, "plastix %s: missing %s (see plastix %s --help)\n", argv[0],
-            strcmp(argv[0], "report") == 0 ? "RUN_DIR" : "CONFIG", argv[0]);
+    fprintf(stderr, "plastix %s: missing CONFIG (see plastix %s --help)\n",
+            argv[0], argv[0]);
     return PLX_EXIT_BADINPUT;
   }
   return 0;

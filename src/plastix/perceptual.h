@@ -95,6 +95,14 @@ int plx_perceptual_run(plx_perceptual_opts *o, plx_error *err);
  * output.figures (anything else: PLX_EINVAL).  The layer Fisher
  * information is the run's (measured with its units.min_activation). */
 int plx_perceptual_report(plx_perceptual_opts *o, plx_error *err);
+/* A report of several finished runs (for example, one per pretrained
+ * network): each run is reduced again as above (o->overrides apply to
+ * all), and o->out (required) receives tables/effects_by_run.csv and
+ * tables/effects_over_runs.csv -- each effect's mean, s.e.m. and t over
+ * the runs' means, one-sided p with runs - 1 degrees of freedom -- and a
+ * manifest.  With one run this is plx_perceptual_report. */
+int plx_perceptual_report_runs(plx_perceptual_opts *o, const char *const *runs, size_t n_runs,
+                               plx_error *err);
 /* Load and validate only (plastix check), including the pretrained
  * weights file; fills a one-line summary. */
 int plx_perceptual_check(const plx_perceptual_opts *o, char *summary, size_t n,
