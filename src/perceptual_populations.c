@@ -103,11 +103,6 @@ static double pref_distance(const plx_unit_attr *a)
   return fabs(a->pref_rel);
 }
 
-static double slope_of(const plx_unit_attr *a)
-{
-  return a->slope;
-}
-
 /* preference bin of a unit (PB_N: beyond the binned range) */
 static size_t pref_bin(const plx_unit_attr *a)
 {
@@ -215,8 +210,8 @@ static void slope_rows(const plx_pl_results *r, size_t l, size_t s, const popula
   for (st = 0; st < 2; st++)
     for (i = 0; i < p->n[st]; i++) {
       const size_t bin = pref_bin(&p->pop[st][i]);
-      if (bin < PB_N && isfinite(slope_of(&p->pop[st][i]))) {
-        y[n] = slope_of(&p->pop[st][i]);
+      if (bin < PB_N && isfinite(p->pop[st][i].slope)) {
+        y[n] = p->pop[st][i].slope;
         fa[n] = st;
         fb[n++] = bin;
       }
