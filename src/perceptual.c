@@ -1538,7 +1538,7 @@ static void over_runs_stats(over_runs *o)
         q += (x->mean - e->mean) * (x->mean - e->mean);
     }
     e->sem = n > 1 ? sqrt(q / (double)(n - 1) / (double)n) : NAN;
-    e->z = n > 1 ? e->mean / e->sem : NAN;
+    e->z = n > 1 && e->sem > 0 ? e->mean / e->sem : NAN; /* no spread: undefined */
     o->p[k] = n > 1 && isfinite(e->z) ? gsl_cdf_tdist_Q(e->z, (double)(n - 1)) : NAN;
   }
 }
