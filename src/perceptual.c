@@ -1511,35 +1511,21 @@ typedef struct over_runs {
   const plx_perceptual_opts *op;
 } over_runs;
 
-static void over_runs_stats(over_runs *o)
+static void over_runs_stats(over_runs *o, double *v)
 {
   size_t k, j;
   for (k = 0; k < PLX_PL_N_EFFECTS; k++) {
-    plx_pl_effect *e = &o->over[k];
-    double s = 0, q = 0;
-    size_t n = 0;
-    memset(e, 0, sizeof *e);
-    snprintf(e->name, sizeof e->name, "%s", o->by_run[k].name);
-    snprintf(e->over, sizeof e->over, "runs");
+    const plx_pl_effect *e = &o->over[k];
     o->positive[k] = 0;
     for (j = 0; j < o->n_runs; j++) {
       const plx_pl_effect *x = &o->by_run[j * PLX_PL_N_EFFECTS + k];
-      if (x->n && isfinite(x->mean)) {
-        s += x->mean;
-        n++;
-        o->positive[k] += x->mean > 0;
-      }
+      v[j] = x->n ? x->mean : NAN;
+      o->positive[k] += v[j] > 0;
     }
-    e->n = n;
-    e->mean = n ? s / (double)n : NAN;
-    for (j = 0; j < o->n_runs; j++) {
-      const plx_pl_effect *x = &o->by_run[j * PLX_PL_N_EFFECTS + k];
-      if (x->n && isfinite(x->mean))
-        q += (x->mean - e->mean) * (x->mean - e->mean);
-    }
-    e->sem = n > 1 ? sqrt(q / (double)(n - 1) / (double)n) : NAN;
-    e->z = n > 1 && e->sem > 0 ? e->mean / e->sem : NAN; /* no spread: undefined */
-    o->p[k] = n > 1 && isfinite(e->z) ? gsl_cdf_tdist_Q(e->z, (double)(n - 1)) : NAN;
+    plx_pl_effect_from(&o->over[k], o->by_run[k].name, "runs", v, o->n_runs);
+    o->p[k] = e->n < 2 || isnan(e->z) ? NAN
+              : isinf(e->z)           ? (e->z > 0 ? 0.0 : 1.0)
+                                      : gsl_cdf_tdist_Q(e->z, (double)(e->n - 1));
   }
 }
 
@@ -1575,6 +1561,7 @@ int plx_perceptual_report_runs(plx_perceptual_opts *op, const char *const *runs,
   static const char *const no[] = {"effect", "runs", "mean", "sem", "t", "p_one_sided",
                                    "runs_positive"};
   plx_pl_effect *by_run;
+  double *means;
   over_runs o;
   plx_rundir *rd = NULL;
   plx_table *tb = NULL, *to = NULL;
@@ -1588,8 +1575,13 @@ int plx_perceptual_report_runs(plx_perceptual_opts *op, const char *const *runs,
   if (n_runs == 0 || !op->out)
     return plx_error_set(err, PLX_EINVAL, "a report of several runs needs -o DIR (the "
                          "directory of the statistics over the runs)");
-  if (!(by_run = calloc(n_runs * PLX_PL_N_EFFECTS, sizeof *by_run)))
+  by_run = calloc(n_runs * PLX_PL_N_EFFECTS, sizeof *by_run);
+  means = malloc(n_runs * sizeof *means);
+  if (!by_run || !means) {
+    free(by_run);
+    free(means);
     return plx_error_set(err, PLX_ENOMEM, "out of memory");
+  }
   for (j = 0; j < n_runs && !rc; j++) {
     pl *p;
     plx_pl_results *r;
@@ -1606,7 +1598,7 @@ int plx_perceptual_report_runs(plx_perceptual_opts *op, const char *const *runs,
   o.n_runs = n_runs;
   o.by_run = by_run;
   o.op = op;
-  over_runs_stats(&o);
+  over_runs_stats(&o, means);
   memcpy(op->effects, o.over, sizeof op->effects);
   tb = plx_table_new(7, nb, "sssifff");
   to = plx_table_new(7, no, "siffffi");
@@ -1655,5 +1647,6 @@ done:
   plx_table_free(tb);
   plx_table_free(to);
   free(by_run);
+  free(means);
   return rc;
 }

@@ -36,7 +36,7 @@ long plx_pl_peak_speed(const double *d, long T, long window)
 
 /* ---------------------------------------------------------------- effects */
 
-static void effect_from(plx_pl_effect *e, const char *name, const char *over,
+void plx_pl_effect_from(plx_pl_effect *e, const char *name, const char *over,
                         const double *v, size_t n)
 {
   double m = 0, s = 0;
@@ -240,21 +240,21 @@ void plx_pl_effects(plx_pl_results *r)
       size_t cf = cond_of(r, g, fine), cc = cond_of(r, g, coarse);
       v[g] = PLX_PL_ACC(r, cc, 0, k1) - PLX_PL_ACC(r, cf, 0, k1);
     }
-    effect_from(&r->effects[PLX_PL_START_COARSE], "start_coarse_minus_fine", "groups", v, G);
+    plx_pl_effect_from(&r->effects[PLX_PL_START_COARSE], "start_coarse_minus_fine", "groups", v, G);
     for (g = 0; g < G; g++) {
       size_t cf = cond_of(r, g, fine), cc = cond_of(r, g, coarse);
       v[g] = (PLX_PL_ACC(r, cc, 0, ke) - PLX_PL_ACC(r, cc, 0, k1)) -
              (PLX_PL_ACC(r, cf, 0, ke) - PLX_PL_ACC(r, cf, 0, k1));
     }
-    effect_from(&r->effects[PLX_PL_RISE_COARSE], "early_rise_coarse_minus_fine", "groups",
-                v, G);
+    plx_pl_effect_from(&r->effects[PLX_PL_RISE_COARSE], "early_rise_coarse_minus_fine", "groups", v,
+                       G);
     for (i = 0; i < N_TRANSFER_EFFECTS && r->transfer; i++) {
       const int ts = transfer_effects[i].test;
       for (g = 0; g < G; g++)
         v[g] = transfer_acc(r, cond_of(r, g, coarse), ts) -
                transfer_acc(r, cond_of(r, g, fine), ts);
-      effect_from(&r->effects[transfer_effects[i].effect], transfer_effects[i].name, "groups",
-                  v, G);
+      plx_pl_effect_from(&r->effects[transfer_effects[i].effect], transfer_effects[i].name,
+                         "groups", v, G);
     }
     /* relative change: slope over conv layers of log(fine / coarse) */
     if (r->n_wl >= 3) {
@@ -276,8 +276,8 @@ void plx_pl_effects(plx_pl_results *r)
         }
         v[g] = n >= 2 ? -(n * sxy - sx * sy) / (n * sxx - sx * sx) : NAN;
       }
-      effect_from(&r->effects[PLX_PL_CHANGE_LOWER], "fine_change_toward_lower_layers",
-                  "groups", v, G);
+      plx_pl_effect_from(&r->effects[PLX_PL_CHANGE_LOWER], "fine_change_toward_lower_layers",
+                         "groups", v, G);
     }
   }
   if (r->transfer) {
@@ -290,8 +290,8 @@ void plx_pl_effects(plx_pl_results *r)
       }
       v[g] = s / (double)r->n_sep;
     }
-    effect_from(&r->effects[PLX_PL_TRANSFER_45_90], "transfer45_minus_transfer90", "groups",
-                v, G);
+    plx_pl_effect_from(&r->effects[PLX_PL_TRANSFER_45_90], "transfer45_minus_transfer90", "groups",
+                       v, G);
   }
   if (r->units && r->n_pl >= 2) {
     const double w = r->fi_window;
@@ -299,14 +299,14 @@ void plx_pl_effects(plx_pl_results *r)
       size_t c = cond_of(r, g, fine);
       v[g] = fi_gain(r, c, r->n_pl - 1, 0, w) - fi_gain(r, c, 0, 0, w);
     }
-    effect_from(&r->effects[PLX_PL_FI_TOP], "fi_gain_top_minus_bottom_fine", "conditions", v,
-                G);
+    plx_pl_effect_from(&r->effects[PLX_PL_FI_TOP], "fi_gain_top_minus_bottom_fine", "conditions", v,
+                       G);
     for (g = 0; g < G; g++) {
       size_t c = cond_of(r, g, fine);
       v[g] = fi_gain(r, c, r->n_pl - 1, 0, w) - fi_gain(r, c, r->n_pl - 1, 90.0 - w, 90.0);
     }
-    effect_from(&r->effects[PLX_PL_FI_NEAR], "fi_gain_near_minus_far_top_fine", "conditions",
-                v, G);
+    plx_pl_effect_from(&r->effects[PLX_PL_FI_NEAR], "fi_gain_near_minus_far_top_fine", "conditions",
+                       v, G);
   }
   if (r->units && (uc = pooled_unit_changes(r))) {
     for (i = 0; i < N_HIGH_EFFECTS; i++) {
@@ -316,15 +316,15 @@ void plx_pl_effects(plx_pl_results *r)
       for (g = 0; g < G; g++)
         v[g] = high_effects[i].sign * uc[(cond_of(r, g, sep) * 2 + 1) * UC_N +
                                          (size_t)high_effects[i].measure];
-      effect_from(&r->effects[high_effects[i].effect], high_effects[i].name, "conditions", v,
-                  G);
+      plx_pl_effect_from(&r->effects[high_effects[i].effect], high_effects[i].name, "conditions", v,
+                         G);
     }
     if (r->n_sep >= 2 && r->high_from > 0) {
       for (g = 0; g < G; g++)
         v[g] = uc[cond_of(r, g, fine) * 2 * UC_N + UC_FLANK] -
                uc[cond_of(r, g, coarse) * 2 * UC_N + UC_FLANK];
-      effect_from(&r->effects[PLX_PL_FLANK_LOW], "flank_slope_low_fine_minus_coarse", "groups",
-                  v, G);
+      plx_pl_effect_from(&r->effects[PLX_PL_FLANK_LOW], "flank_slope_low_fine_minus_coarse",
+                         "groups", v, G);
     }
   }
   free(uc);

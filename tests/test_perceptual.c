@@ -727,6 +727,34 @@ static FILE *open_table(const char *out, const char *name, char *line, size_t n)
   return f;
 }
 
+/* tables/NAME.csv of a run directory, effects.csv or effects_over_runs.csv:
+ * each row's effect name, n (or runs) and mean; returns the row count */
+enum { EFF_MAX = 64 };
+static size_t read_effects(const char *dir, const char *table, char names[][64], double *mean,
+                           long *n)
+{
+  char line[512];
+  size_t k = 0;
+  FILE *f = open_table(dir, table, line, sizeof line);
+  while (fgets(line, sizeof line, f)) {
+    /* effects.csv: effect,over,n,mean,...; effects_over_runs.csv:
+     * effect,runs,mean,... ("over" may be empty) */
+    char *c1 = strchr(line, ','), *rest;
+    ck_assert_uint_lt(k, EFF_MAX);
+    ck_assert_ptr_nonnull(c1);
+    snprintf(names[k], 64, "%.*s", (int)(c1 - line), line);
+    rest = c1 + 1;
+    if (!strcmp(table, "effects")) {
+      ck_assert_ptr_nonnull(rest = strchr(rest, ','));
+      rest++;
+    }
+    ck_assert_int_eq(sscanf(rest, "%ld,%lf", &n[k], &mean[k]), 2);
+    k++;
+  }
+  fclose(f);
+  return k;
+}
+
 /* tables/unit_changes.csv recomputed from tables/units.csv: per condition
  * and layer the mean over units included before and after of each
  * trained - naive change, then per layer and separation the mean over
@@ -752,9 +780,12 @@ static void check_unit_changes(const char *out)
              {"best_disc_naive_minus_trained_high_fine", 5, -1}};
   static double sum[UC_MAXC][UC_MAXL][UCM], cnt[UC_MAXC][UC_MAXL][UCM];
   static double sep_of[UC_MAXC];
+  static char en[EFF_MAX][64];
+  double em[EFF_MAX];
+  long ecnt[EFF_MAX];
   const size_t nl = n_ulayer;
   char line[1024], layer[32], meas[32], lev[8];
-  size_t nc = 0, rows = 0, i;
+  size_t nc = 0, rows = 0, ne, i;
   FILE *f;
   memset(sum, 0, sizeof sum);
   memset(cnt, 0, sizeof cnt);
@@ -808,16 +839,12 @@ static void check_unit_changes(const char *out)
   }
   fclose(f);
   ck_assert_uint_eq(rows, nl * UCM); /* one separation in the run */
-  f = open_table(out, "effects", line, sizeof line);
+  ne = read_effects(out, "effects", en, em, ecnt);
   rows = 0;
-  while (fgets(line, sizeof line, f)) {
-    char name[64], over[32];
-    long n;
-    double mean, acc = 0;
+  for (i = 0; i < ne; i++) {
+    double acc = 0;
     size_t e, c, l, k = 0;
-    if (sscanf(line, "%63[^,],%31[^,],%ld,%lf", name, over, &n, &mean) != 4)
-      continue;
-    for (e = 0; e < sizeof eff / sizeof eff[0] && strcmp(eff[e].name, name); e++)
+    for (e = 0; e < sizeof eff / sizeof eff[0] && strcmp(eff[e].name, en[i]); e++)
       ;
     if (e == sizeof eff / sizeof eff[0])
       continue;
@@ -832,12 +859,11 @@ static void check_unit_changes(const char *out)
         k++;
       }
     }
-    ck_assert_int_eq(n, (long)k);
-    ck_assert_msg(fabs(mean - acc / (double)k) <= 1e-7 * (1 + fabs(mean)), "%s: %g vs %g", name,
-                  mean, acc / (double)k);
+    ck_assert_int_eq(ecnt[i], (long)k);
+    ck_assert_msg(fabs(em[i] - acc / (double)k) <= 1e-7 * (1 + fabs(em[i])), "%s: %g vs %g",
+                  en[i], em[i], acc / (double)k);
     rows++;
   }
-  fclose(f);
   ck_assert_uint_eq(rows, sizeof eff / sizeof eff[0]);
 }
 
@@ -1016,33 +1042,6 @@ static void check_population_tables(const char *out)
   }
   fclose(f);
   ck_assert_uint_eq(rows, n_ulayer);
-}
-
-/* effects.csv of a run directory: name -> mean, n (returns the count) */
-enum { EFF_MAX = 64 };
-static size_t read_effects(const char *dir, const char *table, char names[][64], double *mean,
-                           long *n)
-{
-  char line[512];
-  size_t k = 0;
-  FILE *f = open_table(dir, table, line, sizeof line);
-  while (fgets(line, sizeof line, f)) {
-    /* effects.csv: effect,over,n,mean,...; effects_over_runs.csv:
-     * effect,runs,mean,... ("over" may be empty) */
-    char *c1 = strchr(line, ','), *rest;
-    ck_assert_uint_lt(k, EFF_MAX);
-    ck_assert_ptr_nonnull(c1);
-    snprintf(names[k], 64, "%.*s", (int)(c1 - line), line);
-    rest = c1 + 1;
-    if (!strcmp(table, "effects")) {
-      ck_assert_ptr_nonnull(rest = strchr(rest, ','));
-      rest++;
-    }
-    ck_assert_int_eq(sscanf(rest, "%ld,%lf", &n[k], &mean[k]), 2);
-    k++;
-  }
-  fclose(f);
-  return k;
 }
 
 /* plastix report of two runs: each effect's mean over the runs is the mean

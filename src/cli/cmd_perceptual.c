@@ -10,16 +10,17 @@
 #include <stdio.h>
 #include <string.h>
 
-/* the run's one-line summary, every measured effect, the directory */
-static void print_summary(const plx_perceptual_opts *po)
+/* the one-line summary, every measured effect with its statistic (stat:
+ * "z" over a run's conditions, "t" over runs), the directory */
+static void print_summary(const plx_perceptual_opts *po, const char *stat)
 {
   size_t i;
   fprintf(stderr, "plastix: %s\n", po->summary);
   for (i = 0; i < PLX_PL_N_EFFECTS; i++)
     if (po->effects[i].n)
-      fprintf(stderr, "plastix:   %-38s %+.4g +- %.2g (z %.1f, n %zu %s)\n",
-              po->effects[i].name, po->effects[i].mean, po->effects[i].sem, po->effects[i].z,
-              po->effects[i].n, po->effects[i].over);
+      fprintf(stderr, "plastix:   %-38s %+.4g +- %.2g (%s %.1f, n %zu %s)\n",
+              po->effects[i].name, po->effects[i].mean, po->effects[i].sem, stat,
+              po->effects[i].z, po->effects[i].n, po->effects[i].over);
   fprintf(stderr, "plastix: wrote %s\n", po->out_used);
 }
 
@@ -58,7 +59,7 @@ int cli_run_perceptual(const cli_opts *o)
     return cli_fail(rc, err.msg);
   }
   if (!o->quiet)
-    print_summary(&po);
+    print_summary(&po, "z");
   return 0;
 }
 
@@ -105,19 +106,6 @@ static const char report_usage[] =
     "\n"
     "Exit status: 0 ok, 1 failed, 2 bad input (not a run directory, a key a\n"
     "report cannot change, a bad value).\n";
-
-/* the effects over several runs, one line each */
-static void print_over_runs(const plx_perceptual_opts *po)
-{
-  size_t i;
-  fprintf(stderr, "plastix: %s\n", po->summary);
-  for (i = 0; i < PLX_PL_N_EFFECTS; i++)
-    if (po->effects[i].n)
-      fprintf(stderr, "plastix:   %-38s %+.4g +- %.2g (t %.1f, %zu runs)\n",
-              po->effects[i].name, po->effects[i].mean, po->effects[i].sem, po->effects[i].z,
-              po->effects[i].n);
-  fprintf(stderr, "plastix: wrote %s\n", po->out_used);
-}
 
 int cmd_report(int argc, char **argv)
 {
@@ -171,11 +159,7 @@ int cmd_report(int argc, char **argv)
   cli_signals(0);
   if (rc)
     return cli_fail(rc, err.msg);
-  if (!quiet) {
-    if (n_runs == 1)
-      print_summary(&po);
-    else
-      print_over_runs(&po);
-  }
+  if (!quiet)
+    print_summary(&po, n_runs == 1 ? "z" : "t");
   return 0;
 }

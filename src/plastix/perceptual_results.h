@@ -78,6 +78,12 @@ typedef struct plx_pl_results {
 #define PLX_PL_CHANGE(r, c, l, m, it) \
   ((r)->change[(((c) * (r)->n_wl + (l)) * PLX_PL_N_CHANGE + (m)) * (size_t)((r)->T + 1) + (size_t)(it)])
 
+/* e = mean, s.e.m. and z = mean / sem of the finite values of v[0..n)
+ * (n counts them; sem and z NaN below two; z = +-inf when they do not
+ * spread), labelled name and over. */
+void plx_pl_effect_from(plx_pl_effect *e, const char *name, const char *over,
+                        const double *v, size_t n);
+
 /* Compute the paper's comparisons into r->effects. */
 void plx_pl_effects(plx_pl_results *r);
 
