@@ -951,3 +951,113 @@ int plx_config_task_is(const char *path, const char *type)
   config_destroy(&cf);
   return yes;
 }
+
+/* ------------------------------------------------- comparing two configs */
+
+static int ignored(const char *path, const char *const *ignore)
+{
+  size_t i, n;
+  for (i = 0; ignore && ignore[i]; i++) {
+    n = strlen(ignore[i]);
+    if (!strncmp(path, ignore[i], n) && (path[n] == '\0' || path[n] == '.'))
+      return 1;
+  }
+  return 0;
+}
+
+static void value_text(const config_setting_t *s, char *buf, size_t n)
+{
+  if (!s) {
+    snprintf(buf, n, "absent");
+    return;
+  }
+  switch (config_setting_type(s)) {
+  case CONFIG_TYPE_INT:
+  case CONFIG_TYPE_INT64:
+    snprintf(buf, n, "%lld", config_setting_get_int64(s));
+    break;
+  case CONFIG_TYPE_FLOAT:
+    snprintf(buf, n, "%.17g", config_setting_get_float(s));
+    break;
+  case CONFIG_TYPE_STRING:
+    snprintf(buf, n, "\"%s\"", config_setting_get_string(s));
+    break;
+  case CONFIG_TYPE_BOOL:
+    snprintf(buf, n, "%s", config_setting_get_bool(s) ? "true" : "false");
+    break;
+  case CONFIG_TYPE_GROUP:
+    snprintf(buf, n, "a group of %d settings", config_setting_length(s));
+    break;
+  default:
+    snprintf(buf, n, "%s of %d elements", type_name(config_setting_type(s)),
+             config_setting_length(s));
+  }
+}
+
+/* Scalars equal as values (an int 2 and a float 2.0 are one number). */
+static int same_scalar(const config_setting_t *a, const config_setting_t *b)
+{
+  if (is_number(a) && is_number(b))
+    return number_of(a) == number_of(b);
+  if (config_setting_type(a) != config_setting_type(b))
+    return 0;
+  if (config_setting_type(a) == CONFIG_TYPE_STRING)
+    return !strcmp(config_setting_get_string(a), config_setting_get_string(b));
+  return config_setting_get_bool(a) == config_setting_get_bool(b);
+}
+
+static int first_difference(const config_setting_t *a, const config_setting_t *b,
+                            const char *path, const char *const *ignore, plx_config_diff *d)
+{
+  char sub[sizeof d->key];
+  int i, n;
+  if (*path && ignored(path, ignore))
+    return 0;
+  if (a && b && config_setting_is_aggregate(a) &&
+      config_setting_type(a) == config_setting_type(b)) {
+    if (config_setting_is_group(a)) {
+      /* members of a, then members of b that a lacks */
+      for (n = 0; n < 2; n++) {
+        const config_setting_t *x = n ? b : a, *y = n ? a : b;
+        for (i = 0; i < config_setting_length(x); i++) {
+          const config_setting_t *m = config_setting_get_elem(x, (unsigned)i);
+          const config_setting_t *o = config_setting_get_member(y, config_setting_name(m));
+          if (n && o)
+            continue;
+          join_path(sub, sizeof sub, path, config_setting_name(m));
+          if (n ? first_difference(o, m, sub, ignore, d)
+                : first_difference(m, o, sub, ignore, d))
+            return 1;
+        }
+      }
+      return 0;
+    }
+    if (config_setting_length(a) == config_setting_length(b)) {
+      for (i = 0; i < config_setting_length(a); i++) {
+        char idx[32];
+        snprintf(idx, sizeof idx, "[%d]", i);
+        join_path(sub, sizeof sub, path, idx);
+        if (first_difference(config_setting_get_elem(a, (unsigned)i),
+                             config_setting_get_elem(b, (unsigned)i), sub, ignore, d))
+          return 1;
+      }
+      return 0;
+    }
+  } else if (a && b && !config_setting_is_aggregate(a) && !config_setting_is_aggregate(b) &&
+             same_scalar(a, b))
+    return 0;
+  snprintf(d->key, sizeof d->key, "%s", path);
+  d->line_a = a ? (int)config_setting_source_line(a) : 0;
+  d->line_b = b ? (int)config_setting_source_line(b) : 0;
+  value_text(a, d->a, sizeof d->a);
+  value_text(b, d->b, sizeof d->b);
+  return 1;
+}
+
+int plx_config_first_difference(plx_config *a, plx_config *b, const char *const *ignore,
+                                plx_config_diff *d)
+{
+  memset(d, 0, sizeof *d);
+  return first_difference(config_root_setting(&a->cf), config_root_setting(&b->cf), "", ignore,
+                          d);
+}

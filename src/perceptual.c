@@ -1554,6 +1554,30 @@ static void over_runs_manifest(plx_jw *w, void *vc)
   plx_manifest_total_and_environment(w, o->seconds);
 }
 
+/* Runs reported together must share their design: every key of their
+ * configs (after this report's analysis overrides) but the seed, the
+ * name, the pretrained network they started from, the reference
+ * orientations (each run's effect is its mean over its own references,
+ * the nuisance variable its conditions sample) and the output formats.
+ * Otherwise their effects are not replicates of one experiment. */
+static int same_design(const pl *a, const char *run_a, const pl *b, const char *run_b,
+                       plx_error *err)
+{
+  static const char *const may_differ[] = {"experiment.seed", "experiment.name",
+                                           "model.pretrained", "model.pretrained_group",
+                                           "stimulus.reference_orientations", "output",
+                                           NULL};
+  plx_config_diff d;
+  if (!plx_config_first_difference(a->cfg, b->cfg, may_differ, &d))
+    return PLX_OK;
+  return plx_error_set(err, PLX_EINVAL,
+                       "%s/config.resolved.cfg:%d: %s: %s, but %s in %s; runs reported together "
+                       "must share their design (they may differ in experiment.seed, "
+                       "experiment.name, model.pretrained, stimulus.reference_orientations "
+                       "and output; an analysis key can be made equal with --set)",
+                       run_b, d.line_b, d.key[0] ? d.key : "(top level)", d.b, d.a, run_a);
+}
+
 int plx_perceptual_report_runs(plx_perceptual_opts *op, const char *const *runs, size_t n_runs,
                                plx_error *err)
 {
@@ -1562,6 +1586,7 @@ int plx_perceptual_report_runs(plx_perceptual_opts *op, const char *const *runs,
                                    "runs_positive"};
   plx_pl_effect *by_run;
   double *means;
+  pl *first = NULL;
   over_runs o;
   plx_rundir *rd = NULL;
   plx_table *tb = NULL, *to = NULL;
@@ -1589,8 +1614,14 @@ int plx_perceptual_report_runs(plx_perceptual_opts *op, const char *const *runs,
       break;
     memcpy(&by_run[j * PLX_PL_N_EFFECTS], r->effects, sizeof r->effects);
     results_free(r);
-    pl_free(p);
+    if (j == 0)
+      first = p;
+    else {
+      rc = same_design(first, runs[0], p, runs[j], err);
+      pl_free(p);
+    }
   }
+  pl_free(first);
   if (rc)
     goto done;
   memset(&o, 0, sizeof o);

@@ -234,9 +234,23 @@ expect 2 "report: not a run directory" -- $PLASTIX report "$work/nope" -q
 one_line_error "report: not a run directory" "not a run directory"
 expect 2 "report: not a perceptual run" -- $PLASTIX report "$work/quick" -q
 one_line_error "report: not a perceptual run" "perceptual_learning"
-expect 0 "report over two runs" -- $PLASTIX report "$work/plr" "$work/plr1" -o "$work/plrs" -q
+expect 0 "tiny perceptual run, another seed" -- $PLASTIX run "$pcfg" -o "$work/plr_s2" -q -j 1 \
+  --set 'stimulus.reference_orientations=[0.0]' --set 'stimulus.separations=[5.0]' \
+  --set train.iterations=6 --set test.early_iteration=2 --set test.pairs=20 \
+  --set units.orientations=8 --set units.repeats=3 --set 'output.figures=[]' \
+  --set experiment.seed=2
+expect 0 "report over two runs" -- $PLASTIX report "$work/plr" "$work/plr_s2" -o "$work/plrs" -q
 [ -s "$work/plrs/tables/effects_over_runs.csv" ] && [ -s "$work/plrs/tables/effects_by_run.csv" ] \
   && ok "report over runs writes its tables" || bad "report over runs writes its tables"
+# plr1 was reduced with another unit threshold: not the same design, unless
+# the report sets the threshold for both
+expect 2 "report over runs of two designs" -- $PLASTIX report "$work/plr" "$work/plr1" \
+  -o "$work/plrd" -q
+one_line_error "report over runs of two designs" "units.min_activation"
+[ ! -e "$work/plrd" ] && ok "no output from a refused report over runs" \
+  || bad "refused report over runs left output"
+expect 0 "report over runs, threshold made equal" -- $PLASTIX report "$work/plr" "$work/plr1" \
+  -o "$work/plrd" -q --set units.min_activation=0.1
 expect 2 "report over runs without -o" -- $PLASTIX report "$work/plr" "$work/plr1" -q
 one_line_error "report over runs without -o" "needs -o DIR"
 

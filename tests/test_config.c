@@ -207,6 +207,83 @@ START_TEST(test_group_lists)
 }
 END_TEST
 
+/* where two configs first differ: nested keys in --set syntax, numbers by
+ * value, keys missing on either side, ignored keys and groups */
+static int differ(const char *ta, const char *tb, const char *const *ignore,
+                  plx_config_diff *d)
+{
+  plx_config *a, *b;
+  plx_error err;
+  int r;
+  ck_assert_int_eq(plx_config_load_string(&a, ta, "a.cfg", &err), PLX_OK);
+  ck_assert_int_eq(plx_config_load_string(&b, tb, "b.cfg", &err), PLX_OK);
+  r = plx_config_first_difference(a, b, ignore, d);
+  plx_config_free(a);
+  plx_config_free(b);
+  return r;
+}
+
+START_TEST(test_first_difference)
+{
+  static const char *const seed_and_out[] = {"e.seed", "output", NULL};
+  const char *base = "e = { seed = 1; name = \"x\"; };\n"
+                     "m = { layers = ( { out = 8; }, { out = 16; k = [1.0, 2.0]; } ); };\n"
+                     "output = { figures = [\"png\"]; };";
+  plx_config_diff d;
+  ck_assert_int_eq(differ(base, base, NULL, &d), 0);
+  /* 16 and 16.0 are one number; group members in another order are equal */
+  ck_assert_int_eq(differ(base,
+                          "output = { figures = [\"png\"]; };\n"
+                          "m = { layers = ( { out = 8.0; }, { k = [1.0, 2.0]; out = 16.0; } ); };\n"
+                          "e = { name = \"x\"; seed = 1; };",
+                          NULL, &d), 0);
+  ck_assert_int_eq(differ(base,
+                          "e = { seed = 1; name = \"x\"; };\n"
+                          "m = { layers = ( { out = 8; }, { out = 16; k = [1.0, 2.5]; } ); };\n"
+                          "output = { figures = [\"png\"]; };",
+                          NULL, &d), 1);
+  ck_assert_str_eq(d.key, "m.layers.[1].k.[1]");
+  ck_assert_str_eq(d.a, "2");
+  ck_assert_str_eq(d.b, "2.5");
+  ck_assert_int_eq(d.line_a, 2);
+  ck_assert_int_eq(d.line_b, 2);
+  /* a key only one side has, either way round */
+  ck_assert_int_eq(differ(base,
+                          "e = { seed = 1; name = \"x\"; extra = true; };\n"
+                          "m = { layers = ( { out = 8; }, { out = 16; k = [1.0, 2.0]; } ); };\n"
+                          "output = { figures = [\"png\"]; };",
+                          NULL, &d), 1);
+  ck_assert_str_eq(d.key, "e.extra");
+  ck_assert_str_eq(d.a, "absent");
+  ck_assert_str_eq(d.b, "true");
+  ck_assert_int_eq(differ("e = { seed = 1; name = \"x\"; extra = \"y\"; };",
+                          "e = { seed = 1; name = \"x\"; };", NULL, &d), 1);
+  ck_assert_str_eq(d.key, "e.extra");
+  ck_assert_str_eq(d.a, "\"y\"");
+  ck_assert_str_eq(d.b, "absent");
+  /* lists of another length, and a type change */
+  ck_assert_int_eq(differ(base,
+                          "e = { seed = 1; name = \"x\"; };\n"
+                          "m = { layers = ( { out = 8; } ); };\n"
+                          "output = { figures = [\"png\"]; };",
+                          NULL, &d), 1);
+  ck_assert_str_eq(d.key, "m.layers");
+  ck_assert_str_eq(d.a, "a list of 2 elements");
+  ck_assert_str_eq(d.b, "a list of 1 elements");
+  ck_assert_int_eq(differ("e = { seed = 1; };", "e = { seed = \"1\"; };", NULL, &d), 1);
+  ck_assert_str_eq(d.key, "e.seed");
+  /* ignored: one key, and a whole group by its name, but not a prefix of a name */
+  ck_assert_int_eq(differ(base,
+                          "e = { seed = 2; name = \"x\"; };\n"
+                          "m = { layers = ( { out = 8; }, { out = 16; k = [1.0, 2.0]; } ); };\n"
+                          "output = { figures = []; dir = \"o\"; };",
+                          seed_and_out, &d), 0);
+  ck_assert_int_eq(differ("e = { seed = 1; seeds = 3; };", "e = { seed = 1; seeds = 4; };",
+                          seed_and_out, &d), 1);
+  ck_assert_str_eq(d.key, "e.seeds");
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("config");
@@ -218,6 +295,7 @@ int main(void)
   tcase_add_test(tc, test_missing_file);
   tcase_add_test(tc, test_overrides);
   tcase_add_test(tc, test_group_lists);
+  tcase_add_test(tc, test_first_difference);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

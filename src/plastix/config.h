@@ -36,6 +36,21 @@ const char *plx_config_text(const plx_config *cfg);
 /* Write the resolved configuration (after overrides) in libconfig syntax. */
 int plx_config_write(plx_config *cfg, const char *path, plx_error *err);
 
+/* Where two configs first differ (depth first, in file order): the dotted
+ * key ("model.layers.[3].out", as --set writes it) and both values as
+ * text ("absent" where a config lacks the key) with their lines (0 when
+ * absent).  Numbers compare as values
+ * (2 and 2.0 are equal).  Keys in `ignore` (NULL-terminated; a group's
+ * name covers all of it) are skipped.  Returns 1 and fills *d when the
+ * configs differ, 0 when they do not. */
+typedef struct plx_config_diff {
+  char key[256];
+  char a[128], b[128];
+  int line_a, line_b;
+} plx_config_diff;
+int plx_config_first_difference(plx_config *a, plx_config *b, const char *const *ignore,
+                                plx_config_diff *d);
+
 /* Validate the section at `path` ("" or NULL for the root) against the
  * concatenation of spec tables `head` and `body` (either may be NULL) and
  * return its params tree (owned by cfg).  A missing section binds as all
