@@ -1044,10 +1044,14 @@ static void check_population_tables(const char *out)
   ck_assert_uint_eq(rows, n_ulayer);
 }
 
-/* plastix report of two runs: each effect's mean over the runs is the mean
- * of the two runs' effects.csv values, counted over the runs where it was
- * measured; several runs need an output directory */
-static void check_report_runs(const char *a, const char *b)
+/* plastix report of two runs (the same design, another seed): each
+ * effect's mean over the runs is the mean of the two runs' effects.csv
+ * values, counted over the runs where it was measured; several runs need
+ * an output directory; runs of another design (`other`, reduced with
+ * another threshold) are refused, naming the key, unless --set makes it
+ * equal */
+static void check_report_runs(const char *a, const char *b, const char *other,
+                              const char *other_set)
 {
   static char na[EFF_MAX][64], nb[EFF_MAX][64], no[EFF_MAX][64];
   double ma[EFF_MAX], mb[EFF_MAX], mo[EFF_MAX];
@@ -1057,10 +1061,23 @@ static void check_report_runs(const char *a, const char *b)
   plx_perceptual_opts o;
   plx_error err;
   size_t k, ka, kb, kk, both = 0;
+  struct stat st;
   memset(&o, 0, sizeof o);
   ck_assert_int_eq(plx_perceptual_report_runs(&o, runs, 2, &err), PLX_EINVAL);
-  snprintf(out, sizeof out, "%s-over-runs", a);
+  snprintf(out, sizeof out, "%s-over-designs", a);
   o.out = out;
+  runs[1] = other;
+  ck_assert_int_eq(plx_perceptual_report_runs(&o, runs, 2, &err), PLX_EINVAL);
+  ck_assert_msg(strstr(err.msg, "units.min_activation") && strchr(err.msg, '\n') == NULL, "%s",
+                err.msg);
+  ck_assert_int_ne(stat(out, &st), 0);
+  o.overrides = &other_set;
+  o.n_overrides = 1;
+  ck_assert_msg(plx_perceptual_report_runs(&o, runs, 2, &err) == 0, "%s", err.msg);
+  o.overrides = NULL;
+  o.n_overrides = 0;
+  runs[1] = b;
+  snprintf(out, sizeof out, "%s-over-runs", a);
   ck_assert_msg(plx_perceptual_report_runs(&o, runs, 2, &err) == 0, "%s", err.msg);
   ka = read_effects(a, "effects", na, ma, ca);
   kb = read_effects(b, "effects", nb, mb, cb);
@@ -1085,7 +1102,7 @@ static void check_report_runs(const char *a, const char *b)
  * includes exactly the units at or above it and the unit tables are those
  * of the new populations; a key that needs the run again is refused with
  * no output */
-static void check_report(const char *run)
+static void check_report(const char *run, const char *run_seed2)
 {
   static const char *const tables[] = {
       "conditions",  "accuracy",     "accuracy_final", "layer_change",
@@ -1131,7 +1148,7 @@ static void check_report(const char *run)
   ck_assert(n_in > 0 && n_in < n_urow);
   check_unit_changes(rep);
   check_population_tables(rep);
-  check_report_runs(run, rep);
+  check_report_runs(run, run_seed2, rep, thr_set);
   /* refused: a key the stored measurements do not cover */
   ov[0] = "train.lr=0.5";
   snprintf(rep, sizeof rep, "%s-report-refused", run);
@@ -1152,14 +1169,20 @@ START_TEST(test_threads_independent)
                                        "/perceptual/train/loss", "/perceptual/layers/change",
                                        "/perceptual/units/fisher_trained",
                                        "/perceptual/freeze/accuracy"};
-  char out[2][600], name[64];
+  const char *ov2[sizeof ov / sizeof ov[0] + 1];
+  char out[3][600], name[64];
   int th;
   size_t a;
+  plx_perceptual_opts o;
   for (th = 0; th < 2; th++) {
-    plx_perceptual_opts o;
     snprintf(name, sizeof name, "test_perceptual_threads%d", th + 1);
     run_with(ov, sizeof ov / sizeof ov[0], name, th + 1, out[th], sizeof out[th], &o);
   }
+  /* the same design with another seed, for the report over runs */
+  memcpy(ov2, ov, sizeof ov);
+  ov2[sizeof ov / sizeof ov[0]] = "experiment.seed=2";
+  run_with(ov2, sizeof ov2 / sizeof ov2[0], "test_perceptual_seed2", 1, out[2], sizeof out[2],
+           &o);
   for (a = 0; a < sizeof arrays / sizeof arrays[0]; a++) {
     size_t n1, n2;
     double *v1 = read_all(out[0], arrays[a], &n1), *v2 = read_all(out[1], arrays[a], &n2);
@@ -1172,7 +1195,7 @@ START_TEST(test_threads_independent)
   read_units(out[0]);
   check_unit_changes(out[0]);
   check_population_tables(out[0]);
-  check_report(out[0]);
+  check_report(out[0], out[2]);
 }
 END_TEST
 
