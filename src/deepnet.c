@@ -316,13 +316,20 @@ static int load_tensor(plx_h5 *h, const char *p, float *dst, int rank,
 int plx_deepnet_load(plx_deepnet *net, plx_h5 *h, const char *group,
                      int only_present, plx_error *err)
 {
+  return plx_deepnet_load_some(net, h, group, NULL, NULL, only_present, err);
+}
+
+int plx_deepnet_load_some(plx_deepnet *net, plx_h5 *h, const char *group,
+                          int (*want)(const plx_deepnet *, size_t, void *), void *ctx,
+                          int only_present, plx_error *err)
+{
   size_t k, loaded = 0;
   for (k = 0; k < net->n_layers; k++) {
     plx_layer *l = &net->layers[k];
     char p[256];
     size_t dims[2];
     int rc;
-    if (!l->n_w)
+    if (!l->n_w || (want && !want(net, k, ctx)))
       continue;
     dims[0] = l->out_c;
     dims[1] = l->n_w / l->out_c;

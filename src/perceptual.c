@@ -244,96 +244,52 @@ static int cmp_double(const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
-/* Load the named layers' W and b from an HDF5 file, checking shapes. */
+/* The layers a pretrained file seeds: every conv layer and fc layer but the
+ * readout (which starts at zero), or those model.pretrained_layers names. */
+static int pretrained_wanted(const plx_deepnet *net, size_t k, void *ctx)
+{
+  const config_setting_t *ls = ctx;
+  int i;
+  if (k + 1 == net->n_layers)
+    return 0;
+  if (!ls)
+    return 1;
+  for (i = 0; i < config_setting_length(ls); i++)
+    if (!strcmp(config_setting_get_string(config_setting_get_elem(ls, (unsigned)i)),
+                net->layers[k].name))
+      return 1;
+  return 0;
+}
+
+/* Load those layers' W and b from an HDF5 file (plx_deepnet_load_some:
+ * each must be there with its shape). */
 static int load_pretrained(pl *p, const plx_params *m, const char *path, const char *group,
                            plx_error *err)
 {
   plx_h5 *h = NULL;
   config_setting_t *ls = plx_params_setting(m, "pretrained_layers");
-  size_t li, n_loaded = 0;
   int rc;
   plx_error e2;
-  if ((rc = plx_h5_open(&h, path, 0, &e2)))
-    return plx_params_error(m, "pretrained", err, "%s", e2.msg);
   if (ls) {
     int i, n = config_setting_length(ls);
     for (i = 0; i < n; i++) {
       const char *nm = config_setting_get_string(config_setting_get_elem(ls, (unsigned)i));
       int k = plx_deepnet_find(p->net, nm);
-      if (k < 0 || !p->net->layers[k].n_w) {
-        plx_h5_close(h);
+      if (k < 0 || !p->net->layers[k].n_w)
         return plx_params_error(m, "pretrained_layers", err,
                                 "the network has no conv or fc layer '%s'", nm);
-      }
-      if (k == (int)p->net->n_layers - 1) {
-        plx_h5_close(h);
+      if (k == (int)p->net->n_layers - 1)
         return plx_params_error(m, "pretrained_layers", err,
                                 "'%s' is the readout, which starts at zero", nm);
-      }
     }
   }
-  for (li = 0; li + 1 < p->net->n_layers; li++) {
-    plx_layer *l = &p->net->layers[li];
-    char path_w[300], path_b[300];
-    double *buf = NULL;
-    size_t dims[PLX_H5_MAX_RANK], fan = l->n_w ? l->n_w / l->out_c : 0, j;
-    int rank, want = !ls;
-    if (!l->n_w)
-      continue;
-    if (ls) {
-      int i, n = config_setting_length(ls);
-      for (i = 0; i < n; i++)
-        if (strcmp(config_setting_get_string(config_setting_get_elem(ls, (unsigned)i)),
-                   l->name) == 0)
-          want = 1;
-    }
-    if (!want)
-      continue;
-    snprintf(path_w, sizeof path_w, "%s/%s/W", group, l->name);
-    snprintf(path_b, sizeof path_b, "%s/%s/b", group, l->name);
-    if (!plx_h5_exists(h, path_w) || !plx_h5_exists(h, path_b)) {
-      rc = plx_params_error(m, "pretrained", err,
-                            "%s: no datasets %s and %s for layer %s (is pretrained_group "
-                            "right?)", path, path_w, path_b, l->name);
-      plx_h5_close(h);
-      return rc;
-    }
-    if ((rc = plx_h5_read_array(h, path_w, &buf, &rank, dims, &e2))) {
-      plx_h5_close(h);
-      return plx_params_error(m, "pretrained", err, "%s", e2.msg);
-    }
-    if (rank != 2 || dims[0] != l->out_c || dims[1] != fan) {
-      rc = plx_params_error(m, "pretrained", err,
-                            "%s: %s has shape %zu x %zu, layer %s needs %zu x %zu "
-                            "(out channels x in/groups*k*k)", path, path_w, dims[0],
-                            rank == 2 ? dims[1] : 1, l->name, l->out_c, fan);
-      free(buf);
-      plx_h5_close(h);
-      return rc;
-    }
-    for (j = 0; j < l->n_w; j++)
-      l->W[j] = (float)buf[j];
-    free(buf);
-    buf = NULL;
-    if ((rc = plx_h5_read_array(h, path_b, &buf, &rank, dims, &e2))) {
-      plx_h5_close(h);
-      return plx_params_error(m, "pretrained", err, "%s", e2.msg);
-    }
-    if (rank != 1 || dims[0] != l->out_c) {
-      rc = plx_params_error(m, "pretrained", err, "%s: %s has %zu values, layer %s needs %zu",
-                            path, path_b, dims[0], l->name, l->out_c);
-      free(buf);
-      plx_h5_close(h);
-      return rc;
-    }
-    for (j = 0; j < l->out_c; j++)
-      l->b[j] = (float)buf[j];
-    free(buf);
-    n_loaded++;
-  }
+  if ((rc = plx_h5_open(&h, path, 0, &e2)))
+    return plx_params_error(m, "pretrained", err, "%s", e2.msg);
+  rc = plx_deepnet_load_some(p->net, h, group, pretrained_wanted, ls, 0, &e2);
   plx_h5_close(h);
-  if (!n_loaded)
-    return plx_params_error(m, "pretrained", err, "%s: no layer was loaded", path);
+  if (rc)
+    return plx_params_error(m, "pretrained", err, "%s%s", e2.msg,
+                            rc == PLX_ENOTFOUND ? " (is model.pretrained_group right?)" : "");
   return PLX_OK;
 }
 

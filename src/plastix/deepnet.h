@@ -126,6 +126,11 @@ int plx_deepnet_save(const plx_deepnet *net, plx_h5 *h, const char *group,
  * the file keep their values. */
 int plx_deepnet_load(plx_deepnet *net, plx_h5 *h, const char *group,
                      int only_present, plx_error *err);
+/* The same for the conv and fc layers k that want(net, k, ctx) accepts
+ * (all of them when want is NULL); the others keep their values. */
+int plx_deepnet_load_some(plx_deepnet *net, plx_h5 *h, const char *group,
+                          int (*want)(const plx_deepnet *, size_t, void *), void *ctx,
+                          int only_present, plx_error *err);
 /* Parameter count. */
 size_t plx_deepnet_params(const plx_deepnet *net);
 /* Offset, within one sample of layer l's output, of channel 0's unit at the
