@@ -223,36 +223,41 @@ static int differ(const char *ta, const char *tb, const char *const *ignore,
   return r;
 }
 
+/* the config "e / m / output" with each line replaced where given */
+static const char *const base_lines[3] = {
+    "e = { seed = 1; name = \"x\"; };",
+    "m = { layers = ( { out = 8; }, { out = 16; k = [1.0, 2.0]; } ); };",
+    "output = { figures = [\"png\"]; };"};
+static int differ_from_base(const char *e, const char *m, const char *out,
+                            const char *const *ignore, plx_config_diff *d)
+{
+  char a[512], b[512];
+  snprintf(a, sizeof a, "%s\n%s\n%s", base_lines[0], base_lines[1], base_lines[2]);
+  snprintf(b, sizeof b, "%s\n%s\n%s", e ? e : base_lines[0], m ? m : base_lines[1],
+           out ? out : base_lines[2]);
+  return differ(a, b, ignore, d);
+}
+
 START_TEST(test_first_difference)
 {
   static const char *const seed_and_out[] = {"e.seed", "output", NULL};
-  const char *base = "e = { seed = 1; name = \"x\"; };\n"
-                     "m = { layers = ( { out = 8; }, { out = 16; k = [1.0, 2.0]; } ); };\n"
-                     "output = { figures = [\"png\"]; };";
   plx_config_diff d;
-  ck_assert_int_eq(differ(base, base, NULL, &d), 0);
+  ck_assert_int_eq(differ_from_base(NULL, NULL, NULL, NULL, &d), 0);
   /* 16 and 16.0 are one number; group members in another order are equal */
-  ck_assert_int_eq(differ(base,
-                          "output = { figures = [\"png\"]; };\n"
-                          "m = { layers = ( { out = 8.0; }, { k = [1.0, 2.0]; out = 16.0; } ); };\n"
-                          "e = { name = \"x\"; seed = 1; };",
-                          NULL, &d), 0);
-  ck_assert_int_eq(differ(base,
-                          "e = { seed = 1; name = \"x\"; };\n"
-                          "m = { layers = ( { out = 8; }, { out = 16; k = [1.0, 2.5]; } ); };\n"
-                          "output = { figures = [\"png\"]; };",
-                          NULL, &d), 1);
+  ck_assert_int_eq(differ_from_base("e = { name = \"x\"; seed = 1; };",
+                                    "m = { layers = ( { out = 8.0; }, "
+                                    "{ k = [1.0, 2.0]; out = 16.0; } ); };",
+                                    NULL, NULL, &d), 0);
+  ck_assert_int_eq(differ_from_base(NULL, "m = { layers = ( { out = 8; }, "
+                                    "{ out = 16; k = [1.0, 2.5]; } ); };", NULL, NULL, &d), 1);
   ck_assert_str_eq(d.key, "m.layers.[1].k.[1]");
   ck_assert_str_eq(d.a, "2");
   ck_assert_str_eq(d.b, "2.5");
   ck_assert_int_eq(d.line_a, 2);
   ck_assert_int_eq(d.line_b, 2);
   /* a key only one side has, either way round */
-  ck_assert_int_eq(differ(base,
-                          "e = { seed = 1; name = \"x\"; extra = true; };\n"
-                          "m = { layers = ( { out = 8; }, { out = 16; k = [1.0, 2.0]; } ); };\n"
-                          "output = { figures = [\"png\"]; };",
-                          NULL, &d), 1);
+  ck_assert_int_eq(differ_from_base("e = { seed = 1; name = \"x\"; extra = true; };", NULL,
+                                    NULL, NULL, &d), 1);
   ck_assert_str_eq(d.key, "e.extra");
   ck_assert_str_eq(d.a, "absent");
   ck_assert_str_eq(d.b, "true");
@@ -262,22 +267,17 @@ START_TEST(test_first_difference)
   ck_assert_str_eq(d.a, "\"y\"");
   ck_assert_str_eq(d.b, "absent");
   /* lists of another length, and a type change */
-  ck_assert_int_eq(differ(base,
-                          "e = { seed = 1; name = \"x\"; };\n"
-                          "m = { layers = ( { out = 8; } ); };\n"
-                          "output = { figures = [\"png\"]; };",
-                          NULL, &d), 1);
+  ck_assert_int_eq(differ_from_base(NULL, "m = { layers = ( { out = 8; } ); };", NULL, NULL,
+                                    &d), 1);
   ck_assert_str_eq(d.key, "m.layers");
   ck_assert_str_eq(d.a, "a list of 2 elements");
   ck_assert_str_eq(d.b, "a list of 1 elements");
   ck_assert_int_eq(differ("e = { seed = 1; };", "e = { seed = \"1\"; };", NULL, &d), 1);
   ck_assert_str_eq(d.key, "e.seed");
   /* ignored: one key, and a whole group by its name, but not a prefix of a name */
-  ck_assert_int_eq(differ(base,
-                          "e = { seed = 2; name = \"x\"; };\n"
-                          "m = { layers = ( { out = 8; }, { out = 16; k = [1.0, 2.0]; } ); };\n"
-                          "output = { figures = []; dir = \"o\"; };",
-                          seed_and_out, &d), 0);
+  ck_assert_int_eq(differ_from_base("e = { seed = 2; name = \"x\"; };", NULL,
+                                    "output = { figures = []; dir = \"o\"; };", seed_and_out,
+                                    &d), 0);
   ck_assert_int_eq(differ("e = { seed = 1; seeds = 3; };", "e = { seed = 1; seeds = 4; };",
                           seed_and_out, &d), 1);
   ck_assert_str_eq(d.key, "e.seeds");
