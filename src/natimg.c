@@ -1223,14 +1223,13 @@ static int natimg_run(plx_natimg_opts *op, plx_error *err)
     goto done;
   op->n_seeds = ni->n_seeds;
   if (ni->n_seeds > 1) {
-    plx_natimg_seed_statistics(ni, op, sr.con, &op->seed_contrast);
+    plx_natimg_seed_statistics(ni->n_seeds, P, op->measured, sr.con, &op->seed_contrast);
     for (k = 0; k < PLX_NATIMG_N_UNIT_MEASURES; k++)
-      plx_natimg_seed_statistics(ni, op, measures + (size_t)k * ni->n_seeds * K * P,
-                                 &op->seed_units[k]);
-    if ((rc = plx_natimg_write_seed_outputs(ni, op, rd, sr.sens_all, sr.ratio, sr.zs, sr.con,
-                                            err)))
-      goto done;
+      plx_natimg_seed_statistics(ni->n_seeds, P, op->measured,
+                                 measures + (size_t)k * ni->n_seeds * K * P, &op->seed_units[k]);
   }
+  if ((rc = plx_natimg_write_seed_outputs(ni, op, rd, sr.sens_all, sr.ratio, sr.zs, sr.con, err)))
+    goto done;
   mc.op = op;
   mc.ni = ni;
   mc.threads = nt;

@@ -322,32 +322,39 @@ out:
 /* Statistics over seeds of a per-seed measure x[(s * N_CONDITIONS + k) * P
  * + p] (the log contrast c, or a measure of the centre units): for the trained
  * condition x itself, for every other condition the paired difference
- * x_trained - x_k; Student's t with n - 1 degrees of freedom. */
-void plx_natimg_seed_statistics(const natimg *ni, const plx_natimg_opts *op, const double *con,
-                            plx_natimg_seed_stats *st)
+ * x_trained - x_k, over the seeds where both are numbers (a seed without
+ * the condition has NaN there); Student's t with n - 1 degrees of freedom. */
+void plx_natimg_seed_statistics(size_t n_seeds, size_t n_probes, const int *measured,
+                                const double *x, plx_natimg_seed_stats *st)
 {
-  const size_t n = ni->n_seeds, P = ni->n_probes, K = PLX_NATIMG_N_CONDITIONS;
-  size_t s, p;
+  const size_t P = n_probes, K = PLX_NATIMG_N_CONDITIONS;
+  size_t s, p, n;
   int k;
   for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
     for (p = 0; p < P; p++) {
       double m = 0, v = 0, d;
       int pos = 0;
-      if (!op->measured[k] || !op->measured[PLX_NATIMG_TRAINED])
+      st->n[k][p] = 0;
+      if (!measured[k] || !measured[PLX_NATIMG_TRAINED])
         continue;
-      for (s = 0; s < n; s++) {
-        d = con[(s * K + PLX_NATIMG_TRAINED) * P + p] -
-            (k == PLX_NATIMG_TRAINED ? 0.0 : con[(s * K + (size_t)k) * P + p]);
+      for (s = n = 0; s < n_seeds; s++) {
+        d = x[(s * K + PLX_NATIMG_TRAINED) * P + p] -
+            (k == PLX_NATIMG_TRAINED ? 0.0 : x[(s * K + (size_t)k) * P + p]);
+        if (isnan(d))
+          continue;
         m += d;
         pos += d > 0;
+        n++;
       }
-      m /= (double)n;
-      for (s = 0; s < n; s++) {
-        d = con[(s * K + PLX_NATIMG_TRAINED) * P + p] -
-            (k == PLX_NATIMG_TRAINED ? 0.0 : con[(s * K + (size_t)k) * P + p]) - m;
-        v += d * d;
+      m = n ? m / (double)n : NAN;
+      for (s = 0; s < n_seeds; s++) {
+        d = x[(s * K + PLX_NATIMG_TRAINED) * P + p] -
+            (k == PLX_NATIMG_TRAINED ? 0.0 : x[(s * K + (size_t)k) * P + p]) - m;
+        if (!isnan(d))
+          v += d * d;
       }
       v = n > 1 ? v / (double)(n - 1) : NAN;
+      st->n[k][p] = n;
       st->mean[k][p] = m;
       st->sd[k][p] = sqrt(v);
       st->t[k][p] = v > 0 ? m / sqrt(v / (double)n) : NAN; /* no spread: undefined */
@@ -359,7 +366,7 @@ void plx_natimg_seed_statistics(const natimg *ni, const plx_natimg_opts *op, con
       {
         const double lo = gsl_cdf_binomial_P((unsigned)pos, 0.5, (unsigned)n);
         const double hi = pos > 0 ? gsl_cdf_binomial_Q((unsigned)pos - 1, 0.5, (unsigned)n) : 1.0;
-        st->p_sign[k][p] = fmin(1.0, 2.0 * fmin(lo, hi));
+        st->p_sign[k][p] = n ? fmin(1.0, 2.0 * fmin(lo, hi)) : NAN;
       }
     }
 }
@@ -368,26 +375,25 @@ void plx_natimg_seed_statistics(const natimg *ni, const plx_natimg_opts *op, con
  * (the trained network, or trained - <condition>) n, mean, s.d., sem, t,
  * p, seeds positive and the sign test's p; after the layer, the measure's
  * name when measure is not NULL. */
-static int stats_rows(plx_table *tt, const natimg *ni, const plx_natimg_opts *op,
-                      const plx_natimg_seed_stats *st, const char *measure)
+static int stats_rows(plx_table *tt, const plx_natimg_opts *op, const plx_natimg_seed_stats *st,
+                      const char *measure)
 {
-  const size_t n = ni->n_seeds;
   char cmp[64];
   size_t p;
   int k, rc = PLX_OK;
-  for (p = 0; p < ni->n_probes && !rc; p++)
+  for (p = 0; p < op->n_probes && !rc; p++)
     for (k = 0; k < PLX_NATIMG_N_CONDITIONS && !rc; k++) {
-      const char *layer = ni->net->layers[ni->probes[p]].name;
-      const char *str[3] = {layer, measure ? measure : cmp, cmp};
+      const char *str[3] = {op->probe_names[p], measure ? measure : cmp, cmp};
+      const double n = (double)st->n[k][p];
       double v[8];
       if (!op->measured[k] || !op->measured[PLX_NATIMG_TRAINED])
         continue;
       snprintf(cmp, sizeof cmp, k == PLX_NATIMG_TRAINED ? "trained" : "trained - %s",
                plx_natimg_condition_names[k]);
-      v[0] = (double)n;
+      v[0] = n;
       v[1] = st->mean[k][p];
       v[2] = st->sd[k][p];
-      v[3] = st->sd[k][p] / sqrt((double)n);
+      v[3] = st->sd[k][p] / sqrt(n);
       v[4] = st->t[k][p];
       v[5] = st->p[k][p];
       v[6] = (double)st->positive[k][p];
@@ -397,43 +403,53 @@ static int stats_rows(plx_table *tt, const natimg *ni, const plx_natimg_opts *op
   return rc;
 }
 
-/* tables/seeds.csv, tables/seed_statistics.csv and every seed's D in
- * results.h5 (/natural_images/seeds/<condition>/<layer>/D: orientation x
- * seed) */
+int plx_natimg_write_statistics(const plx_natimg_opts *op, plx_rundir *rd, plx_error *err)
+{
+  static const char *const tn[] = {"layer", "comparison", "n", "mean", "sd", "sem", "t",
+                                   "p_two_sided", "n_positive", "p_sign"};
+  static const char *const qn[] = {"layer", "measure", "comparison", "n", "mean", "sd", "sem",
+                                   "t", "p_two_sided", "n_positive", "p_sign"};
+  plx_table *tt = plx_table_new(10, tn, "ssifffffif");
+  plx_table *tq = plx_table_new(11, qn, "sssifffffif");
+  int m, rc = PLX_OK;
+  if (!tt || !tq || stats_rows(tt, op, &op->seed_contrast, NULL))
+    rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
+  for (m = 0; m < PLX_NATIMG_N_UNIT_MEASURES && !rc; m++)
+    if (stats_rows(tq, op, &op->seed_units[m], plx_natimg_unit_measures[m]))
+      rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
+  if (!rc) rc = plx_rundir_table(rd, "seed_statistics", tt, err);
+  if (!rc) rc = plx_rundir_table(rd, "preferred_statistics", tq, err);
+  plx_table_free(tt);
+  plx_table_free(tq);
+  return rc;
+}
+
+/* tables/seeds.csv, every seed's D in results.h5
+ * (/natural_images/seeds/<condition>/<layer>/D: orientation x seed), and
+ * with more than one seed the tables of the statistics over them */
 int plx_natimg_write_seed_outputs(const natimg *ni, const plx_natimg_opts *op, plx_rundir *rd,
                               const double *sens_all, const double *ratio, const double *zs,
                               const double *con, plx_error *err)
 {
   static const char *const sn[] = {"seed", "condition", "layer", "cardinal_oblique_ratio",
                                    "log_contrast", "z"};
-  static const char *const tn[] = {"layer", "comparison", "n", "mean", "sd", "sem", "t",
-                                   "p_two_sided", "n_positive", "p_sign"};
-  static const char *const qn[] = {"layer", "measure", "comparison", "n", "mean", "sd", "sem",
-                                   "t", "p_two_sided", "n_positive", "p_sign"};
   const size_t n = ni->n_seeds, P = ni->n_probes, T = ni->probe_t, K = PLX_NATIMG_N_CONDITIONS;
-  plx_table *ts = plx_table_new(6, sn, "issfff"), *tt = plx_table_new(10, tn, "ssifffffif");
-  plx_table *tq = plx_table_new(11, qn, "sssifffffif");
+  plx_table *ts = plx_table_new(6, sn, "issfff");
   plx_h5 *h = plx_rundir_h5(rd);
   double *seeds = malloc(n * sizeof *seeds);
   char path[256];
   size_t s, p;
-  int k, m, rc = PLX_OK;
-  if (!ts || !tt || !tq || !seeds || stats_rows(tt, ni, op, &op->seed_contrast, NULL)) {
+  int k, rc = PLX_OK;
+  if (!ts || !seeds) {
     rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
     goto out;
   }
-  for (m = 0; m < PLX_NATIMG_N_UNIT_MEASURES; m++)
-    if (stats_rows(tq, ni, op, &op->seed_units[m], plx_natimg_unit_measures[m])) {
-      rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
-      goto out;
-    }
   for (s = 0; s < n; s++) {
     seeds[s] = (double)(ni->seed0 + s);
     for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
       for (p = 0; p < P && op->measured[k]; p++) {
         const size_t i = (s * K + (size_t)k) * P + p;
-        const char *str[2] = {plx_natimg_condition_names[k],
-                              ni->net->layers[ni->probes[p]].name};
+        const char *str[2] = {plx_natimg_condition_names[k], op->probe_names[p]};
         double v[4] = {seeds[s], ratio[i], con[i], zs[i]};
         plx_table_append(ts, str, v);
       }
@@ -441,17 +457,14 @@ int plx_natimg_write_seed_outputs(const natimg *ni, const plx_natimg_opts *op, p
   for (k = 0; k < PLX_NATIMG_N_CONDITIONS && !rc; k++)
     for (p = 0; p < P && op->measured[k] && !rc; p++) {
       snprintf(path, sizeof path, "/natural_images/seeds/%s/%s/D", plx_natimg_condition_names[k],
-               ni->net->layers[ni->probes[p]].name);
+               op->probe_names[p]);
       rc = plx_h5_write_matrix(h, path, sens_all + ((size_t)k * P + p) * T, T, n, K * P * T, err);
     }
   if (!rc) rc = plx_h5_write_vector(h, "/natural_images/seeds/seed", seeds, n, err);
   if (!rc) rc = plx_rundir_table(rd, "seeds", ts, err);
-  if (!rc) rc = plx_rundir_table(rd, "seed_statistics", tt, err);
-  if (!rc) rc = plx_rundir_table(rd, "preferred_statistics", tq, err);
+  if (!rc && n > 1) rc = plx_natimg_write_statistics(op, rd, err);
 out:
   plx_table_free(ts);
-  plx_table_free(tt);
-  plx_table_free(tq);
   free(seeds);
   return rc;
 }

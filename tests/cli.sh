@@ -189,6 +189,42 @@ if [ -f /usr/share/backgrounds/mate/nature/Aqua.jpg ]; then
   [ -s "$work/ni/tables/preferred_summary.csv" ] && [ -s "$work/ni/figures/preferred.png" ] \
     && [ -s "$work/ni/figures/sensitivity.png" ] && ok "natural-image run outputs" \
     || bad "natural-image run outputs"
+  # plastix report pools the seeds of natural-image runs of one design
+  tiny_ni() {
+    out=$1; shift
+    $PLASTIX run "$ncfg" -o "$out" -q \
+      --set 'model.layers.[0].out=4' --set 'model.layers.[4].out=4' --set 'model.layers.[8].out=4' \
+      --set 'model.layers.[10].out=4' --set 'model.layers.[12].out=4' \
+      --set 'model.layers.[15].out=8' --set train.steps=4 --set train.log_every=2 \
+      --set probe.orientations=12 --set probe.phases=2 --set 'output.figures=[]' "$@"
+  }
+  expect 0 "tiny natural-image run, seeds 2-3" -- tiny_ni "$work/ni23" --set experiment.seed=2 \
+    --set experiment.seeds=2 --set 'conditions.run=["trained","untrained","rotated"]'
+  expect 0 "report pooling natural-image seeds" -- $PLASTIX report "$work/ni" "$work/ni23" \
+    -o "$work/nipool" -q
+  if [ "$(grep -c '^[123],trained,relu5,' "$work/nipool/tables/seeds.csv")" = 3 ] \
+    && grep -q '^relu5,trained - untrained,3,' "$work/nipool/tables/seed_statistics.csv" \
+    && grep -q '^relu5,trained - rotated,2,' "$work/nipool/tables/seed_statistics.csv" \
+    && [ -s "$work/nipool/tables/preferred_statistics.csv" ]; then
+    ok "pooled seeds and their counts per comparison"
+  else
+    bad "pooled seeds and their counts per comparison"
+  fi
+  expect 2 "report pooling a seed twice" -- $PLASTIX report "$work/ni23" "$work/ni23" \
+    -o "$work/nipool2" -q
+  one_line_error "report pooling a seed twice" "seed 2 is in"
+  expect 0 "tiny natural-image run, another window" -- tiny_ni "$work/niw" \
+    --set experiment.seed=4 --set probe.window=15.0
+  expect 2 "report pooling two designs" -- $PLASTIX report "$work/ni" "$work/niw" \
+    -o "$work/nipool2" -q
+  one_line_error "report pooling two designs" "probe.window"
+  expect 2 "report pooling without -o" -- $PLASTIX report "$work/ni" "$work/ni23" -q
+  one_line_error "report pooling without -o" "needs -o DIR"
+  expect 2 "report pooling with --set" -- $PLASTIX report "$work/ni" "$work/ni23" \
+    -o "$work/nipool2" -q --set probe.window=15.0
+  one_line_error "report pooling with --set" "changes no key"
+  [ ! -e "$work/nipool2" ] && ok "no output from a refused pooling" \
+    || bad "refused pooling left output"
 fi
 expect 2 "natural-image config typo" -- $PLASTIX run "$ncfg" -o "$work/nix" -q --set train.stepz=3
 one_line_error "natural-image config typo" "train.stepz"
@@ -253,6 +289,11 @@ expect 0 "report over runs, threshold made equal" -- $PLASTIX report "$work/plr"
   -o "$work/plrd" -q --set units.min_activation=0.1
 expect 2 "report over runs without -o" -- $PLASTIX report "$work/plr" "$work/plr1" -q
 one_line_error "report over runs without -o" "needs -o DIR"
+if [ -d "$work/ni" ]; then
+  expect 2 "report pooling runs of two tasks" -- $PLASTIX report "$work/ni" "$work/plr" \
+    -o "$work/nipool3" -q
+  one_line_error "report pooling runs of two tasks" "not a natural-image run"
+fi
 
 # --- the built-in rules are also built as plugin modules ----------------
 # (tests/plugin.sh loads out-of-tree modules; a module named like a

@@ -800,6 +800,47 @@ static void check_threads_independent(const char *const *ov, size_t n_ov, const 
   ck_assert_double_eq(o1.eval_accuracy, o2->eval_accuracy);
 }
 
+/* plastix report of natural-image runs: the seeds of one run pooled again
+ * give that run's statistics (from its tables' ten significant digits);
+ * a seed in two runs (the single run of seed 5 and the run of 4..6) is
+ * refused with nothing written */
+static void check_report_pool(const char *multi_run, const char *seed5_run,
+                              const plx_natimg_opts *multi)
+{
+  plx_natimg_opts o;
+  plx_error err;
+  const char *runs[2] = {multi_run, seed5_run};
+  char out[600];
+  struct stat st;
+  size_t p;
+  int k, m;
+  memset(&o, 0, sizeof o);
+  snprintf(out, sizeof out, "%s-pool-refused", multi_run);
+  o.out = out;
+  ck_assert_int_eq(plx_natimg_report_runs(&o, runs, 2, &err), PLX_EINVAL);
+  ck_assert_msg(strstr(err.msg, "seed 5 is in") != NULL, "%s", err.msg);
+  ck_assert_int_ne(stat(out, &st), 0);
+  snprintf(out, sizeof out, "%s-pool", multi_run);
+  ck_assert_msg(plx_natimg_report_runs(&o, runs, 1, &err) == 0, "%s", err.msg);
+  ck_assert_uint_eq(o.n_seeds, 3);
+  ck_assert_uint_eq(o.n_probes, multi->n_probes);
+  for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++) {
+    ck_assert_int_eq(o.measured[k], multi->measured[k]);
+    for (p = 0; p < o.n_probes; p++)
+      for (m = -1; m < PLX_NATIMG_N_UNIT_MEASURES; m++) {
+        const plx_natimg_seed_stats *a = m < 0 ? &o.seed_contrast : &o.seed_units[m];
+        const plx_natimg_seed_stats *b = m < 0 ? &multi->seed_contrast : &multi->seed_units[m];
+        if (!multi->measured[k] || isnan(b->mean[k][p]))
+          continue;
+        ck_assert_str_eq(o.probe_names[p], multi->probe_names[p]);
+        ck_assert_uint_eq(a->n[k][p], 3);
+        ck_assert_double_eq_tol(a->mean[k][p], b->mean[k][p], 1e-8 * (1 + fabs(b->mean[k][p])));
+        ck_assert_double_eq_tol(a->sd[k][p], b->sd[k][p], 1e-8 * (1 + fabs(b->sd[k][p])));
+        ck_assert_int_eq(a->positive[k][p], b->positive[k][p]);
+      }
+  }
+}
+
 START_TEST(test_seeds)
 {
   plx_natimg_opts multi, one;
@@ -898,6 +939,7 @@ START_TEST(test_seeds)
         ck_assert_int_eq(st->positive[k][i], pos);
       }
   check_preferred_statistics(out_m, &multi);
+  check_report_pool(out_m, out_1, &multi);
 }
 END_TEST
 

@@ -1064,13 +1064,14 @@ static void check_report_runs(const char *a, const char *b, const char *other,
   struct stat st;
   memset(&o, 0, sizeof o);
   ck_assert_int_eq(plx_perceptual_report_runs(&o, runs, 2, &err), PLX_EINVAL);
-  snprintf(out, sizeof out, "%s-over-designs", a);
+  snprintf(out, sizeof out, "%s-over-designs-refused", a);
   o.out = out;
   runs[1] = other;
   ck_assert_int_eq(plx_perceptual_report_runs(&o, runs, 2, &err), PLX_EINVAL);
   ck_assert_msg(strstr(err.msg, "units.min_activation") && strchr(err.msg, '\n') == NULL, "%s",
                 err.msg);
   ck_assert_int_ne(stat(out, &st), 0);
+  snprintf(out, sizeof out, "%s-over-designs", a);
   o.overrides = &other_set;
   o.n_overrides = 1;
   ck_assert_msg(plx_perceptual_report_runs(&o, runs, 2, &err) == 0, "%s", err.msg);

@@ -64,4 +64,10 @@ int cli_check_linear(const cli_opts *o);
 int cli_run_perceptual(const cli_opts *o);
 int cli_check_perceptual(const cli_opts *o);
 
+/* The natural-image statistics over seeds of a run or a report of runs:
+ * for the log contrast and the centre units' preference excess, counted
+ * and gain-weighted, a line per probed layer (cmd_run.c). */
+struct plx_natimg_opts;
+void cli_print_natimg_seed_stats(const struct plx_natimg_opts *no);
+
 #endif

@@ -1,10 +1,13 @@
 /* cmd_perceptual.c -- `plastix run` (and `plastix check`) for configs whose
- * task.type is "perceptual_learning", and `plastix report RUN_DIR`: the
+ * task.type is "perceptual_learning", and `plastix report RUN_DIR...`: the
  * thin command-line side of the perceptual-learning experiment
- * (src/perceptual.c does the work). */
+ * (src/perceptual.c does the work); a report of natural-image runs goes
+ * to src/natimg_pool.c. */
 #include "config.h"
 #include "cli.h"
 #include "plastix/error.h"
+#include "plastix/config.h"
+#include "plastix/natimg.h"
 #include "plastix/perceptual.h"
 
 #include <stdio.h>
@@ -102,6 +105,15 @@ static const char report_usage[] =
     "only in experiment.seed, experiment.name, model.pretrained(_group),\n"
     "stimulus.reference_orientations and output.\n"
     "\n"
+    "Natural-image runs (task.type = \"natural_images\"): their seeds pooled.\n"
+    "DIR (required) receives tables/seeds.csv (every seed, with its run),\n"
+    "tables/seed_statistics.csv and tables/preferred_statistics.csv, the\n"
+    "statistics a run of all those seeds writes, from each run's\n"
+    "tables/seeds.csv and tables/preferred_summary.csv.  The runs must share\n"
+    "their design (they may differ in experiment.seed, experiment.seeds,\n"
+    "experiment.name, conditions.run, probe.steps and output), no seed may\n"
+    "be in two of them, and --set is refused.\n"
+    "\n"
     "  -o, --out DIR        output directory (an older one there is replaced)\n"
     "  -s, --set K=V        change an analysis key, e.g. --set units.min_activation=1.0\n"
     "  -q, --quiet          no summary\n"
@@ -114,6 +126,7 @@ int cmd_report(int argc, char **argv)
 {
   enum { MAX_RUNS = 256 };
   const char *runs[MAX_RUNS], *sets[CLI_MAX_SET];
+  char cfg0[1200];
   size_t n_runs = 0, n_sets = 0;
   plx_perceptual_opts po;
   plx_error err;
@@ -152,11 +165,30 @@ int cmd_report(int argc, char **argv)
     fprintf(stderr, "plastix report: missing RUN_DIR (see plastix report --help)\n");
     return PLX_EXIT_BADINPUT;
   }
+  plx_error_clear(&err);
+  snprintf(cfg0, sizeof cfg0, "%s/config.resolved.cfg", runs[0]);
+  if (plx_config_task_is(cfg0, "natural_images")) {
+    plx_natimg_opts no;
+    memset(&no, 0, sizeof no);
+    no.overrides = sets;
+    no.n_overrides = n_sets;
+    no.out = po.out;
+    no.watch = &cli_current_rd;
+    cli_signals(1);
+    rc = plx_natimg_report_runs(&no, runs, n_runs, &err);
+    cli_signals(0);
+    if (rc)
+      return cli_fail(rc, err.msg);
+    if (!quiet) {
+      cli_print_natimg_seed_stats(&no);
+      fprintf(stderr, "plastix: wrote %s\n", no.out_used);
+    }
+    return 0;
+  }
   po.config = runs[0];
   po.overrides = sets;
   po.n_overrides = n_sets;
   po.watch = &cli_current_rd;
-  plx_error_clear(&err);
   cli_signals(1);
   rc = plx_perceptual_report_runs(&po, runs, n_runs, &err);
   cli_signals(0);

@@ -382,9 +382,19 @@ static void print_seed_stats(const plx_natimg_opts *no, const plx_natimg_seed_st
       if (no->measured[k] && no->measured[PLX_NATIMG_TRAINED])
         fprintf(stderr, " %s%s %+.3f (t %.1f, %d/%zu)", k ? "trained - " : "",
                 plx_natimg_condition_names[k], st->mean[k][p], st->t[k][p], st->positive[k][p],
-                no->n_seeds);
+                st->n[k][p]);
     fputc('\n', stderr);
   }
+}
+
+void cli_print_natimg_seed_stats(const plx_natimg_opts *no)
+{
+  print_seed_stats(no, &no->seed_contrast, "cardinal - oblique mean log sqrt D");
+  print_seed_stats(no, &no->seed_units[PLX_NATIMG_PREFERENCE],
+                   "centre units preferring a cardinal minus an oblique, per unit with a "
+                   "tuning");
+  print_seed_stats(no, &no->seed_units[PLX_NATIMG_GAIN],
+                   "the same, each unit weighted by its squared tuning amplitude");
 }
 
 /* The natural-image experiment (task.type = "natural_images"). */
@@ -430,14 +440,8 @@ static int run_natimg(cli_opts *o)
         fprintf(stderr, " %s %.2f", no.probe_names[p], no.ratio[k][p]);
       fputc('\n', stderr);
     }
-    if (no.n_seeds > 1) {
-      print_seed_stats(&no, &no.seed_contrast, "cardinal - oblique mean log sqrt D");
-      print_seed_stats(&no, &no.seed_units[PLX_NATIMG_PREFERENCE],
-                       "centre units preferring a cardinal minus an oblique, per unit with a "
-                       "tuning");
-      print_seed_stats(&no, &no.seed_units[PLX_NATIMG_GAIN],
-                       "the same, each unit weighted by its squared tuning amplitude");
-    }
+    if (no.n_seeds > 1)
+      cli_print_natimg_seed_stats(&no);
     fprintf(stderr, "plastix: wrote %s\n", no.out_used);
   }
   return 0;

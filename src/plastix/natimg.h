@@ -46,6 +46,7 @@ extern const char *const plx_natimg_unit_measures[PLX_NATIMG_N_UNIT_MEASURES];
  * two-sided p with n_seeds - 1 degrees of freedom, how many seeds were
  * positive and the two-sided sign-test p of that count. */
 typedef struct plx_natimg_seed_stats {
+  size_t n[PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES]; /* seeds counted */
   double mean[PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES];
   double sd[PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES];
   double t[PLX_NATIMG_N_CONDITIONS][PLX_NATIMG_MAX_PROBES];
@@ -98,6 +99,32 @@ typedef struct plx_natimg_opts {
   plx_natimg_seed_stats seed_contrast;
   plx_natimg_seed_stats seed_units[PLX_NATIMG_N_UNIT_MEASURES];
 } plx_natimg_opts;
+
+/* Statistics over n_seeds networks of a per-seed measure
+ * x[(s * PLX_NATIMG_N_CONDITIONS + k) * n_probes + p], for the conditions
+ * k with measured[k] (see plx_natimg_seed_stats; NaN marks a seed without
+ * the value, and is left out of that comparison). */
+void plx_natimg_seed_statistics(size_t n_seeds, size_t n_probes, const int *measured,
+                                const double *x, plx_natimg_seed_stats *st);
+
+struct plx_rundir;
+/* tables/seed_statistics.csv and tables/preferred_statistics.csv of
+ * op->seed_contrast and op->seed_units (layers op->probe_names, conditions
+ * op->measured). */
+int plx_natimg_write_statistics(const plx_natimg_opts *op, struct plx_rundir *rd,
+                                plx_error *err);
+
+/* `plastix report RUN RUN ...` of natural-image runs: the seeds of the runs
+ * (each run's tables/seeds.csv and tables/preferred_summary.csv) pooled,
+ * and their statistics written to op->out (required) as tables/seeds.csv
+ * (with the run of each seed), seed_statistics.csv and
+ * preferred_statistics.csv, with a manifest.  The runs must share their
+ * design (configs equal but for experiment.seed, experiment.seeds,
+ * experiment.name, conditions.run, probe.steps and output) and no seed may
+ * be in two of them.  Fills n_seeds, n_probes, probe_names, measured,
+ * seed_contrast and seed_units of op. */
+int plx_natimg_report_runs(plx_natimg_opts *op, const char *const *runs, size_t n_runs,
+                           plx_error *err);
 
 /* 1 when the config's task.type is "natural_images" (peeked, not
  * validated). */

@@ -107,13 +107,8 @@ int plx_natimg_write_outputs(natimg *ni, const plx_natimg_opts *op, plx_rundir *
                              double *const *sens, const train_log *lg, const int *have,
                              plx_deepnet_weights *const *wsnap, plx_error *err);
 
-/* Statistics over seeds of a per-seed measure x[(s * N_CONDITIONS + k) *
- * P + p] into st (see plx_natimg_seed_stats). */
-void plx_natimg_seed_statistics(const natimg *ni, const plx_natimg_opts *op, const double *x,
-                                plx_natimg_seed_stats *st);
-
-/* tables/seeds.csv, seed_statistics.csv, preferred_statistics.csv and
- * every seed's D in results.h5 */
+/* tables/seeds.csv and every seed's D in results.h5; with more than one
+ * seed also plx_natimg_write_statistics's tables */
 int plx_natimg_write_seed_outputs(const natimg *ni, const plx_natimg_opts *op, plx_rundir *rd,
                                   const double *sens_all, const double *ratio, const double *zs,
                                   const double *con, plx_error *err);
