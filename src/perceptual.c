@@ -1406,10 +1406,6 @@ int plx_perceptual_report(plx_perceptual_opts *op, plx_error *err)
   double t0 = plx_clock_seconds();
   int rc;
   rctx rc_ctx;
-  if ((rc = load_stored_run(src, op, &p, &r, err)))
-    return rc;
-  summarise(op, r);
-  snprintf(orig, sizeof orig, "%s/config.cfg", src);
   if (op->out)
     snprintf(outdir, sizeof outdir, "%s", op->out);
   else {
@@ -1418,6 +1414,11 @@ int plx_perceptual_report(plx_perceptual_opts *op, plx_error *err)
       n--;
     snprintf(outdir, sizeof outdir, "%.*s-report", (int)n, src);
   }
+  if ((rc = plx_rundir_not_input(outdir, &src, 1, err)) ||
+      (rc = load_stored_run(src, op, &p, &r, err)))
+    return rc;
+  summarise(op, r);
+  snprintf(orig, sizeof orig, "%s/config.cfg", src);
   if ((rc = plx_rundir_open(&rd, outdir, p->formats, err)))
     goto done;
   snprintf(op->out_used, sizeof op->out_used, "%s", outdir);
@@ -1556,6 +1557,8 @@ int plx_perceptual_report_runs(plx_perceptual_opts *op, const char *const *runs,
   if (n_runs == 0 || !op->out)
     return plx_error_set(err, PLX_EINVAL, "a report of several runs needs -o DIR (the "
                          "directory of the statistics over the runs)");
+  if ((rc = plx_rundir_not_input(op->out, runs, n_runs, err)))
+    return rc;
   by_run = calloc(n_runs * PLX_PL_N_EFFECTS, sizeof *by_run);
   means = malloc(n_runs * sizeof *means);
   if (!by_run || !means) {

@@ -68,6 +68,19 @@ static int remove_tree(const char *path)
   return rmdir(path);
 }
 
+int plx_rundir_not_input(const char *out, const char *const *runs, size_t n, plx_error *err)
+{
+  struct stat so, sr;
+  size_t i;
+  if (!out || stat(out, &so) != 0)
+    return PLX_OK; /* a new directory */
+  for (i = 0; i < n; i++)
+    if (stat(runs[i], &sr) == 0 && sr.st_dev == so.st_dev && sr.st_ino == so.st_ino)
+      return plx_error_set(err, PLX_EINVAL, "-o %s: that is the run %s; a report writes a "
+                           "new directory and never replaces a run it reads", out, runs[i]);
+  return PLX_OK;
+}
+
 int plx_rundir_open(plx_rundir **out, const char *path, unsigned fig_formats,
                     plx_error *err)
 {

@@ -210,6 +210,11 @@ if [ -f /usr/share/backgrounds/mate/nature/Aqua.jpg ]; then
   else
     bad "pooled seeds and their counts per comparison"
   fi
+  expect 2 "report pooling into one of its runs" -- $PLASTIX report "$work/ni" "$work/ni23" \
+    -o "$work/ni23" -q
+  one_line_error "report pooling into one of its runs" "never replaces a run it reads"
+  [ -s "$work/ni23/config.resolved.cfg" ] && ok "a refused pooling leaves its runs as they were" \
+    || bad "a pooling replaced a run"
   expect 2 "report pooling a seed twice" -- $PLASTIX report "$work/ni23" "$work/ni23" \
     -o "$work/nipool2" -q
   one_line_error "report pooling a seed twice" "seed 2 is in"
@@ -266,6 +271,10 @@ expect 2 "report: bad value" -- $PLASTIX report "$work/plr" -o "$work/plr2" -q \
   --set 'units.min_activation="high"'
 one_line_error "report: bad value" "units.min_activation"
 [ ! -e "$work/plr2" ] && ok "no output from a refused report" || bad "refused report left output"
+expect 2 "report into its own run" -- $PLASTIX report "$work/plr" -o "$work/plr/" -q
+one_line_error "report into its own run" "never replaces a run it reads"
+[ -s "$work/plr/config.resolved.cfg" ] && [ -s "$work/plr/tables/units.csv" ] \
+  && ok "a refused report leaves its run as it was" || bad "a report replaced its run"
 expect 2 "report: not a run directory" -- $PLASTIX report "$work/nope" -q
 one_line_error "report: not a run directory" "not a run directory"
 expect 2 "report: not a perceptual run" -- $PLASTIX report "$work/quick" -q
