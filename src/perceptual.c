@@ -1094,8 +1094,12 @@ static int perceptual_run(plx_perceptual_opts *op, plx_error *err)
   snprintf(outdir, sizeof outdir, "%s", op->out ? op->out : "");
   if (!op->out)
     snprintf(outdir, sizeof outdir, "runs/%s", p->name);
-  if ((rc = plx_rundir_open(&rd, outdir, p->formats, err)))
-    goto done;
+  {
+    const char *in = p->pretrained;
+    if ((rc = plx_rundir_not_input(outdir, &in, 1, err)) ||
+        (rc = plx_rundir_open(&rd, outdir, p->formats, err)))
+      goto done;
+  }
   snprintf(op->out_used, sizeof op->out_used, "%s", outdir);
   if (op->watch)
     *op->watch = rd;

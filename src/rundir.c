@@ -7,6 +7,7 @@
 #include <cblas.h>
 #include <cairo.h>
 #include <errno.h>
+#include <limits.h>
 #include <gsl/gsl_version.h>
 #include <libconfig.h>
 #include <stdio.h>
@@ -68,16 +69,18 @@ static int remove_tree(const char *path)
   return rmdir(path);
 }
 
-int plx_rundir_not_input(const char *out, const char *const *runs, size_t n, plx_error *err)
+int plx_rundir_not_input(const char *out, const char *const *inputs, size_t n, plx_error *err)
 {
-  struct stat so, sr;
-  size_t i;
-  if (!out || stat(out, &so) != 0)
+  char ro[PATH_MAX], ri[PATH_MAX];
+  size_t i, len;
+  if (!out || !realpath(out, ro))
     return PLX_OK; /* a new directory */
+  len = strlen(ro);
   for (i = 0; i < n; i++)
-    if (stat(runs[i], &sr) == 0 && sr.st_dev == so.st_dev && sr.st_ino == so.st_ino)
-      return plx_error_set(err, PLX_EINVAL, "-o %s: that is the run %s; a report writes a "
-                           "new directory and never replaces a run it reads", out, runs[i]);
+    if (inputs[i] && inputs[i][0] && realpath(inputs[i], ri) && !strncmp(ri, ro, len) &&
+        (ri[len] == '\0' || ri[len] == '/' || (len == 1 && ro[0] == '/')))
+      return plx_error_set(err, PLX_EINVAL, "-o %s would replace %s, which this command "
+                           "reads; choose another output directory", out, inputs[i]);
   return PLX_OK;
 }
 

@@ -152,6 +152,12 @@ expect 0 "analyze plastix results.h5" -- $PLASTIX analyze "$cfg" --weights "$wor
   -o "$work/ref2" -q --set test.trials=2 --set test.duration=100.0 --set test.prior_trials=1 \
   --set test.prior_duration=100.0
 expect 2 "analyze without weights" -- $PLASTIX analyze "$cfg" -o "$work/ref3"
+# an output directory holding the weights read would be replaced by the run
+expect 2 "analyze into the weights' run" -- $PLASTIX analyze "$cfg" \
+  --weights "$work/ref/results.h5" -o "$work/ref" -q --set test.trials=2
+one_line_error "analyze into the weights' run" "would replace"
+[ -s "$work/ref/results.h5" ] && ok "the weights' run is left as it was" \
+  || bad "analyze replaced the run of its weights"
 
 # --- the linear-net path through plastix run / check ---------------------
 lcfg="$SRCDIR/configs/linear_1layer_reduced.cfg"
@@ -212,7 +218,7 @@ if [ -f /usr/share/backgrounds/mate/nature/Aqua.jpg ]; then
   fi
   expect 2 "report pooling into one of its runs" -- $PLASTIX report "$work/ni" "$work/ni23" \
     -o "$work/ni23" -q
-  one_line_error "report pooling into one of its runs" "never replaces a run it reads"
+  one_line_error "report pooling into one of its runs" "would replace"
   [ -s "$work/ni23/config.resolved.cfg" ] && ok "a refused pooling leaves its runs as they were" \
     || bad "a pooling replaced a run"
   expect 2 "report pooling a seed twice" -- $PLASTIX report "$work/ni23" "$work/ni23" \
@@ -271,8 +277,11 @@ expect 2 "report: bad value" -- $PLASTIX report "$work/plr" -o "$work/plr2" -q \
   --set 'units.min_activation="high"'
 one_line_error "report: bad value" "units.min_activation"
 [ ! -e "$work/plr2" ] && ok "no output from a refused report" || bad "refused report left output"
+expect 2 "perceptual run into its pretrained run" -- $PLASTIX run "$pcfg" -o "$work/plr" -q \
+  --set "model.pretrained=\"$work/plr/results.h5\"" --set 'model.pretrained_group="/weights/initial"'
+one_line_error "perceptual run into its pretrained run" "would replace"
 expect 2 "report into its own run" -- $PLASTIX report "$work/plr" -o "$work/plr/" -q
-one_line_error "report into its own run" "never replaces a run it reads"
+one_line_error "report into its own run" "would replace"
 [ -s "$work/plr/config.resolved.cfg" ] && [ -s "$work/plr/tables/units.csv" ] \
   && ok "a refused report leaves its run as it was" || bad "a report replaced its run"
 expect 2 "report: not a run directory" -- $PLASTIX report "$work/nope" -q

@@ -217,8 +217,12 @@ static int run_experiment(const char *command, cli_opts *o, int train)
     snprintf(outdir, sizeof outdir, "%s", o->out);
   else
     snprintf(outdir, sizeof outdir, "runs/%s%s", e->name, train ? "" : "-analysis");
-  if ((rc = plx_rundir_open(&rd, outdir, e->figure_formats, &err)))
-    goto fail;
+  {
+    const char *in = e->weights_file;
+    if ((rc = plx_rundir_not_input(outdir, &in, 1, &err)) ||
+        (rc = plx_rundir_open(&rd, outdir, e->figure_formats, &err)))
+      goto fail;
+  }
   watch_signals(rd);
   if ((rc = plx_rundir_copy(rd, o->config, "config.cfg", &err)) ||
       (rc = plx_config_write(e->cfg, plx_rundir_file(rd, "config.resolved.cfg", buf, sizeof buf), &err)) ||

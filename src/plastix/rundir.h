@@ -53,10 +53,12 @@ int plx_rundir_commit(plx_rundir *rd, void (*body)(plx_jw *w, void *ctx),
 void plx_rundir_abort(plx_rundir *rd);
 /* The final path. */
 const char *plx_rundir_path(const plx_rundir *rd);
-/* A report's output directory `out` must not be any of its n input run
- * directories (it would replace one with the report): PLX_EINVAL naming
- * it when it is (the same directory by device and inode), else PLX_OK. */
-int plx_rundir_not_input(const char *out, const char *const *runs, size_t n, plx_error *err);
+/* A command's output directory `out` must not be, nor contain, any of the
+ * n files or directories it reads (committing the new run directory would
+ * replace them): PLX_EINVAL naming the input when it does, else PLX_OK
+ * (also when `out` does not exist yet).  Empty or NULL inputs are skipped. */
+int plx_rundir_not_input(const char *out, const char *const *inputs, size_t n,
+                         plx_error *err);
 
 /* Facts for manifests: versions of plastix and every library, host, CPU. */
 void plx_manifest_environment(plx_jw *w);
