@@ -124,7 +124,7 @@ static int collect_seeds(pool *pl, plx_table *const *seeds, plx_natimg_opts *op,
   static const char *const key[] = {"seed", "layer"};
   size_t j, r, n = 0, cap = 0, i;
   int col[2] = {0, 0}, rc;
-  for (j = 0; j < pl->n_runs; j++)
+  for (j = pl->n_runs; j-- > 0;) /* ends with run 0's columns */
     if ((rc = columns(seeds[j], pl->runs[j], "seeds", key, 2, col, err)))
       return rc;
   for (r = 0; r < plx_table_rows(seeds[0]); r++) {
@@ -147,10 +147,10 @@ static int collect_seeds(pool *pl, plx_table *const *seeds, plx_natimg_opts *op,
   if (!(pl->seed = malloc((cap + 1) * sizeof *pl->seed)) ||
       !(pl->run_of = malloc((cap + 1) * sizeof *pl->run_of)))
     return plx_error_set(err, PLX_ENOMEM, "out of memory");
-  for (j = 0; j < pl->n_runs; j++)
+  for (j = 0; j < pl->n_runs; j++) {
+    const size_t sc = (size_t)plx_table_col_index(seeds[j], "seed"); /* checked above */
     for (r = 0; r < plx_table_rows(seeds[j]); r++) {
-      const long s = (long)plx_table_get(seeds[j], r, (size_t)plx_table_col_index(seeds[j],
-                                                                                  "seed"));
+      const long s = (long)plx_table_get(seeds[j], r, sc);
       for (i = 0; i < n && pl->seed[i] != s; i++)
         ;
       if (i < n && pl->run_of[i] != j)
@@ -161,6 +161,7 @@ static int collect_seeds(pool *pl, plx_table *const *seeds, plx_natimg_opts *op,
         pl->run_of[n++] = j;
       }
     }
+  }
   /* ascending seeds, each with its run */
   {
     long *pair = malloc(2 * (n + 1) * sizeof *pair);
