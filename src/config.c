@@ -1061,3 +1061,21 @@ int plx_config_first_difference(plx_config *a, plx_config *b, const char *const 
   return first_difference(config_root_setting(&a->cf), config_root_setting(&b->cf), "", ignore,
                           d);
 }
+
+int plx_config_same_design(plx_config *a, plx_config *b, const char *const *may_differ,
+                           const char *hint, plx_error *err)
+{
+  plx_config_diff d;
+  char keys[512] = "";
+  size_t i, o = 0;
+  if (!plx_config_first_difference(a, b, may_differ, &d))
+    return PLX_OK;
+  for (i = 0; may_differ && may_differ[i] && o < sizeof keys; i++)
+    o += (size_t)snprintf(keys + o, sizeof keys - o, "%s%s",
+                          i == 0 ? "" : may_differ[i + 1] ? ", " : " and ", may_differ[i]);
+  return plx_error_set(err, PLX_EINVAL,
+                       "%s:%d: %s: %s, but %s in %s; runs of one report must share their "
+                       "design (they may differ only in %s%s)",
+                       b->path, d.line_b, d.key[0] ? d.key : "(top level)", d.b, d.a, a->path,
+                       keys, hint ? hint : "");
+}

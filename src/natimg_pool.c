@@ -110,10 +110,11 @@ static int row_key(const pool *pl, const plx_table *t, size_t r, const int *col,
                        r + 1, layer ? layer : "", pl->runs[0]);
 }
 
-static int cmp_long(const void *a, const void *b)
+/* (seed, run) pairs: by seed, then by run */
+static int cmp_seed_run(const void *a, const void *b)
 {
-  const long x = *(const long *)a, y = *(const long *)b;
-  return (x > y) - (x < y);
+  const long *x = a, *y = b;
+  return x[0] != y[0] ? (x[0] > y[0]) - (x[0] < y[0]) : (x[1] > y[1]) - (x[1] < y[1]);
 }
 
 /* The seeds of every run (tables/seeds.csv), none in two runs; the probed
@@ -123,6 +124,7 @@ static int collect_seeds(pool *pl, plx_table *const *seeds, plx_natimg_opts *op,
 {
   static const char *const key[] = {"seed", "layer"};
   size_t j, r, n = 0, cap = 0, i;
+  long *pair = NULL;
   int col[2] = {0, 0}, rc;
   for (j = pl->n_runs; j-- > 0;) /* ends with run 0's columns */
     if ((rc = columns(seeds[j], pl->runs[j], "seeds", key, 2, col, err)))
@@ -142,42 +144,39 @@ static int collect_seeds(pool *pl, plx_table *const *seeds, plx_natimg_opts *op,
     }
   }
   pl->P = op->n_probes;
+  /* every row's (seed, run), sorted; then each seed once, from one run */
   for (j = 0; j < pl->n_runs; j++)
     cap += plx_table_rows(seeds[j]);
-  if (!(pl->seed = malloc((cap + 1) * sizeof *pl->seed)) ||
-      !(pl->run_of = malloc((cap + 1) * sizeof *pl->run_of)))
-    return plx_error_set(err, PLX_ENOMEM, "out of memory");
-  for (j = 0; j < pl->n_runs; j++) {
-    const size_t sc = (size_t)plx_table_col_index(seeds[j], "seed"); /* checked above */
-    for (r = 0; r < plx_table_rows(seeds[j]); r++) {
-      const long s = (long)plx_table_get(seeds[j], r, sc);
-      for (i = 0; i < n && pl->seed[i] != s; i++)
-        ;
-      if (i < n && pl->run_of[i] != j)
-        return plx_error_set(err, PLX_EINVAL, "seed %ld is in %s and in %s: a report pools "
-                             "distinct networks", s, pl->runs[pl->run_of[i]], pl->runs[j]);
-      if (i == n) {
-        pl->seed[n] = s;
-        pl->run_of[n++] = j;
-      }
-    }
-  }
-  /* ascending seeds, each with its run */
-  {
-    long *pair = malloc(2 * (n + 1) * sizeof *pair);
-    if (!pair)
-      return plx_error_set(err, PLX_ENOMEM, "out of memory");
-    for (i = 0; i < n; i++) {
-      pair[2 * i] = pl->seed[i];
-      pair[2 * i + 1] = (long)pl->run_of[i];
-    }
-    qsort(pair, n, 2 * sizeof *pair, cmp_long);
-    for (i = 0; i < n; i++) {
-      pl->seed[i] = pair[2 * i];
-      pl->run_of[i] = (size_t)pair[2 * i + 1];
-    }
+  if (!(pair = malloc(2 * (cap + 1) * sizeof *pair)) ||
+      !(pl->seed = malloc((cap + 1) * sizeof *pl->seed)) ||
+      !(pl->run_of = malloc((cap + 1) * sizeof *pl->run_of))) {
     free(pair);
+    return plx_error_set(err, PLX_ENOMEM, "out of memory");
   }
+  for (j = 0, i = 0; j < pl->n_runs; j++) {
+    const size_t sc = (size_t)plx_table_col_index(seeds[j], "seed"); /* checked above */
+    for (r = 0; r < plx_table_rows(seeds[j]); r++, i++) {
+      pair[2 * i] = (long)plx_table_get(seeds[j], r, sc);
+      pair[2 * i + 1] = (long)j;
+    }
+  }
+  qsort(pair, cap, 2 * sizeof *pair, cmp_seed_run);
+  for (i = 0; i < cap; i++) {
+    const long s = pair[2 * i];
+    const size_t run = (size_t)pair[2 * i + 1];
+    if (n && pl->seed[n - 1] == s) {
+      if (pl->run_of[n - 1] != run) {
+        rc = plx_error_set(err, PLX_EINVAL, "seed %ld is in %s and in %s: a report pools "
+                           "distinct networks", s, pl->runs[pl->run_of[n - 1]], pl->runs[run]);
+        free(pair);
+        return rc;
+      }
+      continue;
+    }
+    pl->seed[n] = s;
+    pl->run_of[n++] = run;
+  }
+  free(pair);
   pl->n_seeds = n;
   return PLX_OK;
 }
@@ -310,7 +309,7 @@ static int load_run_config(plx_config **cfg, const char *run, plx_error *err)
   if (access(path, R_OK))
     return plx_error_set(err, PLX_EINVAL, "%s: not a run directory (expected "
                          "config.resolved.cfg in it)", run);
-  if (!plx_config_task_is(path, "natural_images"))
+  if (!plx_natimg_is(path))
     return plx_error_set(err, PLX_EINVAL, "%s: not a natural-image run (a report pools runs "
                          "of one task)", run);
   return plx_config_load(cfg, path, NULL, 0, err);
@@ -351,16 +350,10 @@ int plx_natimg_report_runs(plx_natimg_opts *op, const char *const *runs, size_t 
   if ((rc = plx_rundir_not_input(op->out, runs, n_runs, err)))
     goto done;
   for (j = 0; j < n_runs && !rc; j++) {
-    plx_config_diff d;
     if ((rc = load_run_config(j ? &cfg : &first, runs[j], err)))
       break;
-    if (j && plx_config_first_difference(first, cfg, may_differ, &d))
-      rc = plx_error_set(err, PLX_EINVAL,
-                         "%s/config.resolved.cfg:%d: %s: %s, but %s in %s; runs pooled must "
-                         "share their design (they may differ in experiment.seed, "
-                         "experiment.seeds, experiment.name, conditions.run, probe.steps and "
-                         "output)",
-                         runs[j], d.line_b, d.key[0] ? d.key : "(top level)", d.b, d.a, runs[0]);
+    if (j)
+      rc = plx_config_same_design(first, cfg, may_differ, NULL, err);
     plx_config_free(cfg);
     cfg = NULL;
     if (!rc && !(rc = read_table(&seeds[j], runs[j], "seeds", err)))

@@ -1521,22 +1521,14 @@ static void over_runs_manifest(plx_jw *w, void *vc)
  * orientations (each run's effect is its mean over its own references,
  * the nuisance variable its conditions sample) and the output formats.
  * Otherwise their effects are not replicates of one experiment. */
-static int same_design(const pl *a, const char *run_a, const pl *b, const char *run_b,
-                       plx_error *err)
+static int same_design(const pl *a, const pl *b, plx_error *err)
 {
   static const char *const may_differ[] = {"experiment.seed", "experiment.name",
                                            "model.pretrained", "model.pretrained_group",
                                            "stimulus.reference_orientations", "output",
                                            NULL};
-  plx_config_diff d;
-  if (!plx_config_first_difference(a->cfg, b->cfg, may_differ, &d))
-    return PLX_OK;
-  return plx_error_set(err, PLX_EINVAL,
-                       "%s/config.resolved.cfg:%d: %s: %s, but %s in %s; runs reported together "
-                       "must share their design (they may differ in experiment.seed, "
-                       "experiment.name, model.pretrained, stimulus.reference_orientations "
-                       "and output; an analysis key can be made equal with --set)",
-                       run_b, d.line_b, d.key[0] ? d.key : "(top level)", d.b, d.a, run_a);
+  return plx_config_same_design(a->cfg, b->cfg, may_differ,
+                                "; an analysis key can be made equal with --set", err);
 }
 
 int plx_perceptual_report_runs(plx_perceptual_opts *op, const char *const *runs, size_t n_runs,
@@ -1580,7 +1572,7 @@ int plx_perceptual_report_runs(plx_perceptual_opts *op, const char *const *runs,
     if (j == 0)
       first = p;
     else {
-      rc = same_design(first, runs[0], p, runs[j], err);
+      rc = same_design(first, p, err);
       pl_free(p);
     }
   }

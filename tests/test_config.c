@@ -281,6 +281,23 @@ START_TEST(test_first_difference)
   ck_assert_int_eq(differ("e = { seed = 1; seeds = 3; };", "e = { seed = 1; seeds = 4; };",
                           seed_and_out, &d), 1);
   ck_assert_str_eq(d.key, "e.seeds");
+  /* the one-line refusal of runs of two designs */
+  {
+    static const char *const three[] = {"e.seed", "e.name", "output", NULL};
+    plx_config *a, *b;
+    plx_error err;
+    ck_assert_int_eq(plx_config_load_string(&a, "e = { seed = 1; };\nm = { n = 2; };", "a.cfg",
+                                            &err), PLX_OK);
+    ck_assert_int_eq(plx_config_load_string(&b, "e = { seed = 5; };\nm = { n = 3; };", "b.cfg",
+                                            &err), PLX_OK);
+    ck_assert_int_eq(plx_config_same_design(a, b, three, "; hint", &err), PLX_EINVAL);
+    ck_assert_str_eq(err.msg, "b.cfg:2: m.n: 3, but 2 in a.cfg; runs of one report must share "
+                              "their design (they may differ only in e.seed, e.name and "
+                              "output; hint)");
+    ck_assert_int_eq(plx_config_same_design(a, a, three, NULL, &err), PLX_OK);
+    plx_config_free(a);
+    plx_config_free(b);
+  }
 }
 END_TEST
 

@@ -6,7 +6,6 @@
 #include "config.h"
 #include "cli.h"
 #include "plastix/error.h"
-#include "plastix/config.h"
 #include "plastix/natimg.h"
 #include "plastix/perceptual.h"
 
@@ -171,7 +170,7 @@ int cmd_report(int argc, char **argv)
   }
   plx_error_clear(&err);
   snprintf(cfg0, sizeof cfg0, "%s/config.resolved.cfg", runs[0]);
-  if (plx_config_task_is(cfg0, "natural_images")) {
+  if (plx_natimg_is(cfg0)) {
     plx_natimg_opts no;
     memset(&no, 0, sizeof no);
     no.overrides = sets;

@@ -50,6 +50,12 @@ typedef struct plx_config_diff {
 } plx_config_diff;
 int plx_config_first_difference(plx_config *a, plx_config *b, const char *const *ignore,
                                 plx_config_diff *d);
+/* Runs whose configs a and b are must share their design: PLX_OK when they
+ * differ only in the keys may_differ lists, else PLX_EINVAL with one line
+ * naming b's file and line, the key, both values and the keys that may
+ * differ (then `hint`, if any). */
+int plx_config_same_design(plx_config *a, plx_config *b, const char *const *may_differ,
+                           const char *hint, plx_error *err);
 
 /* Validate the section at `path` ("" or NULL for the root) against the
  * concatenation of spec tables `head` and `body` (either may be NULL) and
