@@ -73,6 +73,21 @@ void plx_deepnet_weights_get(plx_deepnet_weights *w, const plx_deepnet *net)
     }
 }
 
+int plx_deepnet_weights_equal(const plx_deepnet_weights *a, const plx_deepnet_weights *b)
+{
+  size_t i;
+  if (a->n_layers != b->n_layers)
+    return 0;
+  for (i = 0; i < a->n_layers; i++) {
+    if (!a->W[i] != !b->W[i] || a->n_w[i] != b->n_w[i] || a->n_b[i] != b->n_b[i])
+      return 0;
+    if (a->W[i] && (memcmp(a->W[i], b->W[i], a->n_w[i] * sizeof(float)) ||
+                    memcmp(a->b[i], b->b[i], a->n_b[i] * sizeof(float))))
+      return 0;
+  }
+  return 1;
+}
+
 void plx_deepnet_weights_set(plx_deepnet *net, const plx_deepnet_weights *w)
 {
   size_t i;

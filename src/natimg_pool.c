@@ -347,7 +347,8 @@ int plx_natimg_report_runs(plx_natimg_opts *op, const char *const *runs, size_t 
                        "directory of the statistics over their seeds)");
     goto done;
   }
-  if ((rc = plx_rundir_not_input(op->out, runs, n_runs, err)))
+  if ((rc = plx_rundir_not_input(op->out, runs, n_runs, err)) ||
+      (rc = plx_rundir_distinct(runs, n_runs, err)))
     goto done;
   for (j = 0; j < n_runs && !rc; j++) {
     if ((rc = load_run_config(j ? &cfg : &first, runs[j], err)))

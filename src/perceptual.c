@@ -1539,6 +1539,8 @@ int plx_perceptual_report_runs(plx_perceptual_opts *op, const char *const *runs,
                                    "runs_positive"};
   plx_pl_effect *by_run;
   double *means;
+  plx_deepnet_weights **w0 = NULL;
+  uint64_t *seed = NULL;
   pl *first = NULL;
   over_runs o;
   plx_rundir *rd = NULL;
@@ -1555,12 +1557,15 @@ int plx_perceptual_report_runs(plx_perceptual_opts *op, const char *const *runs,
                          "directory of the statistics over the runs)");
   if ((rc = plx_rundir_not_input(op->out, runs, n_runs, err)))
     return rc;
+  if ((rc = plx_rundir_distinct(runs, n_runs, err)))
+    return rc;
   by_run = calloc(n_runs * PLX_PL_N_EFFECTS, sizeof *by_run);
   means = malloc(n_runs * sizeof *means);
-  if (!by_run || !means) {
-    free(by_run);
-    free(means);
-    return plx_error_set(err, PLX_ENOMEM, "out of memory");
+  w0 = calloc(n_runs, sizeof *w0);
+  seed = calloc(n_runs, sizeof *seed);
+  if (!by_run || !means || !w0 || !seed) {
+    rc = plx_error_set(err, PLX_ENOMEM, "out of memory");
+    goto done;
   }
   for (j = 0; j < n_runs && !rc; j++) {
     pl *p;
@@ -1569,12 +1574,23 @@ int plx_perceptual_report_runs(plx_perceptual_opts *op, const char *const *runs,
       break;
     memcpy(&by_run[j * PLX_PL_N_EFFECTS], r->effects, sizeof r->effects);
     results_free(r);
+    w0[j] = p->w0; /* kept to tell the networks apart */
+    p->w0 = NULL;
+    seed[j] = p->seed;
     if (j == 0)
       first = p;
     else {
       rc = same_design(first, p, err);
       pl_free(p);
     }
+    /* the same starting weights trained with the same seed are one
+       network, whatever else (its references, its name) differs */
+    for (k = 0; k < j && !rc; k++)
+      if (seed[k] == seed[j] && plx_deepnet_weights_equal(w0[k], w0[j]))
+        rc = plx_error_set(err, PLX_EINVAL, "%s and %s train the same network (the same "
+                           "initial weights and experiment.seed %llu): a report over runs "
+                           "needs distinct networks", runs[k], runs[j],
+                           (unsigned long long)seed[j]);
   }
   pl_free(first);
   if (rc)
@@ -1632,6 +1648,10 @@ done:
     plx_rundir_abort(rd);
   plx_table_free(tb);
   plx_table_free(to);
+  for (j = 0; w0 && j < n_runs; j++)
+    plx_deepnet_weights_free(w0[j]);
+  free(w0);
+  free(seed);
   free(by_run);
   free(means);
   return rc;

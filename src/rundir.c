@@ -84,6 +84,21 @@ int plx_rundir_not_input(const char *out, const char *const *inputs, size_t n, p
   return PLX_OK;
 }
 
+int plx_rundir_distinct(const char *const *runs, size_t n, plx_error *err)
+{
+  char a[PATH_MAX], b[PATH_MAX];
+  size_t i, j;
+  for (i = 0; i < n; i++) {
+    if (!realpath(runs[i], a))
+      continue; /* the reader names a missing run */
+    for (j = i + 1; j < n; j++)
+      if (realpath(runs[j], b) && !strcmp(a, b))
+        return plx_error_set(err, PLX_EINVAL, "%s and %s are the same run directory: a "
+                             "report over runs counts each run once", runs[i], runs[j]);
+  }
+  return PLX_OK;
+}
+
 int plx_rundir_open(plx_rundir **out, const char *path, unsigned fig_formats,
                     plx_error *err)
 {

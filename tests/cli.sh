@@ -221,9 +221,14 @@ if [ -f /usr/share/backgrounds/mate/nature/Aqua.jpg ]; then
   one_line_error "report pooling into one of its runs" "would replace"
   [ -s "$work/ni23/config.resolved.cfg" ] && ok "a refused pooling leaves its runs as they were" \
     || bad "a pooling replaced a run"
-  expect 2 "report pooling a seed twice" -- $PLASTIX report "$work/ni23" "$work/ni23" \
+  expect 2 "report pooling a run twice" -- $PLASTIX report "$work/ni23" "$work/ni23/" \
     -o "$work/nipool2" -q
-  one_line_error "report pooling a seed twice" "seed 2 is in"
+  one_line_error "report pooling a run twice" "are the same run directory"
+  expect 0 "tiny natural-image run, seed 3 again" -- tiny_ni "$work/ni3" \
+    --set experiment.seed=3
+  expect 2 "report pooling a seed twice" -- $PLASTIX report "$work/ni23" "$work/ni3" \
+    -o "$work/nipool2" -q
+  one_line_error "report pooling a seed twice" "seed 3 is in"
   expect 0 "tiny natural-image run, another window" -- tiny_ni "$work/niw" \
     --set experiment.seed=4 --set probe.window=15.0
   expect 2 "report pooling two designs" -- $PLASTIX report "$work/ni" "$work/niw" \
@@ -296,17 +301,29 @@ expect 0 "tiny perceptual run, another seed" -- $PLASTIX run "$pcfg" -o "$work/p
 expect 0 "report over two runs" -- $PLASTIX report "$work/plr" "$work/plr_s2" -o "$work/plrs" -q
 [ -s "$work/plrs/tables/effects_over_runs.csv" ] && [ -s "$work/plrs/tables/effects_by_run.csv" ] \
   && ok "report over runs writes its tables" || bad "report over runs writes its tables"
-# plr1 was reduced with another unit threshold: not the same design, unless
+# plr_s2 reduced with another unit threshold: not the same design, unless
 # the report sets the threshold for both
-expect 2 "report over runs of two designs" -- $PLASTIX report "$work/plr" "$work/plr1" \
+expect 0 "report of seed 2 with another threshold" -- $PLASTIX report "$work/plr_s2" \
+  -o "$work/plr_s2t" -q --set units.min_activation=0.1
+expect 2 "report over runs of two designs" -- $PLASTIX report "$work/plr" "$work/plr_s2t" \
   -o "$work/plrd" -q
 one_line_error "report over runs of two designs" "units.min_activation"
 [ ! -e "$work/plrd" ] && ok "no output from a refused report over runs" \
   || bad "refused report over runs left output"
-expect 0 "report over runs, threshold made equal" -- $PLASTIX report "$work/plr" "$work/plr1" \
-  -o "$work/plrd" -q --set units.min_activation=0.1
-expect 2 "report over runs without -o" -- $PLASTIX report "$work/plr" "$work/plr1" -q
+expect 0 "report over runs, threshold made equal" -- $PLASTIX report "$work/plr" \
+  "$work/plr_s2t" -o "$work/plrd" -q --set units.min_activation=0.1
+expect 2 "report over runs without -o" -- $PLASTIX report "$work/plr" "$work/plr_s2t" -q
 one_line_error "report over runs without -o" "needs -o DIR"
+# one network counted twice would pass for two: a run given twice, and a
+# run with its own report (plr1: the same weights and seed, another name)
+expect 2 "report over a run given twice" -- $PLASTIX report "$work/plr" "$work/plr/" \
+  -o "$work/plrt" -q
+one_line_error "report over a run given twice" "are the same run directory"
+expect 2 "report over a run and its report" -- $PLASTIX report "$work/plr" "$work/plr1" \
+  -o "$work/plrt" -q --set units.min_activation=0.1
+one_line_error "report over a run and its report" "train the same network"
+[ ! -e "$work/plrt" ] && ok "no output from a report over one network twice" \
+  || bad "a report over one network twice left output"
 if [ -d "$work/ni" ]; then
   expect 2 "report pooling runs of two tasks" -- $PLASTIX report "$work/ni" "$work/plr" \
     -o "$work/nipool3" -q

@@ -6,7 +6,8 @@
  * accumulated in double, steps are 1e-3 relative, tolerances are a few
  * float epsilons of the loss divided by the step.  And the weight-shuffled
  * control: a permutation of every tensor, biases kept on request, with the
- * tensor's mean removed when centred. */
+ * tensor's mean removed when centred; snapshots of the weights equal bit
+ * for bit, or not. */
 #include "config.h"
 #include "plastix/deepnet.h"
 #include "plastix/deepnet_train.h"
@@ -14,6 +15,7 @@
 
 #include <check.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -600,6 +602,38 @@ START_TEST(test_shuffle)
 }
 END_TEST
 
+START_TEST(test_weights_equal)
+{
+  /* snapshots of one network are equal bit for bit; one bias bit, or a
+   * shuffle, makes them differ (how a report tells two runs' networks apart) */
+  plx_config *cfg;
+  plx_deepnet *net = make(&cfg);
+  plx_deepnet_weights *a = plx_deepnet_weights_new(net), *b = plx_deepnet_weights_new(net);
+  plx_rng *r = plx_rng_alloc(3, 0, PLX_POP_INIT);
+  size_t k = net->n_layers;
+  uint32_t bits;
+  ck_assert_ptr_nonnull(a);
+  ck_assert_ptr_nonnull(b);
+  ck_assert(plx_deepnet_weights_equal(a, b));
+  while (k-- > 0 && !b->n_b[k])
+    ;
+  memcpy(&bits, &b->b[k][0], sizeof bits);
+  bits ^= 1u;
+  memcpy(&b->b[k][0], &bits, sizeof bits);
+  ck_assert(!plx_deepnet_weights_equal(a, b));
+  plx_deepnet_shuffle(net, r, NULL, 0);
+  plx_deepnet_weights_get(b, net);
+  ck_assert(!plx_deepnet_weights_equal(a, b));
+  plx_deepnet_weights_get(a, net);
+  ck_assert(plx_deepnet_weights_equal(a, b));
+  plx_rng_free(r);
+  plx_deepnet_weights_free(a);
+  plx_deepnet_weights_free(b);
+  plx_deepnet_free(net);
+  plx_config_free(cfg);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("deepnet");
@@ -615,6 +649,7 @@ int main(void)
   tcase_add_test(tc, test_bad_architectures);
   tcase_add_test(tc, test_save_load);
   tcase_add_test(tc, test_shuffle);
+  tcase_add_test(tc, test_weights_equal);
   tcase_add_test(tc, test_mse);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);

@@ -1149,10 +1149,39 @@ static void check_report(const char *run, const char *run_seed2)
   ck_assert(n_in > 0 && n_in < n_urow);
   check_unit_changes(rep);
   check_population_tables(rep);
-  check_report_runs(run, run_seed2, rep, thr_set);
+  /* one network counted twice is refused: the run given twice, or the run
+   * and its own report (the same initial weights and seed) */
+  {
+    char out[800], again[700];
+    const char *runs[2] = {run, again};
+    plx_perceptual_opts o2;
+    memset(&o2, 0, sizeof o2);
+    snprintf(again, sizeof again, "%s/", run);
+    snprintf(out, sizeof out, "%s-twice", run);
+    o2.out = out;
+    ck_assert_int_eq(plx_perceptual_report_runs(&o2, runs, 2, &err), PLX_EINVAL);
+    ck_assert_msg(strstr(err.msg, "are the same run directory"), "%s", err.msg);
+    runs[1] = rep;
+    o2.overrides = ov;
+    o2.n_overrides = 1;
+    ck_assert_int_eq(plx_perceptual_report_runs(&o2, runs, 2, &err), PLX_EINVAL);
+    ck_assert_msg(strstr(err.msg, "train the same network"), "%s", err.msg);
+    ck_assert_int_ne(stat(out, &st), 0);
+  }
+  /* the other seed's run reduced with that threshold: another design */
+  memset(&o, 0, sizeof o);
+  o.config = run_seed2;
+  snprintf(a, sizeof a, "%s-report-threshold", run_seed2);
+  o.out = a;
+  o.overrides = ov;
+  o.n_overrides = 1;
+  ck_assert_msg(plx_perceptual_report(&o, &err) == 0, "%s", err.msg);
+  check_report_runs(run, run_seed2, a, thr_set);
   /* refused: a key the stored measurements do not cover */
+  o.config = run;
   ov[0] = "train.lr=0.5";
   snprintf(rep, sizeof rep, "%s-report-refused", run);
+  o.out = rep;
   ck_assert_int_eq(plx_perceptual_report(&o, &err), PLX_EINVAL);
   ck_assert_ptr_nonnull(strstr(err.msg, "train.lr"));
   ck_assert_int_ne(stat(rep, &st), 0);

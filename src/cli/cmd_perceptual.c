@@ -106,7 +106,8 @@ static const char report_usage[] =
     "effect's mean, s.e.m. and t over the runs' means, one-sided p).  The\n"
     "runs must share their design: their configs (after --set) may differ\n"
     "only in experiment.seed, experiment.name, model.pretrained(_group),\n"
-    "stimulus.reference_orientations and output.\n"
+    "stimulus.reference_orientations and output, and no two may train the\n"
+    "same network (the same initial weights and experiment.seed).\n"
     "\n"
     "Natural-image runs (task.type = \"natural_images\"): their seeds pooled.\n"
     "DIR (required) receives tables/seeds.csv (every seed, with its run),\n"
@@ -122,8 +123,10 @@ static const char report_usage[] =
     "  -q, --quiet          no summary\n"
     "  -h, --help           this help\n"
     "\n"
+    "A run directory given twice is refused.\n"
+    "\n"
     "Exit status: 0 ok, 1 failed, 2 bad input (not a run directory, a key a\n"
-    "report cannot change, a bad value).\n";
+    "report cannot change, a bad value, runs that are not distinct).\n";
 
 int cmd_report(int argc, char **argv)
 {

@@ -26,6 +26,8 @@ plx_deepnet_weights *plx_deepnet_weights_new(const plx_deepnet *net);
 void plx_deepnet_weights_free(plx_deepnet_weights *w);
 /* Copy net's weights into an existing snapshot of the same architecture. */
 void plx_deepnet_weights_get(plx_deepnet_weights *w, const plx_deepnet *net);
+/* 1 when two snapshots of one architecture hold the same bits, else 0. */
+int plx_deepnet_weights_equal(const plx_deepnet_weights *a, const plx_deepnet_weights *b);
 /* Copy a snapshot into net (same architecture). */
 void plx_deepnet_weights_set(plx_deepnet *net, const plx_deepnet_weights *w);
 /* Copy the weights of src into dst; PLX_EINVAL (nothing copied) when the

@@ -59,6 +59,10 @@ const char *plx_rundir_path(const plx_rundir *rd);
  * (also when `out` does not exist yet).  Empty or NULL inputs are skipped. */
 int plx_rundir_not_input(const char *out, const char *const *inputs, size_t n,
                          plx_error *err);
+/* The n run directories a report reads are n different directories (by
+ * their real paths): PLX_EINVAL naming the one given twice, else PLX_OK.
+ * A run counted twice would pass for two independent samples. */
+int plx_rundir_distinct(const char *const *runs, size_t n, plx_error *err);
 
 /* Facts for manifests: versions of plastix and every library, host, CPU. */
 void plx_manifest_environment(plx_jw *w);
