@@ -315,3 +315,22 @@ void plx_deepnet_np_grad(plx_deepnet *net, const double *loss, double baseline,
     plx_deepnet_layer_grad(net, li, work);
   }
 }
+
+int plx_deepnet_np_softmax_ce(plx_deepnet *net, const float *x, size_t B, const int *labels,
+                              const unsigned char *mask, const double *clean, double sigma,
+                              plx_rng *rng, double *each, float *work)
+{
+  size_t s, used = 0;
+  int rc;
+  if ((rc = plx_deepnet_forward_noisy(net, x, B, sigma, rng)))
+    return rc;
+  plx_deepnet_softmax_ce_each(net, labels, each);
+  for (s = 0; s < B; s++) {
+    const int in = !mask || mask[s];
+    each[s] = in ? each[s] - clean[s] : 0.0; /* a dropped label has no loss */
+    used += (size_t)in;
+  }
+  plx_deepnet_np_grad(net, each, 0.0, 1.0 / (sigma * sigma * (double)(used ? used : 1)), NULL,
+                      work);
+  return PLX_OK;
+}

@@ -10,6 +10,7 @@
 #include "plastix/blas_threads.h"
 #include "plastix/clock.h"
 #include "plastix/deepnet.h"
+#include "plastix/deepnet_train.h"
 #include "plastix/error.h"
 #include "plastix/images2d.h"
 #include "plastix/rundir.h"
@@ -79,7 +80,7 @@ static const plx_param_spec train_spec[] = {
     PLX_P_STRING("rule", "gradient", "gradient|node_perturbation|trifactor",
                  "gradient: backpropagation, SGD; node_perturbation: N(0, "
                  "sigma^2) noise on every pre-activation correlated with the "
-                 "reward (minus the batch's mean reward); trifactor: not "
+                 "loss change it causes (against a clean pass); trifactor: not "
                  "applicable to deterministic layers (an error says so)"),
     PLX_P_FLOAT_MIN("sigma", 0.1, 0.0, PLX_PARAM_MIN_EXCL,
                     "node_perturbation: s.d. of the injected noise"),
@@ -388,7 +389,7 @@ static int orientation_run(plx_orientation_opts *op, plx_error *err)
   orient *o = NULL;
   plx_rundir *rd = NULL;
   plx_rng *rng = NULL, *nrng = NULL;
-  double *each = NULL;
+  double *each = NULL, *clean = NULL; /* per-stimulus losses, noisy and clean */
   float *npd = NULL;
   const size_t S0 = 0;
   float *x = NULL, *dx = NULL, *dl = NULL;
@@ -422,15 +423,10 @@ static int orientation_run(plx_orientation_opts *op, plx_error *err)
   rng = plx_rng_alloc(o->seed, 0, PLX_POP_INIT);
   nrng = plx_rng_alloc(o->seed, 0, PLX_POP_RULE);
   each = malloc(maxb * sizeof *each);
-  {
-    size_t li, m = 1;
-    for (li = 0; li < o->net->n_layers; li++)
-      if (o->net->layers[li].out_size > m)
-        m = o->net->layers[li].out_size;
-    npd = malloc(m * maxb * sizeof *npd);
-  }
+  clean = malloc(maxb * sizeof *clean);
+  npd = malloc(plx_deepnet_np_work(o->net) * sizeof *npd);
   if (!x || !dx || !dl || !lab || !mask || !correct || !sens || !acc || !loss || !bacc ||
-      !steps_logged || !rng || !nrng || !each || !npd) {
+      !steps_logged || !rng || !nrng || !each || !clean || !npd) {
     rc = plx_error_set(err, PLX_ENOMEM, "out of memory (batch of %zu images)", maxb);
     goto done;
   }
@@ -467,15 +463,10 @@ static int orientation_run(plx_orientation_opts *op, plx_error *err)
       lab[i] = (int)bin;
       mask[i] = plx_rng_uniform(rng) < keep(o, th);
     }
-    if (o->np) {
-      /* node perturbation: the injected noise x (reward - batch mean) */
-      plx_rng_reseed(nrng, o->seed, (uint64_t)step, PLX_POP_RULE);
-      plx_deepnet_forward_noisy(o->net, x, (size_t)o->batch, o->np_sigma, nrng);
-      loss[step] = plx_deepnet_softmax_ce(o->net, lab, mask, NULL, correct);
-    } else {
-      plx_deepnet_forward(o->net, x, (size_t)o->batch);
-      loss[step] = plx_deepnet_softmax_ce(o->net, lab, mask, dl, correct);
-    }
+    plx_deepnet_forward(o->net, x, (size_t)o->batch);
+    loss[step] = plx_deepnet_softmax_ce(o->net, lab, mask, o->np ? NULL : dl, correct);
+    if (o->np) /* node perturbation's baseline: each stimulus's clean loss */
+      plx_deepnet_softmax_ce_each(o->net, lab, clean);
     {
       double c = 0;
       for (i = 0; i < (size_t)o->batch; i++)
@@ -489,28 +480,9 @@ static int orientation_run(plx_orientation_opts *op, plx_error *err)
       goto done;
     }
     if (o->np) {
-      double base = 0, used = 0, v = o->np_sigma * o->np_sigma;
-      size_t li, q;
-      plx_deepnet_softmax_ce_each(o->net, lab, each);
-      for (i = 0; i < (size_t)o->batch; i++)
-        if (mask[i]) {
-          base += -each[i];
-          used += 1;
-        }
-      base = used > 0 ? base / used : 0;
-      for (li = 0; li < o->net->n_layers; li++) {
-        const plx_layer *l = &o->net->layers[li];
-        if (!l->n_w)
-          continue;
-        /* d(-reward)/d(output) estimate: -(R - Rbar) noise / sigma^2, batch mean */
-        for (i = 0; i < (size_t)o->batch; i++) {
-          double dlt = mask[i] ? (-each[i] - base) : 0.0;
-          for (q = 0; q < l->out_size; q++)
-            npd[i * l->out_size + q] =
-                (float)(-dlt * l->noise[i * l->out_size + q] / (v * (used > 0 ? used : 1)));
-        }
-        plx_deepnet_layer_grad(o->net, li, npd);
-      }
+      plx_rng_reseed(nrng, o->seed, (uint64_t)step, PLX_POP_RULE);
+      plx_deepnet_np_softmax_ce(o->net, x, (size_t)o->batch, lab, mask, clean, o->np_sigma,
+                                nrng, each, npd);
     } else {
       plx_deepnet_backward(o->net, dl);
     }
@@ -659,6 +631,7 @@ done:
   plx_rng_free(rng);
   plx_rng_free(nrng);
   free(each);
+  free(clean);
   free(npd);
   free(x);
   free(dx);

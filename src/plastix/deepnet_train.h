@@ -106,5 +106,16 @@ void plx_deepnet_np_grad(plx_deepnet *net, const double *loss, double baseline,
                          double scale, const unsigned char *skip, float *work);
 /* Floats plx_deepnet_np_grad needs in `work` for the net's max batch. */
 size_t plx_deepnet_np_work(const plx_deepnet *net);
+/* Node perturbation for the softmax cross-entropy: a pass of x (batch B)
+ * with N(0, sigma^2) noise from rng, and every conv and fc layer's gW, gb
+ * the estimate of the gradient of the mean loss over the samples with
+ * mask[s] set (all when mask is NULL) -- the loss change each sample's
+ * noise caused against clean[s], its loss in a clean pass of the same x
+ * (plx_deepnet_softmax_ce_each), which removes the stimulus-driven spread
+ * of the losses from the estimate.  each: B doubles of scratch; work:
+ * plx_deepnet_np_work floats. */
+int plx_deepnet_np_softmax_ce(plx_deepnet *net, const float *x, size_t B, const int *labels,
+                              const unsigned char *mask, const double *clean, double sigma,
+                              plx_rng *rng, double *each, float *work);
 
 #endif
