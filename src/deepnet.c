@@ -600,7 +600,7 @@ static void lrn_window(const plx_layer *l, size_t c, size_t *lo, size_t *hi)
 }
 
 static int forward_impl(plx_deepnet *net, const float *x, size_t B, double sigma,
-                        plx_rng *rng);
+                        const unsigned char *skip, plx_rng *rng);
 
 /* S^-beta of the LRN; AlexNet's beta = 3/4 through two square roots, which
  * is several times cheaper than powf in these element-wise loops */
@@ -710,17 +710,17 @@ static void lrn_forward(const plx_layer *l, const float *restrict a, float *rest
 
 int plx_deepnet_forward(plx_deepnet *net, const float *x, size_t B)
 {
-  return forward_impl(net, x, B, 0.0, NULL);
+  return forward_impl(net, x, B, 0.0, NULL, NULL);
 }
 
 int plx_deepnet_forward_noisy(plx_deepnet *net, const float *x, size_t B, double sigma,
-                              plx_rng *rng)
+                              const unsigned char *skip, plx_rng *rng)
 {
-  return forward_impl(net, x, B, sigma, rng);
+  return forward_impl(net, x, B, sigma, skip, rng);
 }
 
 static int forward_impl(plx_deepnet *net, const float *x, size_t B, double sigma,
-                        plx_rng *rng)
+                        const unsigned char *skip, plx_rng *rng)
 {
   const float *in = x;
   size_t i, b, c, j;
@@ -734,7 +734,7 @@ static int forward_impl(plx_deepnet *net, const float *x, size_t B, double sigma
     case PLX_LAYER_CONV:
     case PLX_LAYER_FC:
       linear_forward(net, l, in, l->out, B, 1);
-      if (rng && sigma > 0) {
+      if (rng && sigma > 0 && !(skip && skip[i])) {
         for (j = 0; j < l->out_size * B; j++) {
           l->noise[j] = (float)(sigma * plx_rng_normal(rng));
           l->out[j] += l->noise[j];

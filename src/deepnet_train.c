@@ -322,7 +322,7 @@ int plx_deepnet_np_softmax_ce(plx_deepnet *net, const float *x, size_t B, const 
 {
   size_t s, used = 0;
   int rc;
-  if ((rc = plx_deepnet_forward_noisy(net, x, B, sigma, rng)))
+  if ((rc = plx_deepnet_forward_noisy(net, x, B, sigma, NULL, rng)))
     return rc;
   plx_deepnet_softmax_ce_each(net, labels, each);
   for (s = 0; s < B; s++) {

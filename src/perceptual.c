@@ -732,7 +732,7 @@ static int train(shared *sh, worker *w, size_t ci, long depth, long iters, int l
       loss = plx_deepnet_pair_logistic(w->net, B, w->label, NULL, NULL, w->conf);
       plx_rng_reseed(w->nrng, p->seed, c->group,
                      PLX_POP_SUB(PLX_POP_NETWORK, (uint64_t)it + 1));
-      plx_deepnet_forward_noisy(w->net, w->x, 2 * B, p->np_sigma, w->nrng);
+      plx_deepnet_forward_noisy(w->net, w->x, 2 * B, p->np_sigma, w->mom->frozen, w->nrng);
       plx_deepnet_pair_logistic(w->net, B, w->label, NULL, NULL, w->each);
       for (b = 0; b < B; b++)
         w->sloss[b] = w->sloss[B + b] = w->each[b] - w->conf[b];

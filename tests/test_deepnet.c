@@ -673,6 +673,41 @@ START_TEST(test_node_perturbation_softmax)
 }
 END_TEST
 
+/* node perturbation's noisy pass: with every weight layer skipped it is
+ * the clean pass bit for bit; with only the first skipped, the first
+ * layer's output is clean and the network's output is not */
+START_TEST(test_noisy_skip)
+{
+  plx_config *cfg;
+  plx_deepnet *net = make(&cfg);
+  plx_rng *r = plx_rng_alloc(8, 0, PLX_POP_RULE);
+  const plx_layer *last = &net->layers[net->n_layers - 1], *first = &net->layers[0];
+  float x[B * 2 * 13 * 13], clean_out[B * 5];
+  float *clean_first = malloc(first->out_size * B * sizeof(float));
+  unsigned char skip[16];
+  size_t i;
+  ck_assert(net->n_layers <= 16 && clean_first);
+  for (i = 0; i < sizeof x / sizeof x[0]; i++)
+    x[i] = (float)plx_rng_normal(r);
+  plx_deepnet_forward(net, x, B);
+  memcpy(clean_out, last->out, sizeof clean_out);
+  memcpy(clean_first, first->out, first->out_size * B * sizeof(float));
+  for (i = 0; i < net->n_layers; i++)
+    skip[i] = 1;
+  ck_assert_int_eq(plx_deepnet_forward_noisy(net, x, B, 0.1, skip, r), PLX_OK);
+  ck_assert(memcmp(last->out, clean_out, sizeof clean_out) == 0);
+  memset(skip, 0, sizeof skip);
+  skip[0] = 1;
+  ck_assert_int_eq(plx_deepnet_forward_noisy(net, x, B, 0.1, skip, r), PLX_OK);
+  ck_assert(memcmp(first->out, clean_first, first->out_size * B * sizeof(float)) == 0);
+  ck_assert(memcmp(last->out, clean_out, sizeof clean_out) != 0);
+  free(clean_first);
+  plx_rng_free(r);
+  plx_deepnet_free(net);
+  plx_config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_weights_equal)
 {
   /* snapshots of one network are equal bit for bit; one bias bit, or a
@@ -721,6 +756,7 @@ int main(void)
   tcase_add_test(tc, test_save_load);
   tcase_add_test(tc, test_shuffle);
   tcase_add_test(tc, test_weights_equal);
+  tcase_add_test(tc, test_noisy_skip);
   tcase_add_test(tc, test_node_perturbation_softmax);
   tcase_add_test(tc, test_mse);
   suite_add_tcase(s, tc);

@@ -190,7 +190,7 @@ START_TEST(test_node_perturbation_unbiased)
         g[li][j] = net->layers[li].gW[j];
     }
   for (k = 0; k < K; k++) {
-    plx_deepnet_forward_noisy(net, x, 2 * NP, sigma, nr);
+    plx_deepnet_forward_noisy(net, x, 2 * NP, sigma, NULL, nr);
     plx_deepnet_pair_logistic(net, NP, lab, NULL, NULL, noisy);
     for (b = 0; b < NP; b++)
       dl[b] = dl[NP + b] = noisy[b] - clean[b];

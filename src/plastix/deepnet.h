@@ -94,9 +94,11 @@ void plx_deepnet_softmax_ce_each(const plx_deepnet *net, const int *labels,
                                  double *each);
 /* Forward pass with N(0, sigma^2) noise added to every conv and fc
  * pre-activation (kept in layer->noise): the perturbations of node
- * perturbation.  Drawn from rng in a fixed order. */
+ * perturbation.  Drawn from rng in a fixed order.  Layers marked in skip
+ * (indexed like net->layers; may be NULL) get none: a frozen layer's
+ * noise would only add variance to the other layers' estimates. */
 int plx_deepnet_forward_noisy(plx_deepnet *net, const float *x, size_t batch,
-                              double sigma, plx_rng *rng);
+                              double sigma, const unsigned char *skip, plx_rng *rng);
 /* Weight gradient of layer li alone from d loss / d (its output), without
  * propagating further (node perturbation's local update). */
 int plx_deepnet_layer_grad(plx_deepnet *net, size_t li, const float *dout);
