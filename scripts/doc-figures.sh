@@ -9,7 +9,7 @@
 #   PLASTIX=/usr/local/bin/plastix RUNS=/tmp/doc scripts/doc-figures.sh
 #
 # About 70 minutes on two cores: the three orientation runs (one thread
-# each, ~7 min) run beside the natural-image pretraining (~5 min alone
+# each, ~7 min) and the node-perturbation one (~16 min) run beside the natural-image pretraining (~5 min alone
 # on two threads, ~9 beside them); the perceptual config on its weights
 # takes 57 min on two threads (1.9 CPU-hours).
 set -eu
@@ -34,6 +34,12 @@ for c in skewed balanced noise; do
   run "orientation_$c" "configs/benjamin2022_orientation_$c.cfg" &
   pids="$pids $!"
 done
+# the skewed prior trained by node perturbation (doc/deep-nets.md, "Local
+# rules on the same task"; ~16 min on one thread)
+run orientation_skewed_np configs/benjamin2022_orientation_skewed.cfg \
+  --set 'train.rule="node_perturbation"' --set train.batch=512 --set train.steps=3000 \
+  --set train.lr=0.005 --set train.log_every=100 &
+pids="$pids $!"
 
 # Benjamin et al. 2022, Fig. 2 / SI Fig. 1: photographs, one seed, full scale
 run natimg configs/benjamin2022_natural_images.cfg -j "$JOBS"
@@ -47,7 +53,7 @@ for p in $pids; do
   wait "$p"
 done
 
-for c in skewed balanced noise; do
+for c in skewed balanced noise skewed_np; do
   cp "$RUNS/orientation_$c/figures/orientation.png" "doc/figures/orientation_$c.png"
 done
 for f in sensitivity preferred training; do

@@ -563,8 +563,9 @@ static int orientation_run(plx_orientation_opts *op, plx_error *err)
           double *fin = malloc(o->probe_t * sizeof *fin), z = 0;
           plx_axes *ax = plx_figure_axes(fig, 0, 0);
           char ttl[160];
-          snprintf(ttl, sizeof ttl, "Sensitivity of %s to orientation over training",
-                   o->net->layers[o->probe_layer].name);
+          snprintf(ttl, sizeof ttl, "Sensitivity of %s to orientation over training%s",
+                   o->net->layers[o->probe_layer].name,
+                   o->np ? " by node perturbation" : "");
           plx_figure_title(fig, ttl);
           plx_axes_heatmap(ax, sens, o->probe_t, n_logs, 0, 180, 0,
                            steps_logged[n_logs - 1], "sensitivity");
