@@ -9,9 +9,9 @@
 #include "plastix/h5io.h"
 #include "plastix/perceptual_units.h"
 #include "plastix/plot.h"
+#include "plastix/seedstats.h"
 #include "plastix/table.h"
 
-#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
@@ -328,47 +328,28 @@ void plx_natimg_seed_statistics(size_t n_seeds, size_t n_probes, const int *meas
                                 const double *x, plx_natimg_seed_stats *st)
 {
   const size_t P = n_probes, K = PLX_NATIMG_N_CONDITIONS;
-  size_t s, p, n;
+  double *d = malloc((n_seeds + 1) * sizeof *d);
+  size_t s, p;
   int k;
   for (k = 0; k < PLX_NATIMG_N_CONDITIONS; k++)
     for (p = 0; p < P; p++) {
-      double m = 0, v = 0, d;
-      int pos = 0;
+      plx_seed_stat one;
       st->n[k][p] = 0;
-      if (!measured[k] || !measured[PLX_NATIMG_TRAINED])
+      if (!d || !measured[k] || !measured[PLX_NATIMG_TRAINED])
         continue;
-      for (s = n = 0; s < n_seeds; s++) {
-        d = x[(s * K + PLX_NATIMG_TRAINED) * P + p] -
-            (k == PLX_NATIMG_TRAINED ? 0.0 : x[(s * K + (size_t)k) * P + p]);
-        if (isnan(d))
-          continue;
-        m += d;
-        pos += d > 0;
-        n++;
-      }
-      m = n ? m / (double)n : NAN;
-      for (s = 0; s < n_seeds; s++) {
-        d = x[(s * K + PLX_NATIMG_TRAINED) * P + p] -
-            (k == PLX_NATIMG_TRAINED ? 0.0 : x[(s * K + (size_t)k) * P + p]) - m;
-        if (!isnan(d))
-          v += d * d;
-      }
-      v = n > 1 ? v / (double)(n - 1) : NAN;
-      st->n[k][p] = n;
-      st->mean[k][p] = m;
-      st->sd[k][p] = sqrt(v);
-      st->t[k][p] = v > 0 ? m / sqrt(v / (double)n) : NAN; /* no spread: undefined */
-      st->p[k][p] =
-          n > 1 && v > 0 ? 2.0 * gsl_cdf_tdist_Q(fabs(st->t[k][p]), (double)(n - 1)) : NAN;
-      st->positive[k][p] = pos;
-      /* sign test: as many seeds positive as this or more extreme, when
-       * either sign is equally likely (two-sided, exact binomial) */
-      {
-        const double lo = gsl_cdf_binomial_P((unsigned)pos, 0.5, (unsigned)n);
-        const double hi = pos > 0 ? gsl_cdf_binomial_Q((unsigned)pos - 1, 0.5, (unsigned)n) : 1.0;
-        st->p_sign[k][p] = n ? fmin(1.0, 2.0 * fmin(lo, hi)) : NAN;
-      }
+      for (s = 0; s < n_seeds; s++)
+        d[s] = x[(s * K + PLX_NATIMG_TRAINED) * P + p] -
+               (k == PLX_NATIMG_TRAINED ? 0.0 : x[(s * K + (size_t)k) * P + p]);
+      plx_seed_stat_of(d, n_seeds, 1, &one);
+      st->n[k][p] = one.n;
+      st->mean[k][p] = one.mean;
+      st->sd[k][p] = one.sd;
+      st->t[k][p] = one.t;
+      st->p[k][p] = one.p;
+      st->positive[k][p] = one.positive;
+      st->p_sign[k][p] = one.p_sign;
     }
+  free(d);
 }
 
 /* The statistics over seeds as rows of a table: per layer and comparison

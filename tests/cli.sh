@@ -330,6 +330,42 @@ if [ -d "$work/ni" ]; then
   one_line_error "report pooling runs of two tasks" "not a natural-image run"
 fi
 
+# --- plastix report of orientation runs: statistics over seeds -----------
+ocfg="$SRCDIR/configs/benjamin2022_orientation_skewed.cfg"
+tiny_or() {
+  out=$1; shift
+  $PLASTIX run "$ocfg" -o "$out" -q --set stimulus.size=16 --set stimulus.period=4.0 \
+    --set stimulus.mask_radius=7.0 --set stimulus.mask_blur=1.0 --set 'model.layers.[0].out=16' \
+    --set 'model.layers.[2].out=8' --set train.batch=32 --set train.steps=6 \
+    --set train.log_every=2 --set 'output.figures=[]' "$@"
+}
+expect 0 "tiny orientation run, seed 1" -- tiny_or "$work/or1"
+expect 0 "tiny orientation run, seed 2" -- tiny_or "$work/or2" --set experiment.seed=2
+expect 0 "report over orientation seeds" -- $PLASTIX report "$work/or1" "$work/or2" \
+  -o "$work/orpool" -q
+if [ "$(grep -c '^/' "$work/orpool/tables/seeds.csv")" = 2 ] \
+  && grep -q '^log_ratio_90_0_final,2,' "$work/orpool/tables/seed_statistics.csv"; then
+  ok "orientation seeds and their statistics"
+else
+  bad "orientation seeds and their statistics"
+fi
+expect 0 "tiny orientation run, seed 1 again" -- tiny_or "$work/or1b"
+expect 2 "report over an orientation seed twice" -- $PLASTIX report "$work/or1" "$work/or1b" \
+  -o "$work/orpool2" -q
+one_line_error "report over an orientation seed twice" "seed 1 is in"
+expect 0 "tiny orientation run, another rate" -- tiny_or "$work/or3" --set experiment.seed=3 \
+  --set train.lr=0.1
+expect 2 "report over orientation runs of two designs" -- $PLASTIX report "$work/or1" \
+  "$work/or3" -o "$work/orpool2" -q
+one_line_error "report over orientation runs of two designs" "train.lr"
+expect 2 "report over one orientation run" -- $PLASTIX report "$work/or1" -o "$work/orpool2" -q
+one_line_error "report over one orientation run" "two or more runs"
+expect 2 "report over orientation runs with --set" -- $PLASTIX report "$work/or1" "$work/or2" \
+  -o "$work/orpool2" -q --set train.lr=0.1
+one_line_error "report over orientation runs with --set" "changes no key"
+[ ! -e "$work/orpool2" ] && ok "no output from a refused orientation report" \
+  || bad "a refused orientation report left output"
+
 # --- the built-in rules are also built as plugin modules ----------------
 # (tests/plugin.sh loads out-of-tree modules; a module named like a
 # built-in is shadowed by the built-in)

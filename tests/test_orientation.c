@@ -14,18 +14,21 @@
  *   (d) balanced label noise: still higher at 90 degrees;
  *   (b) uniform prior, labels cleaner at 0 degrees: higher at 0 degrees.
  * And (c) and (b) trained by node perturbation (1000 steps): it learns,
- * and its sensitivity goes the same ways. */
+ * and its sensitivity goes the same ways.  And plastix report over seeds:
+ * its per-seed values recomputed from each run's results.h5. */
 #include "config.h"
 #include "plastix/error.h"
 #include "plastix/h5io.h"
 #include "plastix/images2d.h"
 #include "plastix/orientation.h"
+#include "plastix/table.h"
 
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 START_TEST(test_grating_derivative)
 {
@@ -188,6 +191,105 @@ START_TEST(test_cleaner_labels)
 }
 END_TEST
 
+/* plastix report over seeds: two tiny runs; every value of its
+ * tables/seeds.csv recomputed here from each run's results.h5 (the mean
+ * log sensitivity within 15 degrees of 90 minus that within 15 degrees of
+ * 0, at the last probe; the mean of the last per-bin accuracies), and the
+ * statistics over the two; a third run with seed 1 again is refused */
+static void tiny_run(const char *name, const char *seed_set, char *out, size_t n_out)
+{
+  static const char *ov[] = {"stimulus.size=16", "stimulus.period=4.0",
+                             "stimulus.mask_radius=7.0", "stimulus.mask_blur=1.0",
+                             "model.layers.[0].out=16", "model.layers.[2].out=8",
+                             "train.batch=32", "train.steps=6", "train.log_every=2",
+                             "output.figures=[]", NULL};
+  plx_orientation_opts o;
+  plx_error err;
+  char cfg[512];
+  ov[10] = seed_set;
+  snprintf(cfg, sizeof cfg, "%s/configs/benjamin2022_orientation_skewed.cfg", PLX_SRCDIR);
+  snprintf(out, n_out, "%s/test_orientation_%s", PLX_BUILDDIR, name);
+  memset(&o, 0, sizeof o);
+  o.config = cfg;
+  o.overrides = ov;
+  o.n_overrides = 11;
+  o.out = out;
+  o.threads = 1;
+  if (plx_orientation_run(&o, &err))
+    ck_abort_msg("%s", err.msg);
+}
+
+START_TEST(test_report_over_seeds)
+{
+  char a[512], b[512], c[512], out[600], path[700];
+  const char *runs[2] = {a, b};
+  plx_orientation_report r;
+  plx_error err;
+  plx_table *t;
+  double want[2][2], m;
+  size_t k, i;
+  tiny_run("seed1", "experiment.seed=1", a, sizeof a);
+  tiny_run("seed2", "experiment.seed=2", b, sizeof b);
+  tiny_run("seed1b", "experiment.seed=1", c, sizeof c);
+  for (k = 0; k < 2; k++) {
+    plx_h5 *h;
+    double *s, *acc, *th, lo = 0, hi = 0, ac = 0;
+    size_t T, L, r2, c2, r3, c3, n_lo = 0, n_hi = 0;
+    snprintf(path, sizeof path, "%s/results.h5", runs[k]);
+    ck_assert_int_eq(plx_h5_open(&h, path, 0, &err), PLX_OK);
+    ck_assert_int_eq(plx_h5_read_matrix(h, "/orientation/sensitivity", &s, &T, &L, &err), 0);
+    ck_assert_int_eq(plx_h5_read_matrix(h, "/orientation/accuracy", &acc, &r2, &c2, &err), 0);
+    ck_assert_int_eq(plx_h5_read_matrix(h, "/orientation/theta_deg", &th, &r3, &c3, &err), 0);
+    plx_h5_close(h);
+    for (i = 0; i < T; i++) {
+      const double d0 = th[i] < 90 ? th[i] : 180 - th[i]; /* theta in [0, 180) */
+      if (fabs(th[i] - 90) <= 15 + 1e-9) {
+        hi += log(s[i + (L - 1) * T]);
+        n_hi++;
+      }
+      if (d0 <= 15 + 1e-9) {
+        lo += log(s[i + (L - 1) * T]);
+        n_lo++;
+      }
+    }
+    ck_assert(n_hi == 10 && n_lo == 10); /* 60 bin centres, 1.5 + 3 k degrees */
+    for (i = 0; i < r2; i++)
+      ac += acc[i + (c2 - 1) * r2] / (double)r2;
+    want[k][0] = ac;
+    want[k][1] = hi / (double)n_hi - lo / (double)n_lo;
+    free(s);
+    free(acc);
+    free(th);
+  }
+  memset(&r, 0, sizeof r);
+  snprintf(out, sizeof out, "%s/test_orientation_pool", PLX_BUILDDIR);
+  r.out = out;
+  ck_assert_msg(plx_orientation_report_runs(&r, runs, 2, &err) == 0, "%s", err.msg);
+  snprintf(path, sizeof path, "%s/tables/seeds.csv", out);
+  ck_assert_int_eq(plx_table_read_csv(&t, path, &err), PLX_OK);
+  ck_assert_uint_eq(plx_table_rows(t), 2);
+  for (k = 0; k < 2; k++) {
+    const double acc = plx_table_get(t, k, (size_t)plx_table_col_index(t, "accuracy"));
+    const double lr = plx_table_get(t, k, (size_t)plx_table_col_index(t, "log_ratio_90_0_final"));
+    ck_assert_double_eq_tol(acc, want[k][0], 1e-9);
+    ck_assert_double_eq_tol(lr, want[k][1], 1e-9 * (1 + fabs(want[k][1])));
+  }
+  plx_table_free(t);
+  m = 0.5 * (want[0][1] + want[1][1]);
+  ck_assert_uint_eq(r.stats[1].n, 2);
+  ck_assert_double_eq_tol(r.stats[1].mean, m, 1e-12 * (1 + fabs(m)));
+  ck_assert_double_eq_tol(r.stats[1].sd, fabs(want[0][1] - want[1][1]) / sqrt(2.0),
+                          1e-12 * (1 + fabs(m)));
+  /* seed 1 twice: refused, nothing written */
+  runs[1] = c;
+  snprintf(out, sizeof out, "%s/test_orientation_pool_refused", PLX_BUILDDIR);
+  r.out = out;
+  ck_assert_int_eq(plx_orientation_report_runs(&r, runs, 2, &err), PLX_EINVAL);
+  ck_assert_msg(strstr(err.msg, "seed 1 is in") != NULL, "%s", err.msg);
+  ck_assert_int_ne(access(out, F_OK), 0);
+}
+END_TEST
+
 /* node perturbation (Fig. 6 with a local rule): it learns the task --
  * per-bin accuracy over 60 bins, chance 1/60, at least ten times chance --
  * and its sensitivity follows the prior where the prior is skewed and the
@@ -222,6 +324,7 @@ int main(void)
   tcase_add_test(tc, test_grating_derivative);
   tcase_add_test(tc, test_identity_gabor_flat);
   tcase_add_test(tc, test_inverse_binary_entropy);
+  tcase_add_test(tc, test_report_over_seeds);
   suite_add_tcase(s, tc);
   if (!(getenv("PLX_SKIP_SLOW") && *getenv("PLX_SKIP_SLOW") == '1')) {
     /* created only when added: a suite frees its cases, a stray one leaks */

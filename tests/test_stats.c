@@ -4,11 +4,13 @@
  * Each against an independent implementation (scipy 1.10.1 and numpy's
  * least squares, values quoted below) and against what the maths gives
  * exactly: statistics of separated or identical samples, symmetry, and the
- * closed-form interaction sum of squares of a balanced design. */
+ * closed-form interaction sum of squares of a balanced design.  And the
+ * statistics over seeds (mean, t, p, sign test) in closed form. */
 #include "config.h"
 #include "plastix/anova.h"
 #include "plastix/kstest.h"
 #include "plastix/ranktest.h"
+#include "plastix/seedstats.h"
 
 #include <check.h>
 #include <math.h>
@@ -148,6 +150,29 @@ START_TEST(test_anova_interaction_known)
 }
 END_TEST
 
+/* over seeds: {1, 2, NaN, 4} (stride 2 over a longer array) counts three
+ * values, mean 7/3, variance 7/3, t = sqrt 7; with 2 degrees of freedom
+ * Student's two-sided p is 1 - t / sqrt(t^2 + 2) = 1 - sqrt 7 / 3; all
+ * three positive: sign test 2 / 8.  One value: no t; equal values: no t */
+START_TEST(test_seed_stat_known)
+{
+  const double x[] = {1, -9, 2, -9, NAN, -9, 4, -9}, one[] = {3}, same[] = {2, 2, 2};
+  plx_seed_stat st;
+  plx_seed_stat_of(x, 4, 2, &st);
+  ck_assert_uint_eq(st.n, 3);
+  ck_assert_double_eq_tol(st.mean, 7.0 / 3.0, 1e-15);
+  ck_assert_double_eq_tol(st.sd, sqrt(7.0 / 3.0), 1e-15);
+  ck_assert_double_eq_tol(st.t, sqrt(7.0), 1e-14);
+  ck_assert_double_eq_tol(st.p, 1.0 - sqrt(7.0) / 3.0, 1e-12);
+  ck_assert_int_eq(st.positive, 3);
+  ck_assert_double_eq_tol(st.p_sign, 0.25, 1e-15);
+  plx_seed_stat_of(one, 1, 1, &st);
+  ck_assert(st.n == 1 && st.mean == 3 && isnan(st.t) && isnan(st.p));
+  plx_seed_stat_of(same, 3, 1, &st);
+  ck_assert(st.sd == 0 && isnan(st.t) && st.positive == 3);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("stats");
@@ -158,6 +183,7 @@ int main(void)
   tcase_add_test(tc, test_kolmogorov_q_known);
   tcase_add_test(tc, test_ks_known);
   tcase_add_test(tc, test_anova_interaction_known);
+  tcase_add_test(tc, test_seed_stat_known);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

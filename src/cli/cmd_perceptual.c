@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "plastix/error.h"
 #include "plastix/natimg.h"
+#include "plastix/orientation.h"
 #include "plastix/perceptual.h"
 
 #include <stdio.h>
@@ -118,6 +119,15 @@ static const char report_usage[] =
     "experiment.name, conditions.run, probe.steps and output), no seed may\n"
     "be in two of them, and --set is refused.\n"
     "\n"
+    "Orientation runs (task.type = \"orientation\"), one per seed: DIR\n"
+    "(required) receives tables/seeds.csv (each run's final accuracy and the\n"
+    "log ratio of the probed layer's sensitivity within 15 degrees of 90 to\n"
+    "that within 15 degrees of 0, at the end and when the layer first reached\n"
+    "a quarter of its final sensitivity) and tables/seed_statistics.csv\n"
+    "(mean, s.d., t, p and sign test over the seeds).  The runs may differ\n"
+    "only in experiment.seed, experiment.name, experiment.description and\n"
+    "output; no seed may be in two of them, and --set is refused.\n"
+    "\n"
     "  -o, --out DIR        output directory (an older one there is replaced)\n"
     "  -s, --set K=V        change an analysis key, e.g. --set units.min_activation=1.0\n"
     "  -q, --quiet          no summary\n"
@@ -188,6 +198,31 @@ int cmd_report(int argc, char **argv)
     if (!quiet) {
       cli_print_natimg_seed_stats(&no);
       fprintf(stderr, "plastix: wrote %s\n", no.out_used);
+    }
+    return 0;
+  }
+  if (plx_orientation_is(cfg0)) {
+    static const char *const names[3] = {"accuracy", "log(D 90 / D 0), final",
+                                         "log(D 90 / D 0), early"};
+    plx_orientation_report oo;
+    int m;
+    memset(&oo, 0, sizeof oo);
+    oo.overrides = sets;
+    oo.n_overrides = n_sets;
+    oo.out = po.out;
+    oo.watch = &cli_current_rd;
+    cli_signals(1);
+    rc = plx_orientation_report_runs(&oo, runs, n_runs, &err);
+    cli_signals(0);
+    if (rc)
+      return cli_fail(rc, err.msg);
+    if (!quiet) {
+      fprintf(stderr, "plastix: over %zu seeds (mean +- s.d., t):\n", oo.stats[0].n);
+      for (m = 0; m < 3; m++)
+        fprintf(stderr, "plastix:   %-24s %+.4g +- %.2g (t %.1f, %d of %zu above zero)\n",
+                names[m], oo.stats[m].mean, oo.stats[m].sd, oo.stats[m].t,
+                oo.stats[m].positive, oo.stats[m].n);
+      fprintf(stderr, "plastix: wrote %s\n", oo.out_used);
     }
     return 0;
   }

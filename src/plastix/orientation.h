@@ -5,11 +5,13 @@
  * sigma(theta) = H_b^-1(1 - a / p(theta))) vary what is frequent and what
  * is informative; the first layer's sensitivity to orientation and the
  * per-bin accuracy are logged over training.  Gradient descent (SGD) on
- * the cross-entropy trains every layer. */
+ * the cross-entropy, or node perturbation, trains every layer; a report
+ * over runs of several seeds gives the effect's statistics over seeds. */
 #ifndef PLASTIX_ORIENTATION_H
 #define PLASTIX_ORIENTATION_H
 
 #include "plastix/protocol.h"
+#include "plastix/seedstats.h"
 
 typedef struct plx_orientation_opts {
   const char *config;
@@ -25,6 +27,19 @@ typedef struct plx_orientation_opts {
   double sens_common, sens_rare; /* final first-layer sensitivity at the
                                     prior's mode bin (90 deg) and at 0 deg */
 } plx_orientation_opts;
+
+/* `plastix report RUN RUN... -o DIR` of orientation runs, one per seed:
+ * see src/orientation_pool.c. */
+typedef struct plx_orientation_report {
+  const char *const *overrides; /* refused: a report changes no key       */
+  size_t n_overrides;
+  const char *out;
+  struct plx_rundir *volatile *watch;
+  char out_used[1200];
+  plx_seed_stat stats[3]; /* accuracy, log ratio 90/0 final, early       */
+} plx_orientation_report;
+int plx_orientation_report_runs(plx_orientation_report *op, const char *const *runs,
+                                size_t n_runs, plx_error *err);
 
 /* 1 when the config's task.type is "orientation" (peeked, not validated). */
 int plx_orientation_is(const char *config_path);
