@@ -2,7 +2,7 @@
  * task.type is "perceptual_learning", and `plastix report RUN_DIR...`: the
  * thin command-line side of the perceptual-learning experiment
  * (src/perceptual.c does the work); a report of natural-image runs goes
- * to src/natimg_pool.c. */
+ * to src/natimg_pool.c, one of orientation runs to src/orientation_pool.c. */
 #include "config.h"
 #include "cli.h"
 #include "plastix/error.h"
@@ -89,8 +89,9 @@ static const char report_usage[] =
     "       plastix report RUN_DIR RUN_DIR... -o DIR [--set key.path=value ...]\n"
     "\n"
     "Statistics of finished runs again, without training: a perceptual-learning\n"
-    "run reduced with other analysis keys, several of them over runs, or the\n"
-    "seeds of several natural-image runs pooled.\n"
+    "run reduced with other analysis keys, several of them over runs, the\n"
+    "seeds of several natural-image runs pooled, or orientation runs of\n"
+    "several seeds.\n"
     "\n"
     "Reduce a finished perceptual_learning run again without training: read\n"
     "its measurements from RUN_DIR/results.h5 and write DIR (default\n"
