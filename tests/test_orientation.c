@@ -91,9 +91,6 @@ static const char *const reduced[] = {
     "stimulus.mask_blur=1.0", "model.layers.[0].out=256", "model.layers.[2].out=64",
     "train.batch=512", "output.figures=[]"};
 
-/* z-score over bins of mean log-sensitivity near 90 deg minus near 0 deg,
- * at the final probe (*z_final) and at the first probe where the mean
- * sensitivity reaches 25 % of its final level (*z_early) */
 /* the same with node perturbation: twice the steps, at a smaller
  * learning rate (its estimate is noisier; lr 0.02 for 1000 steps gives
  * the same signs, doc/deep-nets.md) */
@@ -103,6 +100,10 @@ static const char *const reduced_np[] = {
     "train.batch=512", "output.figures=[]", "train.rule=\"node_perturbation\"",
     "train.steps=600", "train.lr=0.03", "train.log_every=50"};
 
+/* z-score over bins of mean log-sensitivity near 90 deg minus near 0 deg,
+ * at the final probe (*z_final) and at the first probe where the mean
+ * sensitivity reaches 25 % of its final level (*z_early), of the config
+ * `name` with the overrides ov; returns the final per-bin accuracy */
 static double run_and_score(const char *name, const char *const *ov, size_t n_ov,
                             double *z_final, double *z_early)
 {
