@@ -26,9 +26,9 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { M_ACCURACY, M_FINAL, M_EARLY, N_MEASURES };
-static const char *const measure_names[N_MEASURES] = {"accuracy", "log_ratio_90_0_final",
-                                                      "log_ratio_90_0_early"};
+enum { M_ACCURACY, M_FINAL, M_EARLY, N_MEASURES = PLX_ORIENTATION_N_MEASURES };
+const char *const plx_orientation_measures[N_MEASURES] = {"accuracy", "log_ratio_90_0_final",
+                                                          "log_ratio_90_0_early"};
 #define WINDOW_DEG 15.0
 
 /* distance between two orientations on the 180-degree circle */
@@ -126,7 +126,7 @@ static void pool_manifest(plx_jw *w, void *ctx)
   plx_jw_array_end(w);
   plx_jw_object_begin(w, "seed_statistics");
   for (m = 0; m < N_MEASURES; m++) {
-    plx_jw_object_begin(w, measure_names[m]);
+    plx_jw_object_begin(w, plx_orientation_measures[m]);
     plx_jw_int(w, "n", (long long)pl->st[m].n);
     plx_jw_number(w, "mean", pl->st[m].mean);
     plx_jw_number(w, "sd", pl->st[m].sd);
@@ -227,7 +227,7 @@ int plx_orientation_report_runs(plx_orientation_report *op, const char *const *r
       break;
   }
   for (m = 0; m < N_MEASURES && !rc; m++) {
-    const char *str[1] = {measure_names[m]};
+    const char *str[1] = {plx_orientation_measures[m]};
     const plx_seed_stat *st = &pl.st[m];
     double v[8] = {(double)st->n, st->mean, st->sd, st->sd / sqrt((double)st->n),
                    st->t,         st->p,    (double)st->positive, st->p_sign};

@@ -199,15 +199,14 @@ END_TEST
  * statistics over the two; a third run with seed 1 again is refused */
 static void tiny_run(const char *name, const char *seed_set, char *out, size_t n_out)
 {
-  static const char *ov[] = {"stimulus.size=16", "stimulus.period=4.0",
-                             "stimulus.mask_radius=7.0", "stimulus.mask_blur=1.0",
-                             "model.layers.[0].out=16", "model.layers.[2].out=8",
-                             "train.batch=32", "train.steps=6", "train.log_every=2",
-                             "output.figures=[]", NULL};
+  const char *ov[] = {"stimulus.size=16", "stimulus.period=4.0",
+                      "stimulus.mask_radius=7.0", "stimulus.mask_blur=1.0",
+                      "model.layers.[0].out=16", "model.layers.[2].out=8",
+                      "train.batch=32", "train.steps=6", "train.log_every=2",
+                      "output.figures=[]", seed_set};
   plx_orientation_opts o;
   plx_error err;
   char cfg[512];
-  ov[10] = seed_set;
   snprintf(cfg, sizeof cfg, "%s/configs/benjamin2022_orientation_skewed.cfg", PLX_SRCDIR);
   snprintf(out, n_out, "%s/test_orientation_%s", PLX_BUILDDIR, name);
   memset(&o, 0, sizeof o);

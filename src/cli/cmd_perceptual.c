@@ -203,8 +203,6 @@ int cmd_report(int argc, char **argv)
     return 0;
   }
   if (plx_orientation_is(cfg0)) {
-    static const char *const names[3] = {"accuracy", "log(D 90 / D 0), final",
-                                         "log(D 90 / D 0), early"};
     plx_orientation_report oo;
     int m;
     memset(&oo, 0, sizeof oo);
@@ -219,9 +217,9 @@ int cmd_report(int argc, char **argv)
       return cli_fail(rc, err.msg);
     if (!quiet) {
       fprintf(stderr, "plastix: over %zu seeds (mean +- s.d., t):\n", oo.stats[0].n);
-      for (m = 0; m < 3; m++)
+      for (m = 0; m < PLX_ORIENTATION_N_MEASURES; m++)
         fprintf(stderr, "plastix:   %-24s %+.4g +- %.2g (t %.1f, %d of %zu above zero)\n",
-                names[m], oo.stats[m].mean, oo.stats[m].sd, oo.stats[m].t,
+                plx_orientation_measures[m], oo.stats[m].mean, oo.stats[m].sd, oo.stats[m].t,
                 oo.stats[m].positive, oo.stats[m].n);
       fprintf(stderr, "plastix: wrote %s\n", oo.out_used);
     }

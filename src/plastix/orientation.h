@@ -30,14 +30,17 @@ typedef struct plx_orientation_opts {
 
 /* `plastix report RUN RUN... -o DIR` of orientation runs, one per seed:
  * see src/orientation_pool.c. */
+enum { PLX_ORIENTATION_N_MEASURES = 3 };
 typedef struct plx_orientation_report {
   const char *const *overrides; /* refused: a report changes no key       */
   size_t n_overrides;
   const char *out;
   struct plx_rundir *volatile *watch;
   char out_used[1200];
-  plx_seed_stat stats[3]; /* accuracy, log ratio 90/0 final, early       */
+  plx_seed_stat stats[PLX_ORIENTATION_N_MEASURES]; /* in the order below */
 } plx_orientation_report;
+/* the measures' column names: accuracy, log ratio 90/0 final, early */
+extern const char *const plx_orientation_measures[PLX_ORIENTATION_N_MEASURES];
 int plx_orientation_report_runs(plx_orientation_report *op, const char *const *runs,
                                 size_t n_runs, plx_error *err);
 
