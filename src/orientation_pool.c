@@ -204,6 +204,8 @@ int plx_orientation_report_runs(plx_orientation_report *op, const char *const *r
     goto done;
   for (m = 0; m < N_MEASURES; m++)
     plx_seed_stat_of(pl.x + m, n_runs, N_MEASURES, &pl.st[m]);
+  /* accuracy is a level, not an effect with a sign: described, not tested */
+  pl.st[M_ACCURACY].t = pl.st[M_ACCURACY].p = pl.st[M_ACCURACY].p_sign = NAN;
   memcpy(op->stats, pl.st, sizeof op->stats);
   ts = plx_table_new(5, sn, "sifff");
   tt = plx_table_new(9, tn, "sifffffif");
@@ -216,7 +218,9 @@ int plx_orientation_report_runs(plx_orientation_report *op, const char *const *r
                         "within 15 degrees of 0, at the last probe and at the first probe "
                         "where the layer's mean sensitivity reached a quarter of its final");
   plx_table_comment(tt, "each measure over the seeds: Student's t of the mean against zero "
-                        "(n - 1 degrees of freedom), seeds above zero and the exact sign test");
+                        "(n - 1 degrees of freedom), seeds above zero and the exact sign test; "
+                        "accuracy is described only (mean, s.d., s.e.m.): testing it against "
+                        "zero would say nothing");
   for (j = 0; j < n_runs; j++) {
     const char *str[1] = {runs[j]};
     double v[1 + N_MEASURES];
@@ -229,8 +233,8 @@ int plx_orientation_report_runs(plx_orientation_report *op, const char *const *r
   for (m = 0; m < N_MEASURES && !rc; m++) {
     const char *str[1] = {plx_orientation_measures[m]};
     const plx_seed_stat *st = &pl.st[m];
-    double v[8] = {(double)st->n, st->mean, st->sd, st->sd / sqrt((double)st->n),
-                   st->t,         st->p,    (double)st->positive, st->p_sign};
+    double v[8] = {(double)st->n, st->mean, st->sd, st->sd / sqrt((double)st->n), st->t, st->p,
+                   isnan(st->p_sign) ? NAN : (double)st->positive, st->p_sign};
     rc = plx_table_append(tt, str, v);
   }
   if (rc) {

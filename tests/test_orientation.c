@@ -280,6 +280,17 @@ START_TEST(test_report_over_seeds)
   ck_assert_double_eq_tol(r.stats[1].mean, m, 1e-12 * (1 + fabs(m)));
   ck_assert_double_eq_tol(r.stats[1].sd, fabs(want[0][1] - want[1][1]) / sqrt(2.0),
                           1e-12 * (1 + fabs(m)));
+  /* the accuracy is described, not tested against zero; the effects are */
+  snprintf(path, sizeof path, "%s/tables/seed_statistics.csv", out);
+  ck_assert_int_eq(plx_table_read_csv(&t, path, &err), PLX_OK);
+  ck_assert_uint_eq(plx_table_rows(t), PLX_ORIENTATION_N_MEASURES);
+  ck_assert_str_eq(plx_table_get_string(t, 0, 0), "accuracy");
+  ck_assert_double_eq_tol(plx_table_get(t, 0, (size_t)plx_table_col_index(t, "mean")),
+                          0.5 * (want[0][0] + want[1][0]), 1e-9);
+  ck_assert(isnan(plx_table_get(t, 0, (size_t)plx_table_col_index(t, "t"))));
+  ck_assert(isnan(plx_table_get(t, 0, (size_t)plx_table_col_index(t, "p_sign"))));
+  ck_assert(isfinite(plx_table_get(t, 1, (size_t)plx_table_col_index(t, "t"))));
+  plx_table_free(t);
   /* seed 1 twice: refused, nothing written */
   runs[1] = c;
   snprintf(out, sizeof out, "%s/test_orientation_pool_refused", PLX_BUILDDIR);

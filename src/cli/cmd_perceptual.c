@@ -10,6 +10,7 @@
 #include "plastix/orientation.h"
 #include "plastix/perceptual.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -218,9 +219,13 @@ int cmd_report(int argc, char **argv)
     if (!quiet) {
       fprintf(stderr, "plastix: over %zu seeds (mean +- s.d., t):\n", oo.stats[0].n);
       for (m = 0; m < PLX_ORIENTATION_N_MEASURES; m++)
-        fprintf(stderr, "plastix:   %-24s %+.4g +- %.2g (t %.1f, %d of %zu above zero)\n",
-                plx_orientation_measures[m], oo.stats[m].mean, oo.stats[m].sd, oo.stats[m].t,
-                oo.stats[m].positive, oo.stats[m].n);
+        if (isnan(oo.stats[m].t)) /* described only (accuracy) */
+          fprintf(stderr, "plastix:   %-24s %+.4g +- %.2g\n", plx_orientation_measures[m],
+                  oo.stats[m].mean, oo.stats[m].sd);
+        else
+          fprintf(stderr, "plastix:   %-24s %+.4g +- %.2g (t %.1f, %d of %zu above zero)\n",
+                  plx_orientation_measures[m], oo.stats[m].mean, oo.stats[m].sd, oo.stats[m].t,
+                  oo.stats[m].positive, oo.stats[m].n);
       fprintf(stderr, "plastix: wrote %s\n", oo.out_used);
     }
     return 0;

@@ -37,7 +37,9 @@ typedef struct plx_orientation_report {
   const char *out;
   struct plx_rundir *volatile *watch;
   char out_used[1200];
-  plx_seed_stat stats[PLX_ORIENTATION_N_MEASURES]; /* in the order below */
+  plx_seed_stat stats[PLX_ORIENTATION_N_MEASURES]; /* in the order below; accuracy
+                                                     is described only: its t, p
+                                                     and p_sign are NaN */
 } plx_orientation_report;
 /* the measures' column names: accuracy, log ratio 90/0 final, early */
 extern const char *const plx_orientation_measures[PLX_ORIENTATION_N_MEASURES];
