@@ -1583,14 +1583,17 @@ int plx_perceptual_report_runs(plx_perceptual_opts *op, const char *const *runs,
       rc = same_design(first, p, err);
       pl_free(p);
     }
-    /* the same starting weights trained with the same seed are one
-       network, whatever else (its references, its name) differs */
+    /* the same starting weights are one network, whatever else (its
+       seed, its references, its name) differs: two seeds on one
+       pretrained network differ only in their stimulus noise, and
+       counting them as two networks would shrink the s.e.m. over
+       networks to that noise */
     for (k = 0; k < j && !rc; k++)
-      if (seed[k] == seed[j] && plx_deepnet_weights_equal(w0[k], w0[j]))
+      if (plx_deepnet_weights_equal(w0[k], w0[j]))
         rc = plx_error_set(err, PLX_EINVAL, "%s and %s train the same network (the same "
-                           "initial weights and experiment.seed %llu): a report over runs "
-                           "needs distinct networks", runs[k], runs[j],
-                           (unsigned long long)seed[j]);
+                           "initial weights; experiment.seed %llu and %llu): a report over "
+                           "runs needs distinct networks", runs[k], runs[j],
+                           (unsigned long long)seed[k], (unsigned long long)seed[j]);
   }
   pl_free(first);
   if (rc)

@@ -324,6 +324,22 @@ expect 2 "report over a run and its report" -- $PLASTIX report "$work/plr" "$wor
 one_line_error "report over a run and its report" "train the same network"
 [ ! -e "$work/plrt" ] && ok "no output from a report over one network twice" \
   || bad "a report over one network twice left output"
+# two seeds on one pretrained network differ only in their stimulus noise:
+# one network, refused as two
+for s in 3 4; do
+  expect 0 "tiny perceptual run on plr's weights, seed $s" -- $PLASTIX run "$pcfg" \
+    -o "$work/plr_w$s" -q -j 1 \
+    --set 'stimulus.reference_orientations=[0.0]' --set 'stimulus.separations=[5.0]' \
+    --set train.iterations=6 --set test.early_iteration=2 --set test.pairs=20 \
+    --set units.orientations=8 --set units.repeats=3 --set 'output.figures=[]' \
+    --set "model.pretrained=\"$work/plr/results.h5\"" \
+    --set 'model.pretrained_group="/weights/initial"' --set experiment.seed=$s
+done
+expect 2 "report over two seeds on one pretrained network" -- $PLASTIX report \
+  "$work/plr_w3" "$work/plr_w4" -o "$work/plrw" -q
+one_line_error "report over two seeds on one pretrained network" "train the same network"
+[ ! -e "$work/plrw" ] && ok "no output from a report over one pretrained network twice" \
+  || bad "a report over one pretrained network twice left output"
 if [ -d "$work/ni" ]; then
   expect 2 "report pooling runs of two tasks" -- $PLASTIX report "$work/ni" "$work/plr" \
     -o "$work/nipool3" -q

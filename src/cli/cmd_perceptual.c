@@ -110,7 +110,7 @@ static const char report_usage[] =
     "runs must share their design: their configs (after --set) may differ\n"
     "only in experiment.seed, experiment.name, model.pretrained(_group),\n"
     "stimulus.reference_orientations and output, and no two may train the\n"
-    "same network (the same initial weights and experiment.seed).\n"
+    "same network (the same initial weights, whatever their seeds).\n"
     "\n"
     "Natural-image runs (task.type = \"natural_images\"): their seeds pooled.\n"
     "DIR (required) receives tables/seeds.csv (every seed, with its run),\n"
