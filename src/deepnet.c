@@ -1,5 +1,6 @@
-/* deepnet.c -- convolution, ReLU, max pooling, local response
- * normalisation and fully connected layers in single precision: forward,
+/* deepnet.c -- convolution, ReLU (optionally clipped), max pooling, local
+ * response normalisation, fully connected layers, zero padding and
+ * residual additions in single precision: forward,
  * backward and forward-mode (tangent) passes over a batch, through im2col
  * and OpenBLAS sgemm (per sample and group; the backward pass builds the
  * columns again for the weight gradient rather than keeping the forward's,
@@ -29,12 +30,18 @@
 
 const plx_param_spec plx_layer_spec[] = {
     {"type", PLX_PARAM_STRING, PLX_PARAM_REQUIRED, 0, NULL, 0, 0,
-     "conv|relu|maxpool|lrn|fc", NULL, "layer type"},
+     "conv|relu|maxpool|lrn|fc|zeropad|add", NULL, "layer type"},
     PLX_P_STRING("name", "", NULL, "layer name for probes (default <type><index>)"),
     PLX_P_INT_RANGE("out", 0, 0, 1000000, "conv: output channels; fc: output units"),
     PLX_P_INT_RANGE("kernel", 3, 1, 1000, "conv, maxpool: kernel size"),
     PLX_P_INT_RANGE("stride", 1, 1, 1000, "conv, maxpool: stride"),
-    PLX_P_INT_RANGE("pad", 0, 0, 1000, "conv: zero padding"),
+    PLX_P_INT_RANGE("pad", 0, 0, 1000, "conv: zero padding; zeropad: rows and columns "
+                    "added before (top, left)"),
+    PLX_P_INT_RANGE("pad_after", -1, -1, 1000, "zeropad: rows and columns added after "
+                    "(bottom, right; -1: as many as pad)"),
+    PLX_P_FLOAT_MIN("max", 0.0, 0.0, 0, "relu: ceiling, min(max(x, 0), max) (0: none)"),
+    PLX_P_STRING("from", "", NULL, "add: the earlier layer whose output is added to the "
+                 "input (the same shape)"),
     PLX_P_INT_RANGE("groups", 1, 1, 100000, "conv: channel groups"),
     PLX_P_INT_RANGE("size", 5, 1, 1001, "lrn: channels in the window (odd)"),
     PLX_P_FLOAT_MIN("alpha", 1e-4, 0.0, 0, "lrn: alpha (divided by size)"),
@@ -49,6 +56,8 @@ static const char *kind_name(plx_layer_kind k)
   case PLX_LAYER_RELU: return "relu";
   case PLX_LAYER_MAXPOOL: return "maxpool";
   case PLX_LAYER_LRN: return "lrn";
+  case PLX_LAYER_ZEROPAD: return "zeropad";
+  case PLX_LAYER_ADD: return "add";
   default: return "fc";
   }
 }
@@ -70,6 +79,7 @@ void plx_deepnet_free(plx_deepnet *net)
     free(l->argmax);
     free(l->lrn_scale);
     free(l->noise);
+    free(l->skip_delta);
   }
   free(net->layers);
   free(net->col);
@@ -110,6 +120,8 @@ int plx_deepnet_new(plx_deepnet **out, const plx_params *lp, size_t c, size_t h,
               : strcmp(t, "relu") == 0    ? PLX_LAYER_RELU
               : strcmp(t, "maxpool") == 0 ? PLX_LAYER_MAXPOOL
               : strcmp(t, "lrn") == 0     ? PLX_LAYER_LRN
+              : strcmp(t, "zeropad") == 0 ? PLX_LAYER_ZEROPAD
+              : strcmp(t, "add") == 0     ? PLX_LAYER_ADD
                                           : PLX_LAYER_FC;
     if (nm[0])
       snprintf(l->name, sizeof l->name, "%s", nm);
@@ -178,10 +190,46 @@ int plx_deepnet_new(plx_deepnet **out, const plx_params *lp, size_t c, size_t h,
       l->out_w = ww;
       break;
     case PLX_LAYER_RELU:
+      l->relu_max = (float)plx_params_float(p, "max");
       l->out_c = cc;
       l->out_h = hh;
       l->out_w = ww;
       break;
+    case PLX_LAYER_ZEROPAD: {
+      const long pa = plx_params_int(p, "pad_after");
+      l->pad_after = pa < 0 ? l->pad : (size_t)pa;
+      l->out_c = cc;
+      l->out_h = hh + l->pad + l->pad_after;
+      l->out_w = ww + l->pad + l->pad_after;
+      break;
+    }
+    case PLX_LAYER_ADD: {
+      const char *from = plx_params_string(p, "from");
+      size_t f;
+      for (f = 0; f < i && strcmp(net->layers[f].name, from) != 0; f++)
+        ;
+      if (f == i || net->layers[f].out_c != cc || net->layers[f].out_h != hh ||
+          net->layers[f].out_w != ww) {
+        rc = f == i ? plx_params_error(p, "from", err, "expected the name of an earlier "
+                                       "layer, got '%s'", from)
+                    : plx_params_error(p, "from", err, "layer '%s' has shape %zux%zux%zu, "
+                                       "this layer's input %zux%zux%zu", from,
+                                       net->layers[f].out_c, net->layers[f].out_h,
+                                       net->layers[f].out_w, cc, hh, ww);
+        plx_deepnet_free(net);
+        return rc;
+      }
+      l->from = f;
+      if (!net->layers[f].skip_delta &&
+          !(net->layers[f].skip_delta = calloc(net->layers[f].out_size * B, sizeof(float)))) {
+        plx_deepnet_free(net);
+        return plx_error_set(err, PLX_ENOMEM, "out of memory (layer %s)", from);
+      }
+      l->out_c = cc;
+      l->out_h = hh;
+      l->out_w = ww;
+      break;
+    }
     case PLX_LAYER_FC: {
       size_t o = (size_t)plx_params_int(p, "out");
       if (o == 0) {
@@ -616,6 +664,61 @@ static void relu_forward(size_t n, const float *restrict in, float *restrict out
     out[j] = in[j] > 0 ? in[j] : 0.0f;
 }
 
+/* min(max(x, 0), top) */
+static void relu_max_forward(size_t n, const float *restrict in, float *restrict out, float top)
+{
+  size_t j;
+  for (j = 0; j < n; j++)
+    out[j] = in[j] > 0 ? (in[j] < top ? in[j] : top) : 0.0f;
+}
+
+/* d where the clipped ReLU's input is in (0, top), else 0: its derivative,
+ * for the tangent and the backward pass alike */
+static void relu_max_mask(size_t n, const float *restrict in, const float *restrict d,
+                          float *restrict dx, float top)
+{
+  size_t j;
+  for (j = 0; j < n; j++) {
+    const float v = d[j];
+    dx[j] = in[j] > 0 && in[j] < top ? v : 0.0f;
+  }
+}
+
+/* zero padding of B samples: x (C x H x W each) into y (C x OH x OW) at
+ * offset (pad, pad); the same map carries tangents */
+static void zeropad_forward(const plx_layer *l, const float *x, float *y, size_t B)
+{
+  const size_t H = l->in_h, W = l->in_w, OH = l->out_h, OW = l->out_w;
+  size_t b, c, r;
+  memset(y, 0, l->out_size * B * sizeof *y);
+  for (b = 0; b < B; b++)
+    for (c = 0; c < l->in_c; c++)
+      for (r = 0; r < H; r++)
+        memcpy(y + b * l->out_size + (c * OH + r + l->pad) * OW + l->pad,
+               x + b * l->in_size + (c * H + r) * W, W * sizeof *y);
+}
+
+/* its adjoint: the padded gradient d cut back to the input's shape */
+static void zeropad_backward(const plx_layer *l, const float *d, float *dx, size_t B)
+{
+  const size_t H = l->in_h, W = l->in_w, OH = l->out_h, OW = l->out_w;
+  size_t b, c, r;
+  for (b = 0; b < B; b++)
+    for (c = 0; c < l->in_c; c++)
+      for (r = 0; r < H; r++)
+        memcpy(dx + b * l->in_size + (c * H + r) * W,
+               d + b * l->out_size + (c * OH + r + l->pad) * OW + l->pad, W * sizeof *dx);
+}
+
+/* y = a + b, n elements */
+static void add_arrays(size_t n, const float *restrict a, const float *restrict b,
+                       float *restrict y)
+{
+  size_t j;
+  for (j = 0; j < n; j++)
+    y[j] = a[j] + b[j];
+}
+
 /* Max pooling of one channel plane src (H x W) into out (OH x OW) and the
  * index of each maximum in src: the first of the window's largest values
  * in the order of (ki, kj).  Four outputs of a row at a time through SSE2
@@ -742,7 +845,16 @@ static int forward_impl(plx_deepnet *net, const float *x, size_t B, double sigma
       }
       break;
     case PLX_LAYER_RELU:
-      relu_forward(l->out_size * B, in, l->out);
+      if (l->relu_max > 0)
+        relu_max_forward(l->out_size * B, in, l->out, l->relu_max);
+      else
+        relu_forward(l->out_size * B, in, l->out);
+      break;
+    case PLX_LAYER_ZEROPAD:
+      zeropad_forward(l, in, l->out, B);
+      break;
+    case PLX_LAYER_ADD:
+      add_arrays(l->out_size * B, in, net->layers[l->from].out, l->out);
       break;
     case PLX_LAYER_MAXPOOL:
       for (b = 0; b < B; b++)
@@ -924,11 +1036,20 @@ int plx_deepnet_backward_to(plx_deepnet *net, const float *dout, size_t lowest)
   const float *d = dout;
   if (lowest >= net->n_layers)
     return PLX_EINVAL;
+  for (ii = 0; ii < net->n_layers; ii++)
+    if (net->layers[ii].skip_delta)
+      memset(net->layers[ii].skip_delta, 0, net->layers[ii].out_size * B * sizeof(float));
   for (ii = net->n_layers; ii-- > lowest;) {
     plx_layer *l = &net->layers[ii];
     const int need_dx = ii > lowest; /* d loss / d input, for the layer below */
     const float *in = ii ? net->layers[ii - 1].out : net->input;
     float *dx = l->delta; /* d loss / d input of this layer */
+    if (l->skip_delta) {
+      /* this output also feeds add layers above: their share is waiting */
+      for (j = 0; j < l->out_size * B; j++)
+        l->skip_delta[j] += d[j];
+      d = l->skip_delta;
+    }
     switch (l->kind) {
     case PLX_LAYER_FC:
       /* gW [O × I] = d^T [O × B] in [B × I]; gb = sum_b d; dx = d W */
@@ -971,8 +1092,22 @@ int plx_deepnet_backward_to(plx_deepnet *net, const float *dout, size_t lowest)
       break;
     }
     case PLX_LAYER_RELU:
-      relu_backward(l->in_size * B, in, d, dx);
+      if (l->relu_max > 0)
+        relu_max_mask(l->in_size * B, in, d, dx, l->relu_max);
+      else
+        relu_backward(l->in_size * B, in, d, dx);
       break;
+    case PLX_LAYER_ZEROPAD:
+      zeropad_backward(l, d, dx, B);
+      break;
+    case PLX_LAYER_ADD: {
+      /* the gradient passes to the input unchanged and to the layer added */
+      float *sd = net->layers[l->from].skip_delta;
+      for (j = 0; j < l->out_size * B; j++)
+        sd[j] += d[j];
+      memcpy(dx, d, l->in_size * B * sizeof(float));
+      break;
+    }
     case PLX_LAYER_MAXPOOL:
       memset(dx, 0, l->in_size * B * sizeof(float));
       for (b = 0; b < B; b++)
@@ -1063,8 +1198,17 @@ int plx_deepnet_jvp(plx_deepnet *net, const float *dx)
       linear_forward(net, l, tin, l->tan, B, 0);
       break;
     case PLX_LAYER_RELU:
-      for (j = 0; j < l->out_size * B; j++)
-        l->tan[j] = in[j] > 0 ? tin[j] : 0.0f;
+      if (l->relu_max > 0)
+        relu_max_mask(l->out_size * B, in, tin, l->tan, l->relu_max);
+      else
+        for (j = 0; j < l->out_size * B; j++)
+          l->tan[j] = in[j] > 0 ? tin[j] : 0.0f;
+      break;
+    case PLX_LAYER_ZEROPAD:
+      zeropad_forward(l, tin, l->tan, B);
+      break;
+    case PLX_LAYER_ADD:
+      add_arrays(l->out_size * B, tin, net->layers[l->from].tan, l->tan);
       break;
     case PLX_LAYER_MAXPOOL:
       for (b = 0; b < B; b++)

@@ -1,7 +1,8 @@
 /* test_deepnet.c -- the deep-network layers against central finite
  * differences: weight gradients of the softmax cross-entropy through every
  * layer type (grouped strided padded convolution, ReLU, overlapping max
- * pooling, local response normalisation, fully connected), and the
+ * pooling, local response normalisation, fully connected; and, in a
+ * residual stack, zero padding, clipped ReLU and addition), and the
  * forward-mode tangent of every layer.  Single precision: the loss is
  * accumulated in double, steps are 1e-3 relative, tolerances are a few
  * float epsilons of the loss divided by the step.  And the weight-shuffled
@@ -33,22 +34,44 @@ static const char *net_text =
     " { type = \"relu\"; },\n"
     " { type = \"fc\"; name = \"fc\"; out = 5; } );\n";
 
+/* A MobileNet-like residual stack on the same input and head: Keras's
+ * asymmetric padding, clipped ReLUs (one clipping often), a depthwise and
+ * a pointwise conv, and two additions that read one layer's output (its
+ * gradient arrives through both and through the layer above). */
+static const char *residual_text =
+    "layers = (\n"
+    " { type = \"zeropad\"; pad = 0; pad_after = 1; },\n"
+    " { type = \"conv\"; name = \"c1\"; out = 4; kernel = 3; stride = 2; },\n"
+    " { type = \"relu\"; name = \"r1\"; max = 1.0; },\n"
+    " { type = \"conv\"; name = \"dw\"; out = 4; kernel = 3; pad = 1; groups = 4; },\n"
+    " { type = \"relu\"; max = 6.0; },\n"
+    " { type = \"conv\"; name = \"pw\"; out = 4; kernel = 1; },\n"
+    " { type = \"add\"; name = \"res1\"; from = \"r1\"; },\n"
+    " { type = \"relu\"; max = 6.0; },\n"
+    " { type = \"add\"; name = \"res2\"; from = \"r1\"; },\n"
+    " { type = \"fc\"; name = \"fc\"; out = 5; } );\n";
+
 static const plx_param_spec spec[] = {PLX_P_LIST("layers", plx_layer_spec, "layers"),
                                       PLX_P_END};
 
-static plx_deepnet *make(plx_config **cfg)
+static plx_deepnet *make_from(plx_config **cfg, const char *text)
 {
   const plx_params *root;
   plx_deepnet *net;
   plx_error err;
   plx_rng *r = plx_rng_alloc(4, 0, PLX_POP_INIT);
-  ck_assert_int_eq(plx_config_load_string(cfg, net_text, "net.cfg", &err), PLX_OK);
+  ck_assert_int_eq(plx_config_load_string(cfg, text, "net.cfg", &err), PLX_OK);
   ck_assert_int_eq(plx_config_bind(*cfg, NULL, spec, NULL, &root, &err), PLX_OK);
   if (plx_deepnet_new(&net, plx_params_group(root, "layers"), 2, 13, 13, B, &err))
     ck_abort_msg("%s", err.msg);
   plx_deepnet_init(net, 1.5, r);
   plx_rng_free(r);
   return net;
+}
+
+static plx_deepnet *make(plx_config **cfg)
+{
+  return make_from(cfg, net_text);
 }
 
 static double loss_of(plx_deepnet *net, const float *x, const void *lab)
@@ -210,10 +233,10 @@ START_TEST(test_backward_to)
 }
 END_TEST
 
-START_TEST(test_tangents)
+/* the tangent of every layer against the central difference of its
+ * output along a random direction */
+static void check_tangents(plx_deepnet *net)
 {
-  plx_config *cfg;
-  plx_deepnet *net = make(&cfg);
   const size_t n = B * 2 * 13 * 13;
   float *x = malloc(n * sizeof *x), *v = malloc(n * sizeof *v), *xp = malloc(n * sizeof *xp);
   float **tan = calloc(net->n_layers, sizeof *tan), **yp = calloc(net->n_layers, sizeof *yp);
@@ -257,6 +280,37 @@ START_TEST(test_tangents)
   free(v);
   free(xp);
   plx_rng_free(r);
+}
+
+START_TEST(test_tangents)
+{
+  plx_config *cfg;
+  plx_deepnet *net = make(&cfg);
+  check_tangents(net);
+  plx_deepnet_free(net);
+  plx_config_free(cfg);
+}
+END_TEST
+
+/* the residual stack: shapes, weight gradients and tangents through
+ * zeropad, clipped ReLUs and additions */
+START_TEST(test_residual_layers)
+{
+  plx_config *cfg;
+  plx_deepnet *net = make_from(&cfg, residual_text);
+  float x[B * 2 * 13 * 13], dl[B * 5];
+  int lab[B] = {0, 3, 2};
+  size_t j, clipped = 0;
+  ck_assert_uint_eq(net->layers[0].out_h, 14); /* 13 + 0 + 1 */
+  ck_assert_uint_eq(net->layers[1].out_h, 6);  /* (14 - 3) / 2 + 1 */
+  ck_assert_uint_eq(net->layers[6].from, 2);
+  ck_assert_uint_eq(net->layers[8].from, 2);
+  backward_on_random_batch(net, x, sizeof x / sizeof x[0], lab, dl);
+  for (j = 0; j < net->layers[2].out_size * B; j++)
+    clipped += net->layers[2].out[j] == 1.0f;
+  ck_assert_msg(clipped > 0, "the ceiling of r1 is never reached: the test misses it");
+  check_weight_gradients(net, x, loss_of, lab);
+  check_tangents(net);
   plx_deepnet_free(net);
   plx_config_free(cfg);
 }
@@ -429,7 +483,9 @@ START_TEST(test_bad_architectures)
       {"layers = ( { type = \"maxpool\"; kernel = 40; } );", "layers[0].kernel: pooling kernel 40 larger than the input 13x13"},
       {"layers = ( { type = \"lrn\"; size = 4; } );", "layers[0].size: expected an odd window, got 4"},
       {"layers = ( { type = \"fc\"; } );", "layers[0].out: an fc layer needs out > 0"},
-      {"layers = ( { type = \"dense\"; out = 3; } );", "layers[0].type: expected one of: conv, relu, maxpool, lrn, fc"},
+      {"layers = ( { type = \"dense\"; out = 3; } );", "layers[0].type: expected one of: conv, relu, maxpool, lrn, fc, zeropad, add"},
+      {"layers = ( { type = \"relu\"; name = \"a\"; }, { type = \"add\"; from = \"b\"; } );", "layers[1].from: expected the name of an earlier layer, got 'b'"},
+      {"layers = ( { type = \"relu\"; name = \"a\"; }, { type = \"zeropad\"; pad = 1; }, { type = \"add\"; from = \"a\"; } );", "layers[2].from: layer 'a' has shape 2x13x13, this layer's input 2x15x15"},
   };
   size_t k;
   for (k = 0; k < sizeof bad / sizeof bad[0]; k++) {
@@ -750,6 +806,7 @@ int main(void)
   tcase_add_test(tc, test_weight_gradients);
   tcase_add_test(tc, test_backward_to);
   tcase_add_test(tc, test_tangents);
+  tcase_add_test(tc, test_residual_layers);
   tcase_add_test(tc, test_conv_direct);
   tcase_add_test(tc, test_maxpool_direct);
   tcase_add_test(tc, test_bad_architectures);

@@ -15,7 +15,13 @@
  *              { type = "relu"; },
  *              { type = "maxpool"; kernel = 3; stride = 2; },
  *              { type = "lrn"; },
- *              { type = "fc"; name = "fc1"; out = 60; } ); */
+ *              { type = "fc"; name = "fc1"; out = 60; } );
+ *
+ * Residual networks (MobileNet and the like, e.g. imported by
+ * scripts/import-tfjs.mjs) use three more: a relu with a ceiling (max = 6),
+ * zeropad (pad before, pad_after after: Keras's asymmetric "same" padding
+ * at stride 2) and add (from = "name": this layer's input plus the output
+ * of an earlier layer of the same shape). */
 #ifndef PLASTIX_DEEPNET_H
 #define PLASTIX_DEEPNET_H
 
@@ -28,7 +34,9 @@ typedef enum {
   PLX_LAYER_RELU,
   PLX_LAYER_MAXPOOL,
   PLX_LAYER_LRN,
-  PLX_LAYER_FC
+  PLX_LAYER_FC,
+  PLX_LAYER_ZEROPAD, /* zero padding, possibly more after than before       */
+  PLX_LAYER_ADD      /* residual: input + the output of an earlier layer     */
 } plx_layer_kind;
 
 typedef struct plx_layer {
@@ -36,8 +44,13 @@ typedef struct plx_layer {
   char name[32];
   size_t in_c, in_h, in_w, out_c, out_h, out_w;
   size_t in_size, out_size;  /* per sample                              */
-  /* conv / pool / lrn parameters */
-  size_t k, stride, pad, groups;
+  /* conv / pool / lrn parameters; zeropad: pad rows and columns before
+     (top, left) and pad_after after (bottom, right) */
+  size_t k, stride, pad, groups, pad_after;
+  float relu_max;            /* relu: ceiling (0: none; 6 is MobileNet's ReLU6) */
+  size_t from;               /* add: index of the layer whose output is added */
+  float *skip_delta;         /* d loss / d output arriving through add layers
+                                (allocated when an add layer reads this one) */
   float lrn_alpha, lrn_beta, lrn_k;
   /* weights and gradients (conv, fc) */
   float *W, *b, *gW, *gb;
