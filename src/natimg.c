@@ -99,6 +99,14 @@ static const plx_param_spec model_spec[] = {
                "layers in order; the last is an fc with one output per photograph"),
     PLX_P_FLOAT_MIN("init_scale", 2.45, 0.0, PLX_PARAM_MIN_EXCL,
                     "default (PyTorch) initialisation times this (2.45 = sqrt 6: He's)"),
+    PLX_P_STRING("pretrained", "", NULL,
+                 "HDF5 weights file (relative paths: from the config's folder) of a network "
+                 "trained elsewhere, e.g. converted by scripts/import-tfjs.mjs: the trained "
+                 "condition probes it as loaded, the shuffled one permutes it, nothing is "
+                 "trained here (so no rotated condition and no probe.steps); every layer "
+                 "with weights must be in the file.  Empty: train here"),
+    PLX_P_STRING("pretrained_group", "/weights/trained", NULL,
+                 "group of model.pretrained holding <layer>/W and <layer>/b"),
     PLX_P_END};
 
 static const plx_param_spec train_spec[] = {
@@ -180,6 +188,7 @@ static void natimg_free(natimg *ni)
       free(ni->ph[i].g);
   free(ni->ph);
   plx_images_free_list(ni->paths, ni->n_photos);
+  plx_deepnet_weights_free(ni->pretrained);
   seed_state_free(ni);
   plx_config_free(ni->cfg);
   free(ni);
@@ -321,6 +330,32 @@ static void seed_state_free(natimg *ni)
   plx_deepnet_free(ni->net);
 }
 
+/* model.pretrained: every layer with weights read from the file into the
+ * run's network, and kept as ni->pretrained (the trained condition) */
+static int load_pretrained(natimg *ni, const plx_params *m, plx_error *err)
+{
+  const char *pre = plx_params_string(m, "pretrained"), *cp = plx_config_path(ni->cfg);
+  const char *slash = cp ? strrchr(cp, '/') : NULL;
+  plx_h5 *h = NULL;
+  plx_error e2;
+  int rc;
+  if (pre[0] == '/' || !slash)
+    snprintf(ni->pretrained_path, sizeof ni->pretrained_path, "%s", pre);
+  else
+    snprintf(ni->pretrained_path, sizeof ni->pretrained_path, "%.*s/%s", (int)(slash - cp),
+             cp, pre);
+  if ((rc = plx_h5_open(&h, ni->pretrained_path, 0, &e2)))
+    return plx_params_error(m, "pretrained", err, "%s", e2.msg);
+  rc = plx_deepnet_load(ni->net, h, plx_params_string(m, "pretrained_group"), 0, &e2);
+  plx_h5_close(h);
+  if (rc)
+    return plx_params_error(m, "pretrained", err, "%s%s", e2.msg,
+                            rc == PLX_ENOTFOUND ? " (is model.pretrained_group right?)" : "");
+  if (!(ni->pretrained = plx_deepnet_weights_new(ni->net)))
+    return plx_error_set(err, PLX_ENOMEM, "out of memory");
+  return PLX_OK;
+}
+
 static int natimg_load(natimg **out, const plx_natimg_opts *op, int read, plx_error *err)
 {
   natimg *ni = calloc(1, sizeof *ni);
@@ -445,7 +480,22 @@ static int natimg_load(natimg **out, const plx_natimg_opts *op, int read, plx_er
   ni->init_scale = plx_params_float(m, "init_scale");
   if ((rc = seed_state_new(ni, err)))
     goto fail;
-  {
+  if (plx_params_string(m, "pretrained")[0] && (rc = load_pretrained(ni, m, err)))
+    goto fail;
+  if (ni->pretrained) {
+    if (ni->conds & (1u << PLX_NATIMG_ROTATED)) {
+      rc = plx_params_error(cd, "run", err, "the rotated condition trains a network, and "
+                            "with model.pretrained nothing is trained here: name the "
+                            "conditions, e.g. [\"trained\", \"untrained\", \"shuffled\"]");
+      goto fail;
+    }
+    if (ni->n_ckpt) {
+      rc = plx_params_error(pr, "steps", err, "probes during training, and with "
+                            "model.pretrained nothing is trained here");
+      goto fail;
+    }
+  } else {
+    /* a network trained here ends in its task's head */
     const plx_layer *last = &ni->net->layers[ni->net->n_layers - 1];
     if (last->kind != PLX_LAYER_FC || last->out_size != ni->n_out) {
       rc = plx_params_error(m, "layers", err,
@@ -1034,14 +1084,24 @@ static int run_task(seed_worker *w, plx_natimg_opts *op, seed_results *sr, size_
   /* trained, then its shuffled copy */
   if (!out[PLX_NATIMG_TRAINED].sens && !out[PLX_NATIMG_SHUFFLED].sens)
     return PLX_OK;
-  if ((rc = train(w, 0.0, stage_name(ni, "train", stage, sizeof stage), op, lg, ck, err)))
-    return rc;
-  if (first) {
-    sr->have0[0] = 1;
-    op->final_loss = lg->loss[ni->steps - 1];
-    op->eval_accuracy = lg->eval_acc[lg->n_eval - 1];
-    if ((rc = snapshot(ni, &sr->wsnap[1], err)))
+  if (ni->pretrained) {
+    /* trained elsewhere: as loaded */
+    plx_deepnet_weights_set(ni->net, ni->pretrained);
+    if (first) {
+      op->final_loss = op->eval_accuracy = NAN;
+      if ((rc = snapshot(ni, &sr->wsnap[1], err)))
+        return rc;
+    }
+  } else {
+    if ((rc = train(w, 0.0, stage_name(ni, "train", stage, sizeof stage), op, lg, ck, err)))
       return rc;
+    if (first) {
+      sr->have0[0] = 1;
+      op->final_loss = lg->loss[ni->steps - 1];
+      op->eval_accuracy = lg->eval_acc[lg->n_eval - 1];
+      if ((rc = snapshot(ni, &sr->wsnap[1], err)))
+        return rc;
+    }
   }
   if (out[PLX_NATIMG_TRAINED].sens) {
     progress(ni, op, "probe trained");
@@ -1126,8 +1186,10 @@ static int natimg_run(plx_natimg_opts *op, plx_error *err)
   /* tasks per seed: the unrotated network (untrained, trained, shuffled),
    * and the rotated one */
   n_nets = 1 + (size_t)op->measured[PLX_NATIMG_ROTATED];
-  n_trains = (size_t)(op->measured[PLX_NATIMG_TRAINED] || op->measured[PLX_NATIMG_SHUFFLED]) +
+  n_trains = (size_t)(!ni->pretrained &&
+                      (op->measured[PLX_NATIMG_TRAINED] || op->measured[PLX_NATIMG_SHUFFLED])) +
              (size_t)op->measured[PLX_NATIMG_ROTATED];
+  snprintf(op->pretrained, sizeof op->pretrained, "%s", ni->pretrained_path);
   nt = plx_team_size(op->threads, ni->n_seeds * n_nets);
   if (!(ws = calloc((size_t)nt, sizeof *ws))) {
     rc = plx_error_set(err, PLX_ENOMEM, "out of memory");

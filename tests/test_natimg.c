@@ -1027,6 +1027,48 @@ START_TEST(test_shuffle_modes)
     ck_assert(memcmp(D[0][0], D[m][0], 36 * sizeof(double)) == 0);
     ck_assert(memcmp(D[0][1], D[m][1], 36 * sizeof(double)) != 0);
   }
+  /* model.pretrained: the first run's trained network loaded, not trained
+   * again, gives its trained and shuffled sensitivities bit for bit */
+  {
+    plx_natimg_opts o;
+    char out[512], pre[600];
+    double *Dp[2];
+    snprintf(pre, sizeof pre, "model.pretrained=\"%s/test_natimg_shuffle0/results.h5\"",
+             PLX_BUILDDIR);
+    tiny_relu5(pre, "conditions.run=[\"trained\", \"shuffled\"]", "test_natimg_pretrained",
+               PLX_NATIMG_TRAINED, PLX_NATIMG_SHUFFLED, Dp, out, sizeof out, &o);
+    ck_assert(memcmp(D[0][0], Dp[0], 36 * sizeof(double)) == 0);
+    ck_assert(memcmp(D[0][1], Dp[1], 36 * sizeof(double)) == 0);
+    ck_assert(isnan(o.final_loss) && isnan(o.eval_accuracy));
+    ck_assert(strstr(o.pretrained, "test_natimg_shuffle0/results.h5") != NULL);
+    free(Dp[0]);
+    free(Dp[1]);
+    /* nothing is trained: the rotated condition and probes while training
+       are refused */
+    {
+      const char *steps = "probe.steps=[0, 3]";
+      const char *need[2] = {"conditions.run: the rotated condition trains a network",
+                             "probe.steps: probes during training"};
+      char cfg[512], summary[256];
+      plx_error err;
+      size_t j;
+      snprintf(cfg, sizeof cfg, "%s/configs/benjamin2022_natural_images.cfg", PLX_SRCDIR);
+      for (j = 0; j < 2; j++) {
+        const size_t nt = sizeof tiny / sizeof tiny[0];
+        const char *ovj[sizeof tiny / sizeof tiny[0] + 3];
+        memcpy(ovj, tiny, sizeof tiny);
+        ovj[nt] = pre;
+        ovj[nt + 1] = "conditions.run=[\"trained\"]";
+        ovj[nt + 2] = steps;
+        memset(&o, 0, sizeof o);
+        o.config = cfg;
+        o.overrides = ovj;
+        o.n_overrides = j == 0 ? nt + 1 : nt + 3;
+        ck_assert_int_eq(plx_natimg_check(&o, summary, sizeof summary, &err), PLX_EINVAL);
+        ck_assert_msg(strstr(err.msg, need[j]) != NULL, "%s", err.msg);
+      }
+    }
+  }
   for (m = 0; m < 3; m++)
     for (k = 0; k < 2; k++)
       free(D[m][k]);
@@ -1189,6 +1231,7 @@ START_TEST(test_bad_configs)
       {"probe.steps=[10, 5]", "probe.steps: expected increasing whole numbers"},
       {"probe.steps=[2.5]", "probe.steps: expected increasing whole numbers"},
       {"probe.steps=[-1]", "probe.steps"},
+      {"model.pretrained=\"/nonexistent/weights.h5\"", "model.pretrained"},
   };
   size_t k;
   char cfg[512];

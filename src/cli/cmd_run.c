@@ -427,7 +427,10 @@ static int run_natimg(cli_opts *o)
   if (rc)
     return cli_fail(rc, err.msg);
   if (!o->quiet) {
-    if (no.denoise)
+    if (no.pretrained[0])
+      fprintf(stderr, "plastix: trained network loaded from %s (not trained here)\n",
+              no.pretrained);
+    else if (no.denoise)
       fprintf(stderr, "plastix: final loss %.4g, held-out variance explained %.3f\n",
               no.final_loss, no.eval_accuracy);
     else

@@ -78,7 +78,8 @@ typedef struct plx_natimg_opts {
   /* trained condition: final training loss; held-out accuracy (photo_id)
    * or fraction of the targets' variance explained (denoise), and its
    * chance level (1 / photographs, or 0) */
-  double final_loss, eval_accuracy, chance;
+  double final_loss, eval_accuracy, chance; /* NaN: a pretrained network */
+  char pretrained[1100];                  /* model.pretrained as opened ("": trained here) */
   int denoise;                            /* task.objective = "denoise"  */
   double rotated_eval_accuracy;
   /* the photographs' orientation statistics (tables/photo_orientation.csv):

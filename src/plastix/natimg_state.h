@@ -50,6 +50,9 @@ typedef struct natimg {
   double holdout;
   plx_deepnet *net;
   double init_scale;
+  plx_deepnet_weights *pretrained; /* model.pretrained's weights (NULL: train
+                           here); shared, read only, by the workers      */
+  char pretrained_path[1100];
   long steps, batch, log_every;
   double lr, momentum, decay;
   plx_grating2d gabor;
