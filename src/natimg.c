@@ -135,6 +135,9 @@ static const plx_param_spec probe_spec[] = {
                     "50 px of 224, scaled to the crop)"),
     PLX_P_FLOAT_MIN("contrast", 1.0, 0.0, PLX_PARAM_MIN_EXCL,
                     "Gabor amplitude (the paper: values in [-1, 1])"),
+    PLX_P_FLOAT("background", 0.0,
+                "grey level the Gabor is added to (0: the normalised crops' mean; a "
+                "network trained elsewhere on pixels in [0, 1] wants 0.5)"),
     PLX_P_FLOAT_RANGE("window", 10.0, 0.5, 22.5, 0,
                       "half-width in degrees of the cardinal (0, 90) and oblique "
                       "(45, 135) windows of the ratio"),
@@ -330,6 +333,64 @@ static void seed_state_free(natimg *ni)
   plx_deepnet_free(ni->net);
 }
 
+/* A file converted from another framework (scripts/import-tfjs.mjs) holds
+ * /check/input, a test image, and /check/<layer>/out, that framework's
+ * activations of some layers for it: the loaded network must reproduce
+ * them (to 1e-3 of their largest magnitude), or its layers do not match
+ * the weights (a layout, a padding or a fold gone wrong). */
+static int check_pretrained(natimg *ni, plx_h5 *h, plx_error *err)
+{
+  double *x = NULL, *ref = NULL;
+  float *xf = NULL;
+  size_t dims[PLX_H5_MAX_RANK], i, k;
+  int rank, rc;
+  char path[96];
+  if (!plx_h5_exists(h, "/check/input"))
+    return PLX_OK;
+  if ((rc = plx_h5_read_array(h, "/check/input", &x, &rank, dims, err)))
+    return rc;
+  if (rank != 3 || dims[0] != 1 || dims[1] != ni->crop || dims[2] != ni->crop) {
+    free(x);
+    return plx_error_set(err, PLX_EINVAL, "%s: /check/input is not one %zux%zu grey image "
+                         "(images.crop)", plx_h5_path(h), ni->crop, ni->crop);
+  }
+  if (!(xf = malloc(ni->net->in_size * sizeof *xf))) {
+    free(x);
+    return plx_error_set(err, PLX_ENOMEM, "out of memory");
+  }
+  for (i = 0; i < ni->net->in_size; i++)
+    xf[i] = (float)x[i];
+  free(x);
+  plx_deepnet_forward(ni->net, xf, 1);
+  for (k = 0; k < ni->net->n_layers && !rc; k++) {
+    const plx_layer *l = &ni->net->layers[k];
+    double big = 0, diff = 0;
+    snprintf(path, sizeof path, "/check/%s/out", l->name);
+    if (!plx_h5_exists(h, path))
+      continue;
+    if ((rc = plx_h5_read_array(h, path, &ref, &rank, dims, err)))
+      break;
+    if (rank != 3 || dims[0] != l->out_c || dims[1] != l->out_h || dims[2] != l->out_w) {
+      rc = plx_error_set(err, PLX_EINVAL, "%s: %s has shape %zux%zux%zu in the network, "
+                         "not that of %s", plx_h5_path(h), l->name, l->out_c, l->out_h,
+                         l->out_w, path);
+      free(ref);
+      break;
+    }
+    for (i = 0; i < l->out_size; i++) {
+      big = fmax(big, fabs(ref[i]));
+      diff = fmax(diff, fabs(ref[i] - (double)l->out[i]));
+    }
+    free(ref);
+    if (!(diff <= 1e-3 * big + 1e-6))
+      rc = plx_error_set(err, PLX_EINVAL, "%s: layer %s does not reproduce %s (largest "
+                         "difference %.3g, largest value %.3g): the layers in the config do "
+                         "not match these weights", plx_h5_path(h), l->name, path, diff, big);
+  }
+  free(xf);
+  return rc;
+}
+
 /* model.pretrained: every layer with weights read from the file into the
  * run's network, and kept as ni->pretrained (the trained condition) */
 static int load_pretrained(natimg *ni, const plx_params *m, plx_error *err)
@@ -347,10 +408,15 @@ static int load_pretrained(natimg *ni, const plx_params *m, plx_error *err)
   if ((rc = plx_h5_open(&h, ni->pretrained_path, 0, &e2)))
     return plx_params_error(m, "pretrained", err, "%s", e2.msg);
   rc = plx_deepnet_load(ni->net, h, plx_params_string(m, "pretrained_group"), 0, &e2);
-  plx_h5_close(h);
-  if (rc)
+  if (rc) {
+    plx_h5_close(h);
     return plx_params_error(m, "pretrained", err, "%s%s", e2.msg,
                             rc == PLX_ENOTFOUND ? " (is model.pretrained_group right?)" : "");
+  }
+  rc = check_pretrained(ni, h, &e2);
+  plx_h5_close(h);
+  if (rc)
+    return plx_params_error(m, "pretrained", err, "%s", e2.msg);
   if (!(ni->pretrained = plx_deepnet_weights_new(ni->net)))
     return plx_error_set(err, PLX_ENOMEM, "out of memory");
   return PLX_OK;
@@ -453,6 +519,7 @@ static int natimg_load(natimg **out, const plx_natimg_opts *op, int read, plx_er
   if (ni->gabor.envelope <= 0)
     ni->gabor.envelope = 50.0 * (double)ni->crop / 224.0;
   ni->gabor.contrast = plx_params_float(pr, "contrast");
+  ni->background = plx_params_float(pr, "background");
   cd = plx_params_group(ni->root, "conditions");
   ni->rotation = plx_params_float(cd, "rotation") * M_PI / 180.0;
   {
@@ -882,9 +949,13 @@ static void probe(natimg *ni, float *x, float *dx, const probe_out *o)
   for (i = 0; i < T; i++) {
     size_t unit = 0;
     const double th = (double)i * M_PI / (double)T;
-    for (j = 0; j < P; j++)
+    for (j = 0; j < P; j++) {
       plx_grating2d_render(&ni->gabor, th, 2.0 * M_PI * (double)j / (double)P, x + j * S,
                            dx + j * S);
+      if (ni->background != 0.0)
+        for (u = 0; u < S; u++)
+          x[j * S + u] += (float)ni->background;
+    }
     plx_deepnet_forward(ni->net, x, P);
     plx_deepnet_jvp(ni->net, dx);
     for (p = 0; p < ni->n_probes; p++) {

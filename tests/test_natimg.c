@@ -1000,6 +1000,67 @@ static void tiny_relu5(const char *extra0, const char *extra1, const char *name,
   plx_h5_close(h);
 }
 
+/* Write a copy of the shuffle0 run's results.h5 with /check (what
+ * scripts/import-tfjs.mjs adds: a test image and another framework's
+ * activations for it): a grey image of zeros, for which relu1 is
+ * max(conv1's bias, 0) at every position, plus `offset` at one unit:
+ * with offset 0 loading it with model.pretrained passes the check, with
+ * 0.01 (far above the check's 1e-3 of the largest value) it fails. */
+static void write_checked_weights(const char *dst, double offset)
+{
+  char src[600], cmd[1400];
+  plx_h5 *h;
+  plx_error err;
+  double *b, *out, *x;
+  size_t r, c, i, k;
+  const size_t dx[3] = {1, 64, 64}, dy[3] = {8, 32, 32};
+  snprintf(src, sizeof src, "%s/test_natimg_shuffle0/results.h5", PLX_BUILDDIR);
+  snprintf(cmd, sizeof cmd, "cp '%s' '%s'", src, dst);
+  ck_assert_int_eq(system(cmd), 0);
+  ck_assert_int_eq(plx_h5_open(&h, dst, 1, &err), PLX_OK);
+  b = read_matrix(h, "/weights/trained/conv1/b", &r, &c);
+  ck_assert_uint_eq(r * c, 8);
+  x = calloc(64 * 64, sizeof *x);
+  out = malloc(8 * 32 * 32 * sizeof *out);
+  for (k = 0; k < 8; k++)
+    for (i = 0; i < 32 * 32; i++)
+      out[k * 32 * 32 + i] = (b[k] > 0 ? b[k] : 0.0) + (i == 77 ? offset : 0.0);
+  ck_assert_int_eq(plx_h5_write_array(h, "/check/input", x, 3, dx, &err), PLX_OK);
+  ck_assert_int_eq(plx_h5_write_array(h, "/check/relu1/out", out, 3, dy, &err), PLX_OK);
+  plx_h5_close(h);
+  free(b);
+  free(x);
+  free(out);
+}
+
+/* a converted network must reproduce the activations stored with it */
+static void check_imported_activations(void)
+{
+  char good[600], bad[600], set[700], cfg[512], summary[256];
+  const size_t nt = sizeof tiny / sizeof tiny[0];
+  const char *ov[sizeof tiny / sizeof tiny[0] + 2];
+  plx_natimg_opts o;
+  plx_error err;
+  snprintf(good, sizeof good, "%s/test_natimg_checked.h5", PLX_BUILDDIR);
+  snprintf(bad, sizeof bad, "%s/test_natimg_checked_bad.h5", PLX_BUILDDIR);
+  write_checked_weights(good, 0.0);
+  write_checked_weights(bad, 0.01);
+  snprintf(cfg, sizeof cfg, "%s/configs/benjamin2022_natural_images.cfg", PLX_SRCDIR);
+  memcpy(ov, tiny, sizeof tiny);
+  ov[nt] = set;
+  ov[nt + 1] = "conditions.run=[\"trained\"]";
+  memset(&o, 0, sizeof o);
+  o.config = cfg;
+  o.overrides = ov;
+  o.n_overrides = nt + 2;
+  snprintf(set, sizeof set, "model.pretrained=\"%s\"", good);
+  ck_assert_msg(plx_natimg_check(&o, summary, sizeof summary, &err) == PLX_OK, "%s", err.msg);
+  snprintf(set, sizeof set, "model.pretrained=\"%s\"", bad);
+  ck_assert_int_eq(plx_natimg_check(&o, summary, sizeof summary, &err), PLX_EINVAL);
+  ck_assert_msg(strstr(err.msg, "layer relu1 does not reproduce /check/relu1/out (largest "
+                                "difference 0.01") != NULL, "%s", err.msg);
+}
+
 /* conditions.shuffle: "weights" permutes the weight tensors only (the
  * biases are the initial ones) and "centred" removes each permuted
  * tensor's mean (plx_deepnet_shuffle, tested in test_deepnet), so the
@@ -1043,6 +1104,7 @@ START_TEST(test_shuffle_modes)
     ck_assert(strstr(o.pretrained, "test_natimg_shuffle0/results.h5") != NULL);
     free(Dp[0]);
     free(Dp[1]);
+    check_imported_activations();
     /* nothing is trained: the rotated condition and probes while training
        are refused */
     {

@@ -56,6 +56,7 @@ typedef struct natimg {
   long steps, batch, log_every;
   double lr, momentum, decay;
   plx_grating2d gabor;
+  double background;     /* probe.background: added to every probe image   */
   size_t probe_t, probe_p, n_probes;
   int probe_avg_response;   /* probe.average = "response" */
   int probes[PLX_NATIMG_MAX_PROBES];
