@@ -8,7 +8,7 @@
 
 void plx_seed_stat_of(const double *x, size_t n, size_t stride, plx_seed_stat *st)
 {
-  double m = 0, v = 0;
+  double m = 0, v = 0, vmin = INFINITY, vmax = -INFINITY;
   size_t i, k = 0;
   int pos = 0;
   for (i = 0; i < n; i++) {
@@ -17,6 +17,8 @@ void plx_seed_stat_of(const double *x, size_t n, size_t stride, plx_seed_stat *s
       continue;
     m += d;
     pos += d > 0;
+    vmin = fmin(vmin, d);
+    vmax = fmax(vmax, d);
     k++;
   }
   m = k ? m / (double)k : NAN;
@@ -26,6 +28,10 @@ void plx_seed_stat_of(const double *x, size_t n, size_t stride, plx_seed_stat *s
       v += d * d;
   }
   v = k > 1 ? v / (double)(k - 1) : NAN;
+  /* equal values (one network probed under every seed) have no spread;
+     the rounded mean would leave one of about 1e-17 and t near 1e16 */
+  if (k > 1 && vmin == vmax)
+    v = 0;
   st->n = k;
   st->mean = m;
   st->sd = sqrt(v);

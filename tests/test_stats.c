@@ -153,7 +153,8 @@ END_TEST
 /* over seeds: {1, 2, NaN, 4} (stride 2 over a longer array) counts three
  * values, mean 7/3, variance 7/3, t = sqrt 7; with 2 degrees of freedom
  * Student's two-sided p is 1 - t / sqrt(t^2 + 2) = 1 - sqrt 7 / 3; all
- * three positive: sign test 2 / 8.  One value: no t; equal values: no t */
+ * three positive: sign test 2 / 8.  One value: no t; equal values: no t,
+ * even where their mean rounds away from them */
 START_TEST(test_seed_stat_known)
 {
   const double x[] = {1, -9, 2, -9, NAN, -9, 4, -9}, one[] = {3}, same[] = {2, 2, 2};
@@ -170,6 +171,17 @@ START_TEST(test_seed_stat_known)
   ck_assert(st.n == 1 && st.mean == 3 && isnan(st.t) && isnan(st.p));
   plx_seed_stat_of(same, 3, 1, &st);
   ck_assert(st.sd == 0 && isnan(st.t) && st.positive == 3);
+  /* ten equal values whose sum rounds: the mean is 0.1 - 1.4e-17, yet
+     there is no spread */
+  {
+    double tenth[10];
+    size_t i;
+    for (i = 0; i < 10; i++)
+      tenth[i] = 0.1;
+    plx_seed_stat_of(tenth, 10, 1, &st);
+    ck_assert(st.mean != 0.1); /* the rounding the check is about */
+    ck_assert(st.sd == 0 && isnan(st.t) && isnan(st.p));
+  }
 }
 END_TEST
 
