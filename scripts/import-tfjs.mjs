@@ -26,11 +26,12 @@
 // folder PLASTIX_NODE_MODULES names):
 //   npm install --prefix ~/.cache/plastix h5wasm@0.10.3 @tensorflow/tfjs@4.22.0
 //   node scripts/import-tfjs.mjs MODEL OUT [--until NAME] [--probe a,b,...]
-//        [--background B] [--contrast C] [--name NAME]
+//        [--input-offset B] [--input-scale C] [--name NAME]
 // MODEL: a model.json, or a folder holding model.json or model.min.js.
-// OUT: writes OUT.h5 and OUT.cfg.  --background and --contrast describe
-// the network's input range (Keras MobileNet: [-1, 1], background 0,
-// contrast 1; nsfwjs feeds pixels / 255: background 0.5, contrast 0.5).
+// OUT: writes OUT.h5 and OUT.cfg.  --input-offset and --input-scale map
+// plastix's inputs (zero-mean, unit-variance crops; the probe's Gabor on
+// grey 0 with amplitude 1) to the network's range: Keras's MobileNet wants
+// [-1, 1] (0 and 1, the defaults); nsfwjs feeds pixels / 255 (0.5, 0.5).
 
 import fs from "node:fs";
 import os from "node:os";
@@ -50,15 +51,16 @@ function die(msg) {
 
 function usage() {
   process.stdout.write(`usage: node scripts/import-tfjs.mjs MODEL OUT [--until NAME] [--probe a,b]
-                           [--background B] [--contrast C] [--name NAME]
+                           [--input-offset B] [--input-scale C] [--name NAME]
 Convert a TensorFlow.js layers model (Keras) to OUT.h5 (plastix weights,
 /weights/trained) and OUT.cfg (a natural-image probe config using them).
 MODEL: model.json, or a folder with model.json or model.min.js (nsfwjs).
   --until NAME      last Keras layer converted (default: as far as possible)
   --probe a,b,...   layers whose sensitivity the config probes (default:
                     every converted ReLU whose name ends in "relu")
-  --background B    the input's grey level (default 0)
-  --contrast C      the probe Gabor's amplitude (default 1)
+  --input-offset B  the network sees B + C x for plastix's input x
+  --input-scale C   (zero-mean unit-variance crops, Gabor on 0): 0 and 1 by
+                    default; 0.5 and 0.5 for pixels / 255
   --name NAME       experiment.name of the config (default: OUT's name)
 Needs the npm packages h5wasm and @tensorflow/tfjs in ~/.cache/plastix/node_modules
 (npm install --prefix ~/.cache/plastix h5wasm@0.10.3 @tensorflow/tfjs@4.22.0) or in
@@ -72,7 +74,7 @@ if (argv.includes("--help") || argv.includes("-h")) {
   usage();
   process.exit(0);
 }
-const opts = { until: null, probe: null, background: 0, contrast: 1, name: null };
+const opts = { until: null, probe: null, offset: 0, scale: 1, name: null };
 const pos = [];
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
@@ -82,15 +84,15 @@ for (let i = 0; i < argv.length; i++) {
   };
   if (a === "--until") opts.until = val();
   else if (a === "--probe") opts.probe = val().split(",").filter((s) => s);
-  else if (a === "--background") opts.background = Number(val());
-  else if (a === "--contrast") opts.contrast = Number(val());
+  else if (a === "--input-offset") opts.offset = Number(val());
+  else if (a === "--input-scale") opts.scale = Number(val());
   else if (a === "--name") opts.name = val();
   else if (a.startsWith("-")) die(`unknown option ${a} (see --help)`);
   else pos.push(a);
 }
 if (pos.length !== 2) die("expected MODEL and OUT (see --help)");
-if (!Number.isFinite(opts.background)) die("--background: expected a number");
-if (!(opts.contrast > 0)) die("--contrast: expected a number > 0");
+if (!Number.isFinite(opts.offset)) die("--input-offset: expected a number");
+if (!(opts.scale > 0)) die("--input-scale: expected a number > 0");
 const [modelArg, outPrefix] = pos;
 
 let h5wasm, tf;
@@ -368,7 +370,7 @@ const img = new Float32Array(H0 * W0);
     for (let j = 0; j < W0; j++) {
       let v = 0;
       for (const [a, b, ph, amp] of f) v += amp * Math.cos(a * i + b * j + ph);
-      img[i * W0 + j] = opts.background + opts.contrast * 0.5 * Math.tanh(v);
+      img[i * W0 + j] = opts.offset + opts.scale * Math.tanh(v);
     }
 }
 const model = await tf.loadLayersModel(tf.io.fromMemory(art));
@@ -427,8 +429,9 @@ const cfg = `# ${name}: a network converted by scripts/import-tfjs.mjs from
 # the trained network (the file's weights as loaded), its weights shuffled
 # within each tensor, and the architecture's random start.  The Gabor
 # is the paper's (period and envelope 50 px of a 224-px image, scaled to
-# this input), on the network's grey level with its input range.  Nothing
-# is trained here; the photographs only fill the path's tables.
+# this input, amplitude 1), mapped to the network's input range by
+# model.input_offset and input_scale.  Nothing is trained here; the
+# photographs only fill the path's tables.
 #
 #   plastix run ${cfgPath}
 
@@ -443,6 +446,8 @@ model = {
   type = "deepnet";
   pretrained = "${path.basename(h5path)}";
   pretrained_group = "/weights/trained";
+  input_offset = ${fmt(opts.offset)};
+  input_scale = ${fmt(opts.scale)};
   init_scale = 2.45;
   layers = (
 ${layers.map(keyLine).join(",\n")}
@@ -452,8 +457,7 @@ ${layers.map(keyLine).join(",\n")}
 train = { batch = 1; };
 
 probe = { layers = [${probes.map((p) => `"${p}"`).join(", ")}];
-          orientations = 36; phases = 8; contrast = ${fmt(opts.contrast)};
-          background = ${fmt(opts.background)}; };
+          orientations = 36; phases = 8; };
 
 conditions = { run = ["trained", "untrained", "shuffled"]; };
 

@@ -35,7 +35,7 @@ if [ ! -f "$OUT/nsfwjs/package/dist/models/mobilenet_v2/model.min.js" ]; then
 fi
 PLASTIX_NODE_MODULES=$NODE_MODULES node scripts/import-tfjs.mjs \
   "$OUT/nsfwjs/package/dist/models/mobilenet_v2" "$OUT/mobilenet_v2" \
-  --background 0.5 --contrast 0.5 \
+  --input-offset 0.5 --input-scale 0.5 \
   --probe Conv1_relu,block_3_expand_relu,block_6_expand_relu,block_10_expand_relu,block_13_expand_relu,block_16_expand_relu,out_relu
 "$PLASTIX" check "$OUT/mobilenet_v2.cfg"
 rm -rf "$OUT/run"

@@ -99,6 +99,11 @@ static const plx_param_spec model_spec[] = {
                "layers in order; the last is an fc with one output per photograph"),
     PLX_P_FLOAT_MIN("init_scale", 2.45, 0.0, PLX_PARAM_MIN_EXCL,
                     "default (PyTorch) initialisation times this (2.45 = sqrt 6: He's)"),
+    PLX_P_FLOAT("input_offset", 0.0,
+                "the network sees input_offset + input_scale x for every crop and probe "
+                "image x (zero mean, unit variance crops; the Gabor on grey 0): a network "
+                "trained elsewhere on pixels in [0, 1] wants 0.5 and 0.5"),
+    PLX_P_FLOAT_MIN("input_scale", 1.0, 0.0, PLX_PARAM_MIN_EXCL, "see input_offset"),
     PLX_P_STRING("pretrained", "", NULL,
                  "HDF5 weights file (relative paths: from the config's folder) of a network "
                  "trained elsewhere, e.g. converted by scripts/import-tfjs.mjs: the trained "
@@ -107,6 +112,12 @@ static const plx_param_spec model_spec[] = {
                  "with weights must be in the file.  Empty: train here"),
     PLX_P_STRING("pretrained_group", "/weights/trained", NULL,
                  "group of model.pretrained holding <layer>/W and <layer>/b"),
+    PLX_P_STRING("pretrained_as", "trained", "trained|initial",
+                 "trained: the file's network is the trained condition, probed as loaded; "
+                 "initial: it is where training starts (fine-tuning): the layers in the "
+                 "file replace the random start of every seed, the others (a new head) "
+                 "keep it, and every condition is trained as without model.pretrained "
+                 "(untrained then means the file's network)"),
     PLX_P_END};
 
 static const plx_param_spec train_spec[] = {
@@ -135,9 +146,6 @@ static const plx_param_spec probe_spec[] = {
                     "50 px of 224, scaled to the crop)"),
     PLX_P_FLOAT_MIN("contrast", 1.0, 0.0, PLX_PARAM_MIN_EXCL,
                     "Gabor amplitude (the paper: values in [-1, 1])"),
-    PLX_P_FLOAT("background", 0.0,
-                "grey level the Gabor is added to (0: the normalised crops' mean; a "
-                "network trained elsewhere on pixels in [0, 1] wants 0.5)"),
     PLX_P_FLOAT_RANGE("window", 10.0, 0.5, 22.5, 0,
                       "half-width in degrees of the cardinal (0, 90) and oblique "
                       "(45, 135) windows of the ratio"),
@@ -192,6 +200,7 @@ static void natimg_free(natimg *ni)
   free(ni->ph);
   plx_images_free_list(ni->paths, ni->n_photos);
   plx_deepnet_weights_free(ni->pretrained);
+  free(ni->pretrained_mask);
   seed_state_free(ni);
   plx_config_free(ni->cfg);
   free(ni);
@@ -333,6 +342,18 @@ static void seed_state_free(natimg *ni)
   plx_deepnet_free(ni->net);
 }
 
+/* model.input_offset and input_scale: x <- offset + scale x over n values
+ * (a tangent, tangent != 0, only scales) */
+static void to_network_range(const natimg *ni, float *x, size_t n, int tangent)
+{
+  const float a = (float)ni->input_scale, c = tangent ? 0.0f : (float)ni->input_offset;
+  size_t i;
+  if (a == 1.0f && c == 0.0f)
+    return;
+  for (i = 0; i < n; i++)
+    x[i] = c + a * x[i];
+}
+
 /* A file converted from another framework (scripts/import-tfjs.mjs) holds
  * /check/input, a test image, and /check/<layer>/out, that framework's
  * activations of some layers for it: the loaded network must reproduce
@@ -407,7 +428,27 @@ static int load_pretrained(natimg *ni, const plx_params *m, plx_error *err)
              cp, pre);
   if ((rc = plx_h5_open(&h, ni->pretrained_path, 0, &e2)))
     return plx_params_error(m, "pretrained", err, "%s", e2.msg);
-  rc = plx_deepnet_load(ni->net, h, plx_params_string(m, "pretrained_group"), 0, &e2);
+  ni->pretrained_initial = !strcmp(plx_params_string(m, "pretrained_as"), "initial");
+  rc = plx_deepnet_load(ni->net, h, plx_params_string(m, "pretrained_group"),
+                        ni->pretrained_initial, &e2);
+  if (!rc && ni->pretrained_initial) {
+    /* which layers the file seeds (the others keep their random start) */
+    const char *grp = plx_params_string(m, "pretrained_group");
+    size_t k, n = 0;
+    char wp[256];
+    if (!(ni->pretrained_mask = calloc(ni->net->n_layers, 1))) {
+      plx_h5_close(h);
+      return plx_error_set(err, PLX_ENOMEM, "out of memory");
+    }
+    for (k = 0; k < ni->net->n_layers; k++) {
+      snprintf(wp, sizeof wp, "%s/%s/W", grp, ni->net->layers[k].name);
+      ni->pretrained_mask[k] = ni->net->layers[k].n_w && plx_h5_exists(h, wp);
+      n += ni->pretrained_mask[k];
+    }
+    if (!n)
+      rc = plx_error_set(&e2, PLX_ENOTFOUND, "%s: no layer of the network in %s",
+                         plx_h5_path(h), grp);
+  }
   if (rc) {
     plx_h5_close(h);
     return plx_params_error(m, "pretrained", err, "%s%s", e2.msg,
@@ -519,7 +560,6 @@ static int natimg_load(natimg **out, const plx_natimg_opts *op, int read, plx_er
   if (ni->gabor.envelope <= 0)
     ni->gabor.envelope = 50.0 * (double)ni->crop / 224.0;
   ni->gabor.contrast = plx_params_float(pr, "contrast");
-  ni->background = plx_params_float(pr, "background");
   cd = plx_params_group(ni->root, "conditions");
   ni->rotation = plx_params_float(cd, "rotation") * M_PI / 180.0;
   {
@@ -545,11 +585,13 @@ static int natimg_load(natimg **out, const plx_natimg_opts *op, int read, plx_er
   }
   m = plx_params_group(ni->root, "model");
   ni->init_scale = plx_params_float(m, "init_scale");
+  ni->input_offset = plx_params_float(m, "input_offset");
+  ni->input_scale = plx_params_float(m, "input_scale");
   if ((rc = seed_state_new(ni, err)))
     goto fail;
   if (plx_params_string(m, "pretrained")[0] && (rc = load_pretrained(ni, m, err)))
     goto fail;
-  if (ni->pretrained) {
+  if (ni->pretrained && !ni->pretrained_initial) {
     if (ni->conds & (1u << PLX_NATIMG_ROTATED)) {
       rc = plx_params_error(cd, "run", err, "the rotated condition trains a network, and "
                             "with model.pretrained nothing is trained here: name the "
@@ -561,7 +603,8 @@ static int natimg_load(natimg **out, const plx_natimg_opts *op, int read, plx_er
                             "model.pretrained nothing is trained here");
       goto fail;
     }
-  } else {
+  }
+  if (!ni->pretrained || ni->pretrained_initial) {
     /* a network trained here ends in its task's head */
     const plx_layer *last = &ni->net->layers[ni->net->n_layers - 1];
     if (last->kind != PLX_LAYER_FC || last->out_size != ni->n_out) {
@@ -754,6 +797,7 @@ static double evaluate(natimg *ni, double theta, const double *cx, const double 
       else if (r)
         crop_noise(ni, r, x + i * S);
     }
+    to_network_range(ni, x, nb * S, 0);
     plx_deepnet_forward(ni->net, x, nb);
     if (dn) {
       const float *y = plx_deepnet_output(ni->net, NULL);
@@ -886,6 +930,7 @@ static int train(seed_worker *w, double theta, const char *stage, const plx_nati
       else if (ni->crop_noise_sd > 0)
         crop_noise(ni, r, x + i * S);
     }
+    to_network_range(ni, x, (size_t)B * S, 0);
     plx_deepnet_forward(net, x, B);
     lg->loss[step] = ni->denoise ? plx_deepnet_mse(net, ni->tgt, dl)
                                  : plx_deepnet_softmax_ce(net, lab, NULL, dl, correct);
@@ -952,10 +997,9 @@ static void probe(natimg *ni, float *x, float *dx, const probe_out *o)
     for (j = 0; j < P; j++) {
       plx_grating2d_render(&ni->gabor, th, 2.0 * M_PI * (double)j / (double)P, x + j * S,
                            dx + j * S);
-      if (ni->background != 0.0)
-        for (u = 0; u < S; u++)
-          x[j * S + u] += (float)ni->background;
     }
+    to_network_range(ni, x, P * S, 0);
+    to_network_range(ni, dx, P * S, 1);
     plx_deepnet_forward(ni->net, x, P);
     plx_deepnet_jvp(ni->net, dx);
     for (p = 0; p < ni->n_probes; p++) {
@@ -1084,6 +1128,16 @@ static void initial_network(seed_worker *w)
   plx_rng_reseed(w->rng, ni->seed, 0, PLX_POP_INIT);
   eval_set(ni, w->ecx, w->ecy);
   plx_deepnet_init(ni->net, ni->init_scale, w->rng);
+  if (ni->pretrained_initial) {
+    /* fine-tuning: the file's layers replace the random start */
+    size_t k;
+    for (k = 0; k < ni->net->n_layers; k++)
+      if (ni->pretrained_mask[k]) {
+        plx_layer *l = &ni->net->layers[k];
+        memcpy(l->W, ni->pretrained->W[k], l->n_w * sizeof *l->W);
+        memcpy(l->b, ni->pretrained->b[k], l->out_c * sizeof *l->b);
+      }
+  }
   if (ni->denoise) {
     /* the regression head starts at zero: an output of zero is the mean
      * target, where a random head would start with a squared error many
@@ -1155,7 +1209,7 @@ static int run_task(seed_worker *w, plx_natimg_opts *op, seed_results *sr, size_
   /* trained, then its shuffled copy */
   if (!out[PLX_NATIMG_TRAINED].sens && !out[PLX_NATIMG_SHUFFLED].sens)
     return PLX_OK;
-  if (ni->pretrained) {
+  if (ni->pretrained && !ni->pretrained_initial) {
     /* trained elsewhere: as loaded */
     plx_deepnet_weights_set(ni->net, ni->pretrained);
     if (first) {
@@ -1257,7 +1311,7 @@ static int natimg_run(plx_natimg_opts *op, plx_error *err)
   /* tasks per seed: the unrotated network (untrained, trained, shuffled),
    * and the rotated one */
   n_nets = 1 + (size_t)op->measured[PLX_NATIMG_ROTATED];
-  n_trains = (size_t)(!ni->pretrained &&
+  n_trains = (size_t)((!ni->pretrained || ni->pretrained_initial) &&
                       (op->measured[PLX_NATIMG_TRAINED] || op->measured[PLX_NATIMG_SHUFFLED])) +
              (size_t)op->measured[PLX_NATIMG_ROTATED];
   snprintf(op->pretrained, sizeof op->pretrained, "%s", ni->pretrained_path);

@@ -87,13 +87,15 @@ void plx_natimg_manifest(plx_jw *w, void *vc)
   plx_jw_int(w, "threads", c->threads);
   plx_jw_string(w, "task", c->ni->denoise ? "natural_images (denoise)"
                                            : "natural_images (photo_id)");
-  plx_jw_string(w, "rule", c->ni->pretrained ? "none (model.pretrained: trained elsewhere)"
-                                              : "gradient (backpropagation, SGD with momentum)");
+  plx_jw_string(w, "rule", c->ni->pretrained && !c->ni->pretrained_initial
+                               ? "none (model.pretrained: trained elsewhere)"
+                               : "gradient (backpropagation, SGD with momentum)");
   if (c->ni->pretrained) {
     plx_jw_string(w, "pretrained", c->ni->pretrained_path);
     plx_jw_string(w, "pretrained_group", plx_params_string(plx_params_group(c->ni->root,
                                                                             "model"),
                                                            "pretrained_group"));
+    plx_jw_string(w, "pretrained_as", c->ni->pretrained_initial ? "initial" : "trained");
   }
   plx_jw_array_begin(w, "photographs");
   for (i = 0; i < c->ni->n_photos; i++)

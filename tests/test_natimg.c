@@ -1033,6 +1033,34 @@ static void write_checked_weights(const char *dst, double offset)
   free(out);
 }
 
+/* model.input_scale 2 with probe.contrast 0.5: the probe images the
+ * network sees are the default's exactly (scaling by powers of two is
+ * exact), so the untrained network's D is shuffle0's bit for bit; the
+ * training crops are doubled, so the trained network's is not */
+static void check_input_range(void)
+{
+  plx_natimg_opts o;
+  char out[512];
+  double *D[2], *D0;
+  size_t rows, cols;
+  plx_h5 *h;
+  tiny_relu5("model.input_scale=2.0", "probe.contrast=0.5", "test_natimg_input_scale",
+             PLX_NATIMG_UNTRAINED, PLX_NATIMG_TRAINED, D, out, sizeof out, &o);
+  snprintf(out, sizeof out, "%s/test_natimg_shuffle0", PLX_BUILDDIR);
+  h = open_results(out);
+  D0 = read_matrix(h, "/natural_images/untrained/relu5/D", &rows, &cols);
+  plx_h5_close(h);
+  ck_assert(memcmp(D0, D[0], 36 * sizeof(double)) == 0);
+  free(D0);
+  h = open_results(out);
+  D0 = read_matrix(h, "/natural_images/trained/relu5/D", &rows, &cols);
+  plx_h5_close(h);
+  ck_assert(memcmp(D0, D[1], 36 * sizeof(double)) != 0);
+  free(D0);
+  free(D[0]);
+  free(D[1]);
+}
+
 /* a converted network must reproduce the activations stored with it */
 static void check_imported_activations(void)
 {
@@ -1105,6 +1133,7 @@ START_TEST(test_shuffle_modes)
     free(Dp[0]);
     free(Dp[1]);
     check_imported_activations();
+    check_input_range();
     /* nothing is trained: the rotated condition and probes while training
        are refused */
     {

@@ -16,6 +16,7 @@
 #include "plastix/trainer.h"
 #include "plastix/weights.h"
 
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -427,7 +428,7 @@ static int run_natimg(cli_opts *o)
   if (rc)
     return cli_fail(rc, err.msg);
   if (!o->quiet) {
-    if (no.pretrained[0])
+    if (no.pretrained[0] && isnan(no.final_loss))
       fprintf(stderr, "plastix: trained network loaded from %s (not trained here)\n",
               no.pretrained);
     else if (no.denoise)

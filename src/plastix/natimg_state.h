@@ -53,10 +53,12 @@ typedef struct natimg {
   plx_deepnet_weights *pretrained; /* model.pretrained's weights (NULL: train
                            here); shared, read only, by the workers      */
   char pretrained_path[1100];
+  int pretrained_initial;  /* model.pretrained_as = "initial": fine-tuning */
+  unsigned char *pretrained_mask; /* ... the layers the file seeds         */
   long steps, batch, log_every;
   double lr, momentum, decay;
   plx_grating2d gabor;
-  double background;     /* probe.background: added to every probe image   */
+  double input_offset, input_scale; /* model.input_*: what the network sees */
   size_t probe_t, probe_p, n_probes;
   int probe_avg_response;   /* probe.average = "response" */
   int probes[PLX_NATIMG_MAX_PROBES];
