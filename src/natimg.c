@@ -673,10 +673,17 @@ int plx_natimg_check(const plx_natimg_opts *op, char *summary, size_t n, plx_err
   int rc = natimg_load(&ni, op, 1, err);
   if (rc)
     return rc;
-  snprintf(summary, n, "natural-image experiment: %zu photographs, %zu-px crops, %zu-layer "
-           "deepnet with %zu parameters, %ld steps of %ld, %zu probed layers",
-           ni->n_photos, ni->crop, ni->net->n_layers, plx_deepnet_params(ni->net), ni->steps,
-           ni->batch, ni->n_probes);
+  if (ni->pretrained && !ni->pretrained_initial)
+    snprintf(summary, n, "natural-image experiment: %zu-layer deepnet with %zu parameters "
+             "loaded from %s (not trained here), %zu-px input, %zu probed layers",
+             ni->net->n_layers, plx_deepnet_params(ni->net), ni->pretrained_path, ni->crop,
+             ni->n_probes);
+  else
+    snprintf(summary, n, "natural-image experiment: %zu photographs, %zu-px crops, %zu-layer "
+             "deepnet with %zu parameters%s, %ld steps of %ld, %zu probed layers",
+             ni->n_photos, ni->crop, ni->net->n_layers, plx_deepnet_params(ni->net),
+             ni->pretrained ? " starting from model.pretrained" : "", ni->steps, ni->batch,
+             ni->n_probes);
   natimg_free(ni);
   return PLX_OK;
 }
