@@ -5,7 +5,10 @@
  * sensitivity of its layers with Gabor patches and the preferred
  * orientations of their centre units, and run the controls
  * (untrained, shuffled within each tensor, trained on crops rotated by
- * 45 degrees).  Each seed's unrotated and rotated networks, and the
+ * 45 degrees).  Or probe a network trained elsewhere (model.pretrained,
+ * e.g. converted from TensorFlow.js by scripts/import-tfjs.mjs and checked
+ * against its /check activations), or fine-tune one (model.pretrained_as
+ * = "initial").  Each seed's unrotated and rotated networks, and the
  * seeds of experiment.seeds, train in parallel over the run's threads
  * (run_task), each thread with its own network and buffers (seed_worker),
  * to the same bytes on any thread count.  Writes a
@@ -106,10 +109,12 @@ static const plx_param_spec model_spec[] = {
     PLX_P_FLOAT_MIN("input_scale", 1.0, 0.0, PLX_PARAM_MIN_EXCL, "see input_offset"),
     PLX_P_STRING("pretrained", "", NULL,
                  "HDF5 weights file (relative paths: from the config's folder) of a network "
-                 "trained elsewhere, e.g. converted by scripts/import-tfjs.mjs: the trained "
-                 "condition probes it as loaded, the shuffled one permutes it, nothing is "
-                 "trained here (so no rotated condition and no probe.steps); every layer "
-                 "with weights must be in the file.  Empty: train here"),
+                 "trained elsewhere, e.g. converted by scripts/import-tfjs.mjs (whose "
+                 "/check activations the network must reproduce).  With pretrained_as = "
+                 "\"trained\": the trained condition probes it as loaded, the shuffled one "
+                 "permutes it, nothing is trained here (so no rotated condition and no "
+                 "probe.steps) and every layer with weights must be in the file.  Empty: "
+                 "train here"),
     PLX_P_STRING("pretrained_group", "/weights/trained", NULL,
                  "group of model.pretrained holding <layer>/W and <layer>/b"),
     PLX_P_STRING("pretrained_as", "trained", "trained|initial",
@@ -1001,10 +1006,9 @@ static void probe(natimg *ni, float *x, float *dx, const probe_out *o)
   for (i = 0; i < T; i++) {
     size_t unit = 0;
     const double th = (double)i * M_PI / (double)T;
-    for (j = 0; j < P; j++) {
+    for (j = 0; j < P; j++)
       plx_grating2d_render(&ni->gabor, th, 2.0 * M_PI * (double)j / (double)P, x + j * S,
                            dx + j * S);
-    }
     to_network_range(ni, x, P * S, 0);
     to_network_range(ni, dx, P * S, 1);
     plx_deepnet_forward(ni->net, x, P);
