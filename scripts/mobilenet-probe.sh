@@ -17,8 +17,9 @@
 #   PLASTIX=_build_conv/plastix OUT=/tmp/mnv2 SEEDS=10 scripts/mobilenet-probe.sh
 #
 # Needs node and npm (Debian: apt-get install nodejs npm) and the npm
-# registry.  About 2 minutes per seed on two cores at 36 orientations x 8
-# phases; --set probe.orientations=180 for the figure's resolution.
+# registry.  About 40 s per seed on two cores at 36 orientations x 8
+# phases (ten seeds: 6.5 min); --set probe.orientations=180 --set
+# probe.phases=10 for the figure's resolution.
 set -eu
 cd "$(dirname "$0")/.."
 PLASTIX=${PLASTIX:-_build/plastix}
