@@ -718,6 +718,15 @@ void plx_config_free(plx_config *cfg)
 }
 
 const char *plx_config_path(const plx_config *cfg) { return cfg->path; }
+
+void plx_config_relative(const plx_config *cfg, const char *name, char *buf, size_t n)
+{
+  const char *cp = cfg->path, *slash = cp ? strrchr(cp, '/') : NULL;
+  if (name[0] == '/' || !slash)
+    snprintf(buf, n, "%s", name);
+  else
+    snprintf(buf, n, "%.*s/%s", (int)(slash - cp), cp, name);
+}
 config_t *plx_config_raw(plx_config *cfg) { return &cfg->cf; }
 const char *plx_config_text(const plx_config *cfg) { return cfg->text; }
 

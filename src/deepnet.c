@@ -991,6 +991,17 @@ static void relu_backward(size_t n, const float *restrict in, const float *restr
   }
 }
 
+/* d times the derivative of layer l's ReLU (clipped at relu_max when it
+ * has one) at its input `in`: the backward pass and the tangent alike */
+static void relu_derivative(const plx_layer *l, size_t n, const float *in, const float *d,
+                            float *dx)
+{
+  if (l->relu_max > 0)
+    relu_max_mask(n, in, d, dx, l->relu_max);
+  else
+    relu_backward(n, in, d, dx);
+}
+
 /* LRN backward of one sample (a: input, g: d loss / d output, S: the
  * forward's k + alpha/n sum a^2; all C x P):
  *   da_j = g_j S_j^-b - (2 a b / n) a_j sum_{c near j} g_c a_c S_c^(-b-1).
@@ -1092,10 +1103,7 @@ int plx_deepnet_backward_to(plx_deepnet *net, const float *dout, size_t lowest)
       break;
     }
     case PLX_LAYER_RELU:
-      if (l->relu_max > 0)
-        relu_max_mask(l->in_size * B, in, d, dx, l->relu_max);
-      else
-        relu_backward(l->in_size * B, in, d, dx);
+      relu_derivative(l, l->in_size * B, in, d, dx);
       break;
     case PLX_LAYER_ZEROPAD:
       zeropad_backward(l, d, dx, B);
@@ -1188,7 +1196,7 @@ int plx_deepnet_jvp(plx_deepnet *net, const float *dx)
 {
   const size_t B = net->batch;
   const float *tin = dx;
-  size_t i, b, c, j;
+  size_t i, b, c;
   for (i = 0; i < net->n_layers; i++) {
     plx_layer *l = &net->layers[i];
     const float *in = i ? net->layers[i - 1].out : net->input;
@@ -1198,11 +1206,7 @@ int plx_deepnet_jvp(plx_deepnet *net, const float *dx)
       linear_forward(net, l, tin, l->tan, B, 0);
       break;
     case PLX_LAYER_RELU:
-      if (l->relu_max > 0)
-        relu_max_mask(l->out_size * B, in, tin, l->tan, l->relu_max);
-      else
-        for (j = 0; j < l->out_size * B; j++)
-          l->tan[j] = in[j] > 0 ? tin[j] : 0.0f;
+      relu_derivative(l, l->out_size * B, in, tin, l->tan);
       break;
     case PLX_LAYER_ZEROPAD:
       zeropad_forward(l, tin, l->tan, B);

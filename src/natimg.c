@@ -421,24 +421,18 @@ static int check_pretrained(natimg *ni, plx_h5 *h, plx_error *err)
  * run's network, and kept as ni->pretrained (the trained condition) */
 static int load_pretrained(natimg *ni, const plx_params *m, plx_error *err)
 {
-  const char *pre = plx_params_string(m, "pretrained"), *cp = plx_config_path(ni->cfg);
-  const char *slash = cp ? strrchr(cp, '/') : NULL;
+  const char *grp = plx_params_string(m, "pretrained_group");
   plx_h5 *h = NULL;
   plx_error e2;
   int rc;
-  if (pre[0] == '/' || !slash)
-    snprintf(ni->pretrained_path, sizeof ni->pretrained_path, "%s", pre);
-  else
-    snprintf(ni->pretrained_path, sizeof ni->pretrained_path, "%.*s/%s", (int)(slash - cp),
-             cp, pre);
+  plx_config_relative(ni->cfg, plx_params_string(m, "pretrained"), ni->pretrained_path,
+                      sizeof ni->pretrained_path);
   if ((rc = plx_h5_open(&h, ni->pretrained_path, 0, &e2)))
     return plx_params_error(m, "pretrained", err, "%s", e2.msg);
   ni->pretrained_initial = !strcmp(plx_params_string(m, "pretrained_as"), "initial");
-  rc = plx_deepnet_load(ni->net, h, plx_params_string(m, "pretrained_group"),
-                        ni->pretrained_initial, &e2);
+  rc = plx_deepnet_load(ni->net, h, grp, ni->pretrained_initial, &e2);
   if (!rc && ni->pretrained_initial) {
     /* which layers the file seeds (the others keep their random start) */
-    const char *grp = plx_params_string(m, "pretrained_group");
     size_t k, n = 0;
     char wp[256];
     if (!(ni->pretrained_mask = calloc(ni->net->n_layers, 1))) {
@@ -1325,7 +1319,8 @@ static int natimg_run(plx_natimg_opts *op, plx_error *err)
   n_trains = (size_t)((!ni->pretrained || ni->pretrained_initial) &&
                       (op->measured[PLX_NATIMG_TRAINED] || op->measured[PLX_NATIMG_SHUFFLED])) +
              (size_t)op->measured[PLX_NATIMG_ROTATED];
-  snprintf(op->pretrained, sizeof op->pretrained, "%s", ni->pretrained_path);
+  snprintf(op->pretrained, sizeof op->pretrained, "%s",
+           ni->pretrained && !ni->pretrained_initial ? ni->pretrained_path : "");
   nt = plx_team_size(op->threads, ni->n_seeds * n_nets);
   if (!(ws = calloc((size_t)nt, sizeof *ws))) {
     rc = plx_error_set(err, PLX_ENOMEM, "out of memory");

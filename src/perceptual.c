@@ -412,11 +412,7 @@ static int pl_load(pl **out, const plx_perceptual_opts *op, plx_error *err)
     plx_deepnet_init(p->net, plx_params_float(m, "init_scale"), r);
     plx_rng_free(r);
     if (pre[0]) {
-      const char *cp = plx_config_path(p->cfg), *slash = cp ? strrchr(cp, '/') : NULL;
-      if (pre[0] == '/' || !slash)
-        snprintf(p->pretrained, sizeof p->pretrained, "%s", pre);
-      else
-        snprintf(p->pretrained, sizeof p->pretrained, "%.*s/%s", (int)(slash - cp), cp, pre);
+      plx_config_relative(p->cfg, pre, p->pretrained, sizeof p->pretrained);
       if ((rc = load_pretrained(p, m, p->pretrained, plx_params_string(m, "pretrained_group"),
                                 err)))
         goto fail;

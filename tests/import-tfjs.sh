@@ -105,25 +105,23 @@ else
   bad "plastix run probes it"
 fi
 
-# a wrong architecture is refused at the first layer that differs
+# a wrong architecture is refused at the first layer that differs:
+# refused WHAT SED-EDIT LAYER checks net.cfg edited by SED-EDIT exits 2
+# with LAYER named as the first layer not reproducing /check
+refused() {
+  sed "$2" "$work/net.cfg" > "$work/edited.cfg"
+  "$PLASTIX" check "$work/edited.cfg" > "$work/edited.log" 2>&1
+  if [ $? -eq 2 ] && grep -q "layer $3 does not reproduce /check" "$work/edited.log"; then
+    ok "$1 is refused"
+  else
+    bad "$1 is refused"; cat "$work/edited.log"
+  fi
+}
 grep -q 'name = "dw_relu"; max = 0.5;' "$work/net.cfg" && ok "a clipped ReLU's ceiling" \
   || bad "a clipped ReLU's ceiling"
-sed 's/name = "dw_relu"; max = 0.5;/name = "dw_relu";/' "$work/net.cfg" > "$work/noceil.cfg"
-"$PLASTIX" check "$work/noceil.cfg" > "$work/noceil.log" 2>&1
-rc=$?
-if [ $rc -eq 2 ] && grep -q "layer dw_relu does not reproduce /check" "$work/noceil.log"; then
-  ok "a clipped ReLU without its ceiling is refused"
-else
-  bad "a clipped ReLU without its ceiling is refused"; cat "$work/noceil.log"
-fi
-sed 's/from = "stem_relu";/from = "pw";/' "$work/net.cfg" > "$work/wrongres.cfg"
-"$PLASTIX" check "$work/wrongres.cfg" > "$work/wrongres.log" 2>&1
-rc=$?
-if [ $rc -eq 2 ] && grep -q "layer top_relu does not reproduce" "$work/wrongres.log"; then
-  ok "a residual from the wrong layer is refused"
-else
-  bad "a residual from the wrong layer is refused"; cat "$work/wrongres.log"
-fi
+refused "a clipped ReLU without its ceiling" 's/name = "dw_relu"; max = 0.5;/name = "dw_relu";/' \
+  dw_relu
+refused "a residual from the wrong layer" 's/from = "stem_relu";/from = "pw";/' top_relu
 
 echo "$fails failure(s)"
 [ $fails -eq 0 ]

@@ -1049,14 +1049,12 @@ static void check_input_range(void)
   snprintf(out, sizeof out, "%s/test_natimg_shuffle0", PLX_BUILDDIR);
   h = open_results(out);
   D0 = read_matrix(h, "/natural_images/untrained/relu5/D", &rows, &cols);
-  plx_h5_close(h);
   ck_assert(memcmp(D0, D[0], 36 * sizeof(double)) == 0);
   free(D0);
-  h = open_results(out);
   D0 = read_matrix(h, "/natural_images/trained/relu5/D", &rows, &cols);
-  plx_h5_close(h);
   ck_assert(memcmp(D0, D[1], 36 * sizeof(double)) != 0);
   free(D0);
+  plx_h5_close(h);
   free(D[0]);
   free(D[1]);
 }

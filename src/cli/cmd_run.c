@@ -16,7 +16,6 @@
 #include "plastix/trainer.h"
 #include "plastix/weights.h"
 
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -428,7 +427,7 @@ static int run_natimg(cli_opts *o)
   if (rc)
     return cli_fail(rc, err.msg);
   if (!o->quiet) {
-    if (no.pretrained[0] && isnan(no.final_loss))
+    if (no.pretrained[0])
       fprintf(stderr, "plastix: trained network loaded from %s (not trained here)\n",
               no.pretrained);
     else if (no.denoise)

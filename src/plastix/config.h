@@ -25,6 +25,10 @@ int plx_config_load_string(plx_config **out, const char *text,
 void plx_config_free(plx_config *cfg);
 
 const char *plx_config_path(const plx_config *cfg);
+/* A file named in the config: `name` as is when absolute or when the
+ * config has no folder (a string config), else relative to the config
+ * file's folder; into buf (n bytes). */
+void plx_config_relative(const plx_config *cfg, const char *name, char *buf, size_t n);
 /* Whether the file at `path` reads as libconfig and its task.type is the
  * string `type`: how `plastix run` picks the experiment a config is for.
  * Never an error: anything unreadable is simply not a match (the chosen

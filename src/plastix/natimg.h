@@ -79,7 +79,8 @@ typedef struct plx_natimg_opts {
    * or fraction of the targets' variance explained (denoise), and its
    * chance level (1 / photographs, or 0) */
   double final_loss, eval_accuracy, chance; /* NaN: a pretrained network */
-  char pretrained[1100];                  /* model.pretrained as opened ("": trained here) */
+  char pretrained[1100];                  /* the trained network's file, when it was
+                                             loaded, not trained ("": trained here) */
   int denoise;                            /* task.objective = "denoise"  */
   double rotated_eval_accuracy;
   /* the photographs' orientation statistics (tables/photo_orientation.csv):
